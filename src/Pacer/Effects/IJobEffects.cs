@@ -1,0 +1,58 @@
+using System.Data.Common;
+using Pacer.Storage;
+
+namespace Pacer;
+
+/// <summary>
+/// The effects ledger. An effect runs under a key at most once across all attempts, workers and crashes;
+/// its result is stored and returned to later attempts instead of running it again. Every write is fenced
+/// by the job's lease, so a worker that lost its lease records nothing.
+/// </summary>
+/// <remarks>Keys are global: use a key that names the effect itself (e.g. <c>telegram:chat:42:digest:2026-11-25</c>).</remarks>
+public interface IJobEffects
+{
+    /// <summary>
+    /// Runs an external effect (an HTTP call, a message) once. "Started" is recorded before and "done" after.
+    /// If an earlier attempt crashed in between, <paramref name="reconcile"/> decides what happened; without one,
+    /// the job fails permanently with <see cref="EffectInDoubtException"/> rather than risk doing it twice.
+    /// </summary>
+    Task<T> RunAsync<T>(string key, Func<CancellationToken, Task<T>> effect, EffectReconciler<T>? reconcile = null);
+
+    /// <summary>
+    /// Runs a write to the job store's own database in the same transaction that records the effect, so the
+    /// write happens exactly once. Keep the body short: it holds the store's write lock.
+    /// </summary>
+    Task<T> RunInStoreTransactionAsync<T>(string key, Func<DbTransaction, CancellationToken, Task<T>> write);
+
+    /// <summary>The stored record of an effect, if any.</summary>
+    Task<EffectRecord?> GetAsync(string key);
+}
+
+/// <summary>Decides the fate of an effect that started but was never recorded as done.</summary>
+public delegate Task<Reconciliation<T>> EffectReconciler<T>(EffectRecord record, CancellationToken cancellationToken);
+
+/// <summary>The answer of an <see cref="EffectReconciler{T}"/>.</summary>
+public readonly record struct Reconciliation<T>(bool WasDone, T? Result)
+{
+    /// <summary>The effect did happen (e.g. the message is visible upstream): record it with this result.</summary>
+    public static Reconciliation<T> Done(T result) => new(true, result);
+
+    /// <summary>The effect did not happen, running it again is safe.</summary>
+    public static Reconciliation<T> NotDone() => new(false, default);
+}
+
+/// <summary>An effect started in an earlier attempt and was never recorded done, and no reconciler could settle it.</summary>
+public sealed class EffectInDoubtException : PermanentJobException
+{
+    public EffectInDoubtException() { }
+    public EffectInDoubtException(string message) : base(message) { }
+    public EffectInDoubtException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>The job's lease was lost (rescued or cancelled): this worker may record nothing more for it.</summary>
+public sealed class LeaseLostException : Exception
+{
+    public LeaseLostException() { }
+    public LeaseLostException(string message) : base(message) { }
+    public LeaseLostException(string message, Exception innerException) : base(message, innerException) { }
+}

@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Logging;
+using Pacer.Storage;
+
+namespace Pacer.Engine;
+
+/// <summary>
+/// Housekeeping that must run somewhere but only in one place at a time: the rescuer (expired leases), the scheduler
+/// (due scheduled and retryable jobs become available), recurring slots, and the cleaner (finished jobs past retention).
+/// Runs on the process holding the leader lease in the store; every step is a guarded statement, so even two leaders
+/// for a moment would do no harm.
+/// </summary>
+internal sealed partial class Maintenance(
+    IJobStore store,
+    RecurringRegistry recurring,
+    PacerClient client,
+    PacerOptions options,
+    TimeProvider time,
+    IRandomSource random,
+    WorkSignal signal,
+    PacerTelemetry telemetry,
+    string workerId,
+    ILogger logger)
+{
+    internal const string LeaderName = "maintenance";
+    private const int BatchLimit = 1000;
+    private static readonly TimeSpan CleanerInterval = TimeSpan.FromMinutes(1);
+    private DateTimeOffset _nextClean;
+    private bool _isLeader;
+
+    private TimeSpan LeaderTtl => options.MaintenanceInterval * 5 < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : options.MaintenanceInterval * 5;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stopping);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                failures++;
+                LogFailed(logger, ex);
+            }
+            // Jittered so several processes do not contend in lockstep; slower while the store is in trouble.
+            var interval = options.MaintenanceInterval * (0.8 + (0.4 * random.NextDouble())) * Math.Min(1 << Math.Min(failures, 5), 30);
+            await Task.Delay(interval, time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    internal async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var leader = await store.TryAcquireLeaderAsync(new LeaderRequest(LeaderName, workerId, now, LeaderTtl), cancellationToken);
+        if (leader != _isLeader)
+        {
+            _isLeader = leader;
+            LogLeadership(logger, workerId, leader);
+        }
+        if (!leader)
+            return;
+
+        var rescued = await store.RescueExpiredAsync(new RescueRequest(now, BatchLimit), cancellationToken);
+        if (rescued.Count > 0)
+        {
+            telemetry.Rescued.Add(rescued.Count);
+            LogRescued(logger, rescued.Count);
+        }
+        var promoted = await store.PromoteDueAsync(now, BatchLimit, cancellationToken);
+        var enqueued = await EnqueueRecurringAsync(now, cancellationToken);
+        if (rescued.Count > 0 || promoted > 0 || enqueued > 0)
+            signal.NotifyAll();
+
+        if (now >= _nextClean)
+        {
+            _nextClean = now + CleanerInterval;
+            var deleted = await store.DeleteFinalizedAsync(now - options.FinalizedRetention, BatchLimit * 10, cancellationToken);
+            if (deleted > 0)
+                LogCleaned(logger, deleted);
+        }
+    }
+
+    private async Task<int> EnqueueRecurringAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var enqueued = 0;
+        foreach (var schedule in recurring.All)
+        {
+            var last = await store.GetLastRecurringSlotAsync(schedule.Name, cancellationToken);
+            if (schedule.LatestDueSlot(last, now) is not { } slot)
+                continue;
+            var job = client.BuildInsert(new EnqueueRequest(schedule.Kind, schedule.ArgsJson, schedule.Options), now);
+            // The slot is part of the job's identity in the store, so it is enqueued once however many leaders try.
+            if (await store.InsertRecurringAsync(new RecurringInsert(schedule.Name, slot, job, now), cancellationToken) is not null)
+            {
+                enqueued++;
+                telemetry.Enqueued.Add(1, PacerTelemetry.KindTag(job.Kind), PacerTelemetry.QueueTag(job.Queue));
+            }
+        }
+        return enqueued;
+    }
+
+    public async Task ResignAsync()
+    {
+        if (!_isLeader)
+            return;
+        try
+        {
+            await store.ReleaseLeaderAsync(LeaderName, workerId, CancellationToken.None);
+            _isLeader = false;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The lease then simply expires; another process takes over a little later.
+            LogFailed(logger, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Maintenance pass failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} maintenance leader: {IsLeader}")]
+    private static partial void LogLeadership(ILogger logger, string workerId, bool isLeader);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rescued {Count} jobs whose lease expired")]
+    private static partial void LogRescued(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} finished jobs past retention")]
+    private static partial void LogCleaned(ILogger logger, int count);
+}

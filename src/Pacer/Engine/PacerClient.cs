@@ -1,0 +1,133 @@
+using System.Data.Common;
+using Microsoft.Extensions.Options;
+using Pacer.Storage;
+
+namespace Pacer.Engine;
+
+internal sealed class PacerClient(
+    IJobStore store,
+    JobKindRegistry registry,
+    IOptions<PacerOptions> options,
+    TimeProvider time,
+    WorkSignal signal,
+    RunningJobs running,
+    PacerTelemetry telemetry) : IPacerClient
+{
+    private const int MaxUniqueKeyLength = 512;
+
+    public async Task<EnqueueResult> EnqueueAsync<TArgs>(TArgs args, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var kind = registry.GetByArgs(typeof(TArgs));
+        var json = kind.Serialize(args);
+        var results = await EnqueueManyAsync([new EnqueueRequest(kind.Name, json, options)], cancellationToken);
+        return results[0];
+    }
+
+    public async Task<EnqueueResult> EnqueueAsync(string kind, string argsJson, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var results = await EnqueueManyAsync([new EnqueueRequest(kind, argsJson, options)], cancellationToken);
+        return results[0];
+    }
+
+    public Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<EnqueueRequest> jobs, CancellationToken cancellationToken = default) =>
+        InsertAsync(jobs, transaction: null, cancellationToken);
+
+    public Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<EnqueueRequest> jobs, DbTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        return InsertAsync(jobs, transaction, cancellationToken);
+    }
+
+    public async Task<CancelResult> CancelAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        var result = await store.CancelAsync(jobId, time.GetUtcNow(), cancellationToken);
+        if (result == CancelResult.CancelRequested)
+            running.StopLocal(jobId, StopReason.Cancelled); // other processes notice at their next heartbeat
+        return result;
+    }
+
+    public async Task<RetryResult> RetryAsync(long jobId, CancellationToken cancellationToken = default)
+    {
+        var result = await store.RetryAsync(jobId, time.GetUtcNow(), cancellationToken);
+        if (result == RetryResult.Retried)
+            signal.NotifyAll();
+        return result;
+    }
+
+    public Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken = default) =>
+        store.GetAsync(jobId, cancellationToken);
+
+    /// <summary>Turns a request into a row to insert, validating everything first so a bad request stores nothing.</summary>
+    internal JobInsert BuildInsert(EnqueueRequest request, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var kind = registry.Get(request.Kind);
+        kind.ParseForEnqueue(request.ArgsJson);
+        var o = request.Options ?? new EnqueueOptions();
+        if (o.RunAt is not null && o.RunIn is not null)
+            throw new ArgumentException("Set either RunAt or RunIn, not both.", nameof(request));
+        if (o.RunIn is { } delay && delay < TimeSpan.Zero)
+            throw new ArgumentException($"RunIn is negative ({delay}); give a delay of zero or more.", nameof(request));
+        var queue = o.Queue ?? kind.Options.Queue;
+        JobKind.ValidateName(queue, "queue");
+        var maxAttempts = o.MaxAttempts ?? kind.Options.MaxAttempts ?? options.Value.MaxAttempts;
+        if (maxAttempts < 1)
+            throw new ArgumentException($"MaxAttempts is {maxAttempts}; it must be at least 1.", nameof(request));
+        if (o.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            throw new ArgumentException($"Timeout is {timeout}; it must be positive.", nameof(request));
+        if (o.UniqueKey is { } key && (key.Length == 0 || key.Length > MaxUniqueKeyLength))
+            throw new ArgumentException($"UniqueKey must be 1-{MaxUniqueKeyLength} characters.", nameof(request));
+        var claims = kind.Options.Claims.Concat(o.Claims ?? []).ToArray();
+        foreach (var claim in claims)
+        {
+            if (string.IsNullOrWhiteSpace(claim.Resource))
+                throw new ArgumentException("A resource claim has an empty resource name.", nameof(request));
+            if (claim.Cost < 1)
+                throw new ArgumentException($"Claim on '{claim.Resource}' costs {claim.Cost}; a cost must be at least 1.", nameof(request));
+        }
+        return new JobInsert
+        {
+            Kind = kind.Name,
+            Args = request.ArgsJson,
+            Queue = queue,
+            Priority = o.Priority ?? kind.Options.Priority,
+            MaxAttempts = maxAttempts,
+            ScheduledAt = o.RunAt ?? (o.RunIn is { } d ? now + d : now),
+            Timeout = o.Timeout ?? kind.Options.Timeout,
+            Tags = o.Tags ?? [],
+            Claims = claims,
+            UniqueKey = o.UniqueKey,
+            TraceParent = PacerTelemetry.CurrentTraceParent(),
+        };
+    }
+
+    private async Task<IReadOnlyList<EnqueueResult>> InsertAsync(IReadOnlyList<EnqueueRequest> jobs, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (jobs.Count == 0)
+            return [];
+        var now = time.GetUtcNow();
+        var inserts = new JobInsert[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+            inserts[i] = BuildInsert(jobs[i], now);
+        var request = new InsertManyRequest(inserts, now);
+        var results = transaction is null
+            ? await store.InsertManyAsync(request, cancellationToken)
+            : await store.InsertManyAsync(request, transaction, cancellationToken);
+
+        var output = new EnqueueResult[results.Count];
+        for (var i = 0; i < results.Count; i++)
+        {
+            output[i] = new EnqueueResult(results[i].Id, results[i].Existing);
+            if (results[i].Existing)
+                continue;
+            telemetry.Enqueued.Add(1, PacerTelemetry.KindTag(inserts[i].Kind), PacerTelemetry.QueueTag(inserts[i].Queue));
+        }
+        // Wake local producers for work that is due now. With a caller's transaction the rows are not visible
+        // until it commits; the producer then finds them on its next poll.
+        foreach (var queue in inserts.Where(j => j.ScheduledAt <= now).Select(j => j.Queue).Distinct(StringComparer.Ordinal))
+            signal.Notify(queue);
+        return output;
+    }
+}

@@ -1,0 +1,524 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Pacer.Admission;
+using Pacer.Storage;
+
+namespace Pacer.Engine;
+
+/// <summary>
+/// The engine of one process: a producer per queue sharing one bounded worker pool, a heartbeat that keeps leases,
+/// a completer that writes outcomes in batches, and maintenance on the elected leader.
+/// </summary>
+internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsyncDisposable
+{
+    private readonly IJobStore _store;
+    private readonly JobKindRegistry _registry;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly PacerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IRandomSource _random;
+    private readonly IAdmissionController _admission;
+    private readonly WorkSignal _signal;
+    private readonly RunningJobs _running;
+    private readonly PacerTelemetry _telemetry;
+    private readonly ILogger _logger;
+    private readonly Completer _completer;
+    private readonly Maintenance _maintenance;
+    private readonly CancellationTokenSource _stopFetching = new();
+    private readonly CancellationTokenSource _stopBackground = new();
+    private readonly List<Task> _loops = [];
+    private readonly List<Task> _producers = [];
+    private readonly Dictionary<string, QueueSlots> _queues = new(StringComparer.Ordinal);
+    private readonly AsyncSignal _idle = new();
+    private int _free;
+    private int _started;
+
+    public PacerEngine(
+        IJobStore store,
+        JobKindRegistry registry,
+        RecurringRegistry recurring,
+        IServiceScopeFactory scopes,
+        IOptions<PacerOptions> options,
+        TimeProvider time,
+        IRandomSource random,
+        IAdmissionController admission,
+        WorkSignal signal,
+        RunningJobs running,
+        PacerTelemetry telemetry,
+        PacerClient client,
+        ILoggerFactory loggers)
+    {
+        _store = store;
+        _registry = registry;
+        _scopes = scopes;
+        _options = options.Value;
+        _time = time;
+        _random = random;
+        _admission = admission;
+        _signal = signal;
+        _running = running;
+        _telemetry = telemetry;
+        _logger = loggers.CreateLogger("Pacer.Engine");
+        WorkerId = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+        _completer = new Completer(store, time, _logger, _options.CompletionBatchSize);
+        _maintenance = new Maintenance(store, recurring, client, _options, time, random, signal, telemetry, WorkerId, loggers.CreateLogger("Pacer.Maintenance"));
+        var queues = _options.Queues.Count > 0 ? _options.Queues : new Dictionary<string, int> { ["default"] = _options.Concurrency };
+        foreach (var (name, slots) in queues)
+            _queues[name] = new QueueSlots(name, Math.Min(slots, _options.Concurrency), signal.For(name));
+        _free = _options.Concurrency;
+    }
+
+    public string WorkerId { get; }
+
+    public int RunningCount => _running.Count;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _started, 1) == 1)
+            return;
+        var migration = await _store.MigrateAsync(cancellationToken);
+        if (migration.Applied.Count > 0)
+            LogMigrated(_logger, migration.FromVersion, migration.ToVersion);
+        _completer.Start();
+        foreach (var queue in _queues.Values)
+            _producers.Add(Task.Run(() => ProduceAsync(queue, _stopFetching.Token), CancellationToken.None));
+        _loops.Add(Task.Run(() => HeartbeatAsync(_stopBackground.Token), CancellationToken.None));
+        _loops.Add(Task.Run(() => _maintenance.RunAsync(_stopBackground.Token), CancellationToken.None));
+        LogStarted(_logger, WorkerId, _options.Concurrency, string.Join(",", _queues.Keys));
+    }
+
+    /// <summary>
+    /// Graceful stop in two steps: stop fetching and let running jobs finish within <see cref="PacerOptions.ShutdownTimeout"/>
+    /// (or until the host's token fires); then fire their tokens and wait the grace period. Outcomes are written
+    /// either way; a job still running at the end keeps its lease until it expires and is rescued, so none is lost.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _started, 2) != 1)
+            return;
+        await _stopFetching.CancelAsync();
+        await Task.WhenAll(_producers);
+
+        using (var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            patience.CancelAfter(_options.ShutdownTimeout);
+            await WaitForRunningAsync(patience.Token);
+        }
+        if (_running.Count > 0)
+        {
+            LogCancellingOnShutdown(_logger, _running.Count);
+            foreach (var job in _running.Snapshot())
+                job.Stop(StopReason.Shutdown);
+            using var grace = new CancellationTokenSource(_options.CancellationGracePeriod, _time);
+            await WaitForRunningAsync(grace.Token);
+        }
+        await _completer.StopAsync();
+        await _stopBackground.CancelAsync();
+        await Task.WhenAll(_loops);
+        await _maintenance.ResignAsync();
+        LogStopped(_logger, WorkerId, _running.Count);
+    }
+
+    public async Task WaitUntilDrainedAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            _idle.Reset();
+            if (_running.Count == 0 && await NothingDueOrRunningAsync(cancellationToken))
+                return;
+            await Task.WhenAny(_idle.WaitAsync(), Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken));
+        }
+    }
+
+    private async Task<bool> NothingDueOrRunningAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var stats = await _store.GetStatsAsync(now, cancellationToken);
+        foreach (var queue in stats.Queues.Where(q => _queues.ContainsKey(q.Queue)))
+        {
+            if (queue.Counts.TryGetValue(JobState.Running, out var running) && running > 0)
+                return false;
+        }
+        foreach (var queue in _queues.Keys)
+        {
+            if ((await _store.ListDueAsync(new ListDueRequest(queue, 1, now), cancellationToken)).Count > 0)
+                return false;
+        }
+        return true;
+    }
+
+    private async Task WaitForRunningAsync(CancellationToken cancellationToken)
+    {
+        while (_running.Count > 0 && !cancellationToken.IsCancellationRequested)
+        {
+            _idle.Reset();
+            if (_running.Count == 0)
+                break;
+            await Task.WhenAny(_idle.WaitAsync(), Task.Delay(Timeout.Infinite, cancellationToken));
+        }
+    }
+
+    // ----- producer -----
+
+    private async Task ProduceAsync(QueueSlots queue, CancellationToken stopping)
+    {
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            queue.Work.Reset();
+            var want = Math.Min(queue.Capacity - Volatile.Read(ref queue.Running), Volatile.Read(ref _free));
+            if (want <= 0)
+            {
+                // Full: wait for a slot, not for work (a job finishing sets the queue's signal).
+                await WaitAsync(queue.Work.WaitAsync(), null, stopping);
+                continue;
+            }
+            var taken = TakeSlots(want);
+            IReadOnlyList<FetchedJob> fetched;
+            DateTimeOffset? nextCheck = null;
+            try
+            {
+                (fetched, nextCheck) = await FetchAsync(queue, taken, stopping);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                ReturnSlots(taken);
+                break;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                ReturnSlots(taken);
+                failures++;
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, Math.Min(failures, 10))));
+                LogFetchFailed(_logger, ex, queue.Name, backoff);
+                await Task.Delay(backoff, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+            ReturnSlots(taken - fetched.Count);
+            foreach (var job in fetched)
+            {
+                Interlocked.Increment(ref queue.Running);
+                _ = Task.Run(() => ExecuteAsync(queue, job), CancellationToken.None);
+            }
+            if (fetched.Count == taken)
+                continue; // there may be more: fetch again as slots allow
+            var poll = _options.PollInterval * (0.9 + (0.2 * _random.NextDouble()));
+            if (nextCheck is { } at && at - _time.GetUtcNow() < poll)
+                poll = at - _time.GetUtcNow();
+            await WaitAsync(queue.Work.WaitAsync(), poll > TimeSpan.Zero ? poll : TimeSpan.Zero, stopping);
+        }
+    }
+
+    private async Task<(IReadOnlyList<FetchedJob>, DateTimeOffset?)> FetchAsync(QueueSlots queue, int limit, CancellationToken stopping)
+    {
+        var now = _time.GetUtcNow();
+        var request = new FetchRequest(queue.Name, limit, now, _options.LeaseDuration, WorkerId);
+        if (_admission.AdmitsEverything)
+            return (await _store.FetchAsync(request, stopping), null);
+
+        // Admission path: look at due jobs, let admission choose, then claim only those. A refused job stays
+        // where it is and uses no attempt.
+        var candidates = await _store.ListDueAsync(new ListDueRequest(queue.Name, limit * 4, now), stopping);
+        if (candidates.Count == 0)
+            return ([], null);
+        var decision = await _admission.AdmitAsync(candidates, limit, stopping);
+        if (decision.Admitted.Count == 0)
+            return ([], decision.NextCheckAt);
+        var fetched = await _store.FetchAsync(request with { OnlyIds = decision.Admitted }, stopping);
+        var claimed = fetched.Select(f => f.Job.Id).ToHashSet();
+        foreach (var candidate in candidates.Where(c => decision.Admitted.Contains(c.Id) && !claimed.Contains(c.Id)))
+            _admission.Release(candidate);
+        return (fetched, decision.NextCheckAt);
+    }
+
+    private int TakeSlots(int want)
+    {
+        while (true)
+        {
+            var free = Volatile.Read(ref _free);
+            var take = Math.Min(free, want);
+            if (take <= 0 || Interlocked.CompareExchange(ref _free, free - take, free) == free)
+                return Math.Max(take, 0);
+        }
+    }
+
+    private void ReturnSlots(int count)
+    {
+        if (count <= 0)
+            return;
+        Interlocked.Add(ref _free, count);
+    }
+
+    private async Task WaitAsync(Task signal, TimeSpan? timeout, CancellationToken stopping)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var delay = Task.Delay(timeout ?? Timeout.InfiniteTimeSpan, _time, cts.Token);
+        await Task.WhenAny(signal, delay);
+        await cts.CancelAsync();
+    }
+
+    // ----- executor -----
+
+    private async Task ExecuteAsync(QueueSlots queue, FetchedJob fetched)
+    {
+        var job = fetched.Job;
+        _registry.TryGet(job.Kind, out var kind);
+        var timeout = job.Timeout ?? kind?.Options.Timeout ?? _options.DefaultTimeout;
+        using var running = new RunningJob(fetched, timeout, _time);
+        _running.Add(running);
+        var tags = new TagList { PacerTelemetry.KindTag(job.Kind), PacerTelemetry.QueueTag(job.Queue) };
+        var startedAt = _time.GetUtcNow();
+        _telemetry.Started.Add(1, tags);
+        var due = job.ScheduledAt > job.CreatedAt ? job.ScheduledAt : job.CreatedAt;
+        _telemetry.QueueWait.Record(Math.Max(0, (startedAt - due).TotalSeconds), tags);
+
+        using var activity = PacerTelemetry.StartExecution(job);
+        using var scope = _logger.BeginScope(new JobLogScope(job.Id, job.Kind, job.Queue, job.Attempt));
+        JobCompletion? completion;
+        try
+        {
+            completion = await RunAttemptAsync(running, kind);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Only engine bugs land here; the handler's own exceptions are classified inside.
+            LogEngineFault(_logger, ex, job.Id);
+            completion = Failure(running, kind, ex, _time.GetUtcNow());
+        }
+        _telemetry.Duration.Record((_time.GetUtcNow() - startedAt).TotalSeconds, tags);
+        activity?.SetTag("pacer.job.outcome", completion?.Kind.ToString() ?? "lease-lost");
+
+        // The slot is free as soon as the handler is done; the outcome is written in the next batch.
+        Interlocked.Decrement(ref queue.Running);
+        ReturnSlots(1);
+        _admission.Release(job);
+        _signal.NotifyAll();
+
+        if (completion is not null)
+        {
+            var accepted = await _completer.CompleteAsync(completion);
+            Count(completion, accepted, tags);
+            if (!accepted)
+                LogCompletionRejected(_logger, job.Id, completion.Kind);
+        }
+        _running.Remove(running);
+        if (_running.Count == 0)
+            _idle.Set();
+    }
+
+    private async Task<JobCompletion?> RunAttemptAsync(RunningJob running, JobKind? kind)
+    {
+        var job = running.Job;
+        if (kind is null)
+        {
+            return Failure(running, null, new InvalidOperationException(
+                $"Job kind '{job.Kind}' is not registered in worker {WorkerId}; register it with AddJob or move the job to a queue whose workers know it."),
+                _time.GetUtcNow());
+        }
+
+        var handlerTask = InvokeHandlerAsync(running, kind);
+        // A handler that ignores its token is given the grace period after the token fires, then abandoned:
+        // its slot is reclaimed and the attempt recorded as failed. Its task runs on unobserved; we log its end.
+        var abandoned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ITimer? graceTimer = null;
+        var grace = _options.CancellationGracePeriod;
+        using (running.Cancellation.Token.UnsafeRegister(_ => graceTimer = _time.CreateTimer(
+                   static s => ((TaskCompletionSource)s!).TrySetResult(), abandoned, grace, Timeout.InfiniteTimeSpan), null))
+        {
+            await Task.WhenAny(handlerTask, abandoned.Task);
+        }
+        graceTimer?.Dispose();
+
+        var now = _time.GetUtcNow();
+        if (!handlerTask.IsCompleted)
+        {
+            _telemetry.Abandoned.Add(1, PacerTelemetry.KindTag(job.Kind));
+            LogAbandoned(_logger, job.Id, job.Kind, running.Reason, grace);
+            _ = handlerTask.ContinueWith(
+                t => LogAbandonedEnded(_logger, t.Exception?.GetBaseException(), job.Id),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return Stopped(running, kind, now, new TimeoutException(
+                $"The handler did not return within {grace} after its token fired ({running.Reason}); its slot was reclaimed."));
+        }
+
+        if (handlerTask.IsCompletedSuccessfully)
+            return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Completed, now);
+
+        var error = handlerTask.Exception!.GetBaseException();
+        if (running.Reason != StopReason.None && error is OperationCanceledException)
+            return Stopped(running, kind, now, error);
+        return error switch
+        {
+            JobSnoozeException snooze => new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Snooze, now) { RunAt = now + snooze.Delay },
+            LeaseLostException => null,
+            _ => Failure(running, kind, error, now),
+        };
+    }
+
+    private async Task InvokeHandlerAsync(RunningJob running, JobKind kind)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var args = kind.ParseForRun(running.Job.Args);
+        var context = new JobContext(running.Job, running.Cancellation.Token, _logger, new JobEffects(_store, running, _time));
+        await kind.Invoke(scope.ServiceProvider, args, context);
+    }
+
+    /// <summary>The outcome when the job's token fired for a reason outside the handler.</summary>
+    private JobCompletion? Stopped(RunningJob running, JobKind? kind, DateTimeOffset now, Exception error)
+    {
+        var job = running.Job;
+        return running.Reason switch
+        {
+            StopReason.Cancelled => new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Cancel, now) { Error = ToError(job, error, now) },
+            // Shutdown is not the job's fault: run it again without using an attempt.
+            StopReason.Shutdown => new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Snooze, now) { RunAt = now },
+            StopReason.LeaseLost => null,
+            _ => Failure(running, kind, error is TimeoutException ? error : new TimeoutException(
+                $"Job {job.Id} ({job.Kind}) exceeded its timeout of {job.Timeout ?? kind?.Options.Timeout ?? _options.DefaultTimeout}.", error), now),
+        };
+    }
+
+    private JobCompletion Failure(RunningJob running, JobKind? kind, Exception error, DateTimeOffset now)
+    {
+        var job = running.Job;
+        var jobError = ToError(job, error, now);
+        if (error is PermanentJobException || job.Attempt >= job.MaxAttempts)
+        {
+            LogDiscarded(_logger, error, job.Id, job.Kind, job.Attempt, job.MaxAttempts);
+            return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Discard, now) { Error = jobError };
+        }
+        var delay = RetryBackoff.NextDelay(kind?.Options.Retry ?? _options.Retry, job.Attempt, _random);
+        LogRetrying(_logger, error, job.Id, job.Kind, job.Attempt, job.MaxAttempts, delay);
+        return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Retry, now) { RunAt = now + delay, Error = jobError };
+    }
+
+    private static JobError ToError(JobRecord job, Exception error, DateTimeOffset now) =>
+        new(job.Attempt, now, error.GetType().FullName ?? error.GetType().Name, error.Message, error.StackTrace);
+
+    private void Count(JobCompletion completion, bool accepted, TagList tags)
+    {
+        if (!accepted)
+        {
+            _telemetry.RejectedCompletions.Add(1, tags);
+            return;
+        }
+        switch (completion.Kind)
+        {
+            case CompletionKind.Completed: _telemetry.Completed.Add(1, tags); break;
+            case CompletionKind.Retry: _telemetry.Failed.Add(1, tags); _telemetry.Retried.Add(1, tags); break;
+            case CompletionKind.Discard: _telemetry.Failed.Add(1, tags); _telemetry.Discarded.Add(1, tags); break;
+            case CompletionKind.Snooze: _telemetry.Snoozed.Add(1, tags); break;
+            case CompletionKind.Cancel: _telemetry.Cancelled.Add(1, tags); break;
+        }
+    }
+
+    // ----- heartbeat -----
+
+    private async Task HeartbeatAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            await Task.Delay(_options.EffectiveHeartbeat, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var jobs = _running.Snapshot();
+            if (jobs.Count == 0)
+                continue;
+            try
+            {
+                var now = _time.GetUtcNow();
+                var result = await _store.ExtendLeasesAsync(
+                    new ExtendLeasesRequest([.. jobs.Select(j => new LeaseRef(j.Job.Id, j.LeaseToken))], now, now + _options.LeaseDuration),
+                    stopping);
+                foreach (var id in result.CancelRequested)
+                    _running.StopLocal(id, StopReason.Cancelled);
+                foreach (var id in result.Lost)
+                {
+                    LogLeaseLost(_logger, id);
+                    _running.StopLocal(id, StopReason.LeaseLost);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogHeartbeatFailed(_logger, ex, jobs.Count);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Volatile.Read(ref _started) == 1)
+            await StopAsync(CancellationToken.None);
+        _stopFetching.Dispose();
+        _stopBackground.Dispose();
+    }
+
+    private sealed class QueueSlots(string name, int capacity, AsyncSignal work)
+    {
+        public string Name { get; } = name;
+        public int Capacity { get; } = capacity;
+        public AsyncSignal Work { get; } = work;
+        public int Running;
+    }
+
+    /// <summary>The scope every log line of a job carries.</summary>
+    private sealed class JobLogScope(long id, string kind, string queue, int attempt) : IReadOnlyList<KeyValuePair<string, object>>
+    {
+        private readonly KeyValuePair<string, object>[] _items =
+        [
+            new("JobId", id), new("JobKind", kind), new("JobQueue", queue), new("JobAttempt", attempt),
+        ];
+
+        public KeyValuePair<string, object> this[int index] => _items[index];
+        public int Count => _items.Length;
+        public IEnumerator<KeyValuePair<string, object>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object>>)_items).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => _items.GetEnumerator();
+        public override string ToString() => $"job {_items[0].Value} {_items[1].Value} queue={_items[2].Value} attempt={_items[3].Value}";
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pacer store migrated from version {From} to {To}")]
+    private static partial void LogMigrated(ILogger logger, int from, int to);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pacer worker {WorkerId} started: {Concurrency} slots, queues {Queues}")]
+    private static partial void LogStarted(ILogger logger, string workerId, int concurrency, string queues);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pacer worker {WorkerId} stopped; {Running} jobs still held will be rescued when their leases expire")]
+    private static partial void LogStopped(ILogger logger, string workerId, int running);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timeout reached with {Count} jobs running; cancelling them")]
+    private static partial void LogCancellingOnShutdown(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Fetching jobs of queue {Queue} failed; retrying in {Backoff}")]
+    private static partial void LogFetchFailed(ILogger logger, Exception exception, string queue, TimeSpan backoff);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Engine fault while running job {JobId}")]
+    private static partial void LogEngineFault(ILogger logger, Exception exception, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Completion ({Kind}) of job {JobId} was rejected: this worker no longer holds its lease")]
+    private static partial void LogCompletionRejected(ILogger logger, long jobId, CompletionKind kind);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({Kind}) ignored cancellation ({Reason}) for {Grace}; its slot was reclaimed and the handler abandoned")]
+    private static partial void LogAbandoned(ILogger logger, long jobId, string kind, StopReason reason, TimeSpan grace);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Abandoned handler of job {JobId} finally returned")]
+    private static partial void LogAbandonedEnded(ILogger logger, Exception? exception, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({Kind}) discarded after attempt {Attempt} of {MaxAttempts}")]
+    private static partial void LogDiscarded(ILogger logger, Exception exception, long jobId, string kind, int attempt, int maxAttempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({Kind}) attempt {Attempt} of {MaxAttempts} failed; retrying in {Delay}")]
+    private static partial void LogRetrying(ILogger logger, Exception exception, long jobId, string kind, int attempt, int maxAttempts, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the lease of job {JobId}; its token fires and its outcome will not be written")]
+    private static partial void LogLeaseLost(ILogger logger, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Extending the leases of {Count} running jobs failed")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, int count);
+}

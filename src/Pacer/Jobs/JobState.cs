@@ -1,0 +1,61 @@
+namespace Pacer;
+
+/// <summary>Where a job is in its life. Only the transitions the engine guards are possible.</summary>
+public enum JobState
+{
+    /// <summary>Waiting for its <see cref="JobRecord.ScheduledAt"/> time.</summary>
+    Scheduled,
+    /// <summary>Due and waiting for a worker.</summary>
+    Available,
+    /// <summary>Held by a worker under a lease.</summary>
+    Running,
+    /// <summary>Failed an attempt; will run again at <see cref="JobRecord.ScheduledAt"/>.</summary>
+    Retryable,
+    /// <summary>Finished successfully (final).</summary>
+    Completed,
+    /// <summary>Cancelled from outside (final).</summary>
+    Cancelled,
+    /// <summary>Failed permanently or ran out of attempts (final).</summary>
+    Discarded,
+}
+
+/// <summary>Helpers over <see cref="JobState"/>.</summary>
+public static class JobStates
+{
+    /// <summary>True for the states a job never leaves on its own.</summary>
+    public static bool IsFinal(this JobState state) =>
+        state is JobState.Completed or JobState.Cancelled or JobState.Discarded;
+
+    /// <summary>Lower-case name used in storage, the CLI and JSON.</summary>
+    public static string ToWire(this JobState state) => state switch
+    {
+        JobState.Scheduled => "scheduled",
+        JobState.Available => "available",
+        JobState.Running => "running",
+        JobState.Retryable => "retryable",
+        JobState.Completed => "completed",
+        JobState.Cancelled => "cancelled",
+        JobState.Discarded => "discarded",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Unknown job state."),
+    };
+
+    /// <summary>Parses a name written by <see cref="ToWire"/>.</summary>
+    public static bool TryParseWire(string? value, out JobState state)
+    {
+        switch (value)
+        {
+            case "scheduled": state = JobState.Scheduled; return true;
+            case "available": state = JobState.Available; return true;
+            case "running": state = JobState.Running; return true;
+            case "retryable": state = JobState.Retryable; return true;
+            case "completed": state = JobState.Completed; return true;
+            case "cancelled": state = JobState.Cancelled; return true;
+            case "discarded": state = JobState.Discarded; return true;
+            default: state = default; return false;
+        }
+    }
+
+    /// <summary>Parses a stored state name, failing loudly on anything else.</summary>
+    public static JobState ParseWire(string value) =>
+        TryParseWire(value, out var state) ? state : throw new FormatException($"Unknown job state '{value}'.");
+}

@@ -1,0 +1,106 @@
+using System.Data.Common;
+
+namespace Pacer.Storage;
+
+/// <summary>
+/// The store contract: everything the engine needs from a database. Each store (SQLite, PostgreSQL)
+/// implements it and passes the same conformance suite, so the engine never asks which store it has.
+/// </summary>
+/// <remarks>
+/// Rules every implementation keeps:
+/// <list type="bullet">
+/// <item>Every state change is guarded: by the expected state and, for a running job, by its lease token.
+/// A write whose guard fails changes nothing and reports it (it does not throw).</item>
+/// <item>Unique keys are enforced by a constraint, never by check-then-insert.</item>
+/// <item>Batch operations are named <c>...Many</c> and run as one transaction.</item>
+/// <item>Times are passed in by the caller (the engine's <see cref="TimeProvider"/>), never read from the database clock.</item>
+/// </list>
+/// </remarks>
+public interface IJobStore : IAsyncDisposable
+{
+    /// <summary>What this store can do beyond the contract's minimum.</summary>
+    StoreCapabilities Capabilities { get; }
+
+    /// <summary>Applies pending numbered migrations under a lock; safe to call from several processes at once.</summary>
+    Task<MigrationResult> MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Inserts jobs in one transaction. A job whose unique key matches an unfinished job returns that job's id with <see cref="InsertResult.Existing"/> set.</summary>
+    Task<IReadOnlyList<InsertResult>> InsertManyAsync(InsertManyRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Like <see cref="InsertManyAsync(InsertManyRequest, CancellationToken)"/>, inside the caller's open transaction: the jobs exist if and only if the caller commits.</summary>
+    Task<IReadOnlyList<InsertResult>> InsertManyAsync(InsertManyRequest request, DbTransaction transaction, CancellationToken cancellationToken);
+
+    /// <summary>Lists due jobs of a queue in dispatch order without claiming them (for admission to choose from).</summary>
+    Task<IReadOnlyList<JobRecord>> ListDueAsync(ListDueRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims up to <see cref="FetchRequest.Limit"/> due jobs of a queue in one statement: state becomes running,
+    /// the attempt is incremented, and each job gets a fresh lease token and expiry.
+    /// </summary>
+    Task<IReadOnlyList<FetchedJob>> FetchAsync(FetchRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Extends the leases still held (matching token, still running); reports the ones lost and the ones whose cancel was requested.</summary>
+    Task<ExtendLeasesResult> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Writes outcomes of running jobs in one transaction. Each is accepted only if the job is running under the given lease token.</summary>
+    /// <returns>One flag per completion, in order: true if it was written.</returns>
+    Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<JobCompletion> completions, CancellationToken cancellationToken);
+
+    /// <summary>Returns running jobs whose lease expired to retryable (or discarded at max attempts), recording the lost lease as an error.</summary>
+    Task<IReadOnlyList<RescuedJob>> RescueExpiredAsync(RescueRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Moves scheduled and retryable jobs whose time has come to available.</summary>
+    Task<int> PromoteDueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Cancels a job: a waiting job becomes cancelled at once; a running job is flagged so its worker's token fires.</summary>
+    Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Makes a finished or retryable job available again now (an operator's retry). Running jobs are refused.</summary>
+    Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Counts by queue and state, and finalized jobs since a point in time (for throughput).</summary>
+    Task<StoreStats> GetStatsAsync(DateTimeOffset finalizedSince, CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="limit"/> final jobs finalized before <paramref name="before"/>.</summary>
+    Task<int> DeleteFinalizedAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
+
+    // ----- effects ledger -----
+
+    /// <summary>Records that an external effect is starting, fenced by the lease. Reports an earlier record instead if one exists.</summary>
+    Task<EffectBeginResult> BeginEffectAsync(EffectRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Records an external effect as done with its result, fenced by the lease.</summary>
+    Task<bool> CompleteEffectAsync(EffectRequest request, string? resultJson, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> inside one write transaction of this store and records the effect in the same
+    /// transaction, fenced by the lease: the write and its record commit together or not at all.
+    /// If the effect was already done, <paramref name="body"/> is not called.
+    /// </summary>
+    Task<EffectTransactionResult> RunEffectInTransactionAsync(
+        EffectRequest request,
+        Func<DbTransaction, CancellationToken, Task<string?>> body,
+        CancellationToken cancellationToken);
+
+    Task<EffectRecord?> GetEffectAsync(string key, CancellationToken cancellationToken);
+
+    // ----- recurring jobs -----
+
+    /// <summary>Inserts the job for one recurring slot and records the slot in one transaction; returns null if the slot was already enqueued.</summary>
+    Task<InsertResult?> InsertRecurringAsync(RecurringInsert request, CancellationToken cancellationToken);
+
+    /// <summary>The latest slot enqueued for a recurring schedule, if any.</summary>
+    Task<DateTimeOffset?> GetLastRecurringSlotAsync(string name, CancellationToken cancellationToken);
+
+    // ----- leader lease -----
+
+    /// <summary>Acquires or renews a named leader lease for <see cref="LeaderRequest.Owner"/>; false if another owner holds an unexpired lease.</summary>
+    Task<bool> TryAcquireLeaderAsync(LeaderRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Gives up a leader lease held by the owner (on shutdown), so another process takes over at once.</summary>
+    Task ReleaseLeaderAsync(string name, string owner, CancellationToken cancellationToken);
+}

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Pacer;
+
+/// <summary>The names of Pacer's <see cref="ActivitySource"/> and <see cref="Meter"/>, for exporters to subscribe to.</summary>
+public static class PacerTelemetryNames
+{
+    public const string ActivitySource = "Pacer";
+    public const string Meter = "Pacer";
+}
+
+/// <summary>One place for every instrument, so the dashboard and exporters read the same numbers.</summary>
+internal sealed class PacerTelemetry : IDisposable
+{
+    internal static readonly ActivitySource Source = new(PacerTelemetryNames.ActivitySource);
+
+    private readonly Meter _meter;
+
+    public PacerTelemetry(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(PacerTelemetryNames.Meter) ?? new Meter(PacerTelemetryNames.Meter);
+        Enqueued = _meter.CreateCounter<long>("pacer.jobs.enqueued", "{job}", "Jobs inserted (not counting unique-key hits).");
+        Started = _meter.CreateCounter<long>("pacer.jobs.started", "{job}", "Attempts started.");
+        Completed = _meter.CreateCounter<long>("pacer.jobs.completed", "{job}", "Jobs completed.");
+        Failed = _meter.CreateCounter<long>("pacer.jobs.failed", "{job}", "Attempts that failed (retried or discarded).");
+        Retried = _meter.CreateCounter<long>("pacer.jobs.retried", "{job}", "Failed attempts scheduled to run again.");
+        Discarded = _meter.CreateCounter<long>("pacer.jobs.discarded", "{job}", "Jobs discarded (permanent failure or out of attempts).");
+        Cancelled = _meter.CreateCounter<long>("pacer.jobs.cancelled", "{job}", "Running jobs stopped by a cancel.");
+        Snoozed = _meter.CreateCounter<long>("pacer.jobs.snoozed", "{job}", "Jobs put back without using an attempt.");
+        Rescued = _meter.CreateCounter<long>("pacer.jobs.rescued", "{job}", "Jobs whose lease expired and were handed back.");
+        Abandoned = _meter.CreateCounter<long>("pacer.jobs.abandoned", "{job}", "Handlers that ignored cancellation past the grace period.");
+        RejectedCompletions = _meter.CreateCounter<long>("pacer.completions.rejected", "{job}", "Completions refused because the lease was no longer held (fenced zombies).");
+        QueueWait = _meter.CreateHistogram<double>("pacer.job.queue_wait", "s", "From due time to start.");
+        Duration = _meter.CreateHistogram<double>("pacer.job.duration", "s", "Handler run time.");
+    }
+
+    public Counter<long> Enqueued { get; }
+    public Counter<long> Started { get; }
+    public Counter<long> Completed { get; }
+    public Counter<long> Failed { get; }
+    public Counter<long> Retried { get; }
+    public Counter<long> Discarded { get; }
+    public Counter<long> Cancelled { get; }
+    public Counter<long> Snoozed { get; }
+    public Counter<long> Rescued { get; }
+    public Counter<long> Abandoned { get; }
+    public Counter<long> RejectedCompletions { get; }
+    public Histogram<double> QueueWait { get; }
+    public Histogram<double> Duration { get; }
+
+    public static KeyValuePair<string, object?> KindTag(string kind) => new("pacer.job.kind", kind);
+
+    public static KeyValuePair<string, object?> QueueTag(string queue) => new("pacer.job.queue", queue);
+
+    /// <summary>The current span's W3C traceparent, stored with an enqueued job so its execution can link back.</summary>
+    public static string? CurrentTraceParent() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+
+    public static Activity? StartExecution(JobRecord job)
+    {
+        if (!Source.HasListeners())
+            return null;
+        ActivityLink[]? links = null;
+        if (job.TraceParent is { } parent && ActivityContext.TryParse(parent, null, out var enqueuer))
+            links = [new ActivityLink(enqueuer)];
+        var activity = Source.StartActivity($"pacer.job {job.Kind}", ActivityKind.Consumer, parentContext: default, links: links);
+        activity?.SetTag("pacer.job.id", job.Id);
+        activity?.SetTag("pacer.job.kind", job.Kind);
+        activity?.SetTag("pacer.job.queue", job.Queue);
+        activity?.SetTag("pacer.job.attempt", job.Attempt);
+        return activity;
+    }
+
+    public void Dispose() => _meter.Dispose();
+}
