@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Pacer.Admission;
 using Pacer.Engine;
 using Pacer.Storage;
@@ -25,9 +27,11 @@ public static class PacerServiceCollectionExtensions
             services.AddSingleton(builder.Registry);
             services.AddSingleton(builder.Recurring);
             services.AddOptions<PacerOptions>()
-                .BindConfiguration("Pacer")
                 .ValidateDataAnnotations()
                 .ValidateOnStart();
+            // Bound from the "Pacer" section when the host has configuration; a bare ServiceCollection works too.
+            services.AddSingleton<IConfigureOptions<PacerOptions>>(sp => new ConfigureNamedOptions<PacerOptions>(
+                Options.DefaultName, options => sp.GetService<IConfiguration>()?.GetSection("Pacer").Bind(options)));
             services.TryAddSingleton(TimeProvider.System);
             services.TryAddSingleton<IRandomSource, SharedRandomSource>();
             services.TryAddSingleton<IAdmissionController, AdmitAll>();
