@@ -102,18 +102,18 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         await _stopFetching.CancelAsync();
         await Task.WhenAll(_producers);
 
-        using (var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            patience.CancelAfter(_options.ShutdownTimeout);
+        // Both waits run on the engine's clock and also end when the host runs out of patience.
+        using (var timeout = new CancellationTokenSource(_options.ShutdownTimeout, _time))
+        using (var patience = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken))
             await WaitForRunningAsync(patience.Token);
-        }
         if (_running.Count > 0)
         {
             LogCancellingOnShutdown(_logger, _running.Count);
             foreach (var job in _running.Snapshot())
                 job.Stop(StopReason.Shutdown);
             using var grace = new CancellationTokenSource(_options.CancellationGracePeriod, _time);
-            await WaitForRunningAsync(grace.Token);
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
+            await WaitForRunningAsync(patience.Token);
         }
         await _completer.StopAsync();
         await _stopBackground.CancelAsync();
@@ -277,21 +277,25 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         var due = job.ScheduledAt > job.CreatedAt ? job.ScheduledAt : job.CreatedAt;
         _telemetry.QueueWait.Record(Math.Max(0, (startedAt - due).TotalSeconds), tags);
 
-        using var activity = PacerTelemetry.StartExecution(job);
         using var scope = _logger.BeginScope(new JobLogScope(job.Id, job.Kind, job.Queue, job.Attempt));
         JobCompletion? completion;
-        try
+        using (var activity = PacerTelemetry.StartExecution(job))
         {
-            completion = await RunAttemptAsync(running, kind);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // Only engine bugs land here; the handler's own exceptions are classified inside.
-            LogEngineFault(_logger, ex, job.Id);
-            completion = Failure(running, kind, ex, _time.GetUtcNow());
+            try
+            {
+                completion = await RunAttemptAsync(running, kind);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Only engine bugs land here; the handler's own exceptions are classified inside.
+                LogEngineFault(_logger, ex, job.Id);
+                completion = Failure(running, kind, ex, _time.GetUtcNow());
+            }
+            activity?.SetTag("pacer.job.outcome", completion?.Kind.ToString() ?? "lease-lost");
+            if (completion?.Error is { } error)
+                activity?.SetStatus(ActivityStatusCode.Error, error.Message);
         }
         _telemetry.Duration.Record((_time.GetUtcNow() - startedAt).TotalSeconds, tags);
-        activity?.SetTag("pacer.job.outcome", completion?.Kind.ToString() ?? "lease-lost");
 
         // The slot is free as soon as the handler is done; the outcome is written in the next batch.
         Interlocked.Decrement(ref queue.Running);
