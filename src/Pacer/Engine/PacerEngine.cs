@@ -21,7 +21,6 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
     private readonly TimeProvider _time;
     private readonly IRandomSource _random;
     private readonly IAdmissionController _admission;
-    private readonly WorkSignal _signal;
     private readonly RunningJobs _running;
     private readonly PacerTelemetry _telemetry;
     private readonly ILogger _logger;
@@ -58,7 +57,6 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         _time = time;
         _random = random;
         _admission = admission;
-        _signal = signal;
         _running = running;
         _telemetry = telemetry;
         _logger = loggers.CreateLogger("Pacer.Engine");
@@ -173,8 +171,12 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             var want = Math.Min(queue.Capacity - Volatile.Read(ref queue.Running), Volatile.Read(ref _free));
             if (want <= 0)
             {
-                // Full: wait for a slot, not for work (a job finishing sets the queue's signal).
-                await WaitAsync(queue.Work.WaitAsync(), null, stopping);
+                // Full: wait for a slot, not for work. A job finishing wakes only producers that wait like this,
+                // so a queue with nothing due is not re-queried each time a job ends.
+                Volatile.Write(ref queue.WaitingForSlots, true);
+                if (Math.Min(queue.Capacity - Volatile.Read(ref queue.Running), Volatile.Read(ref _free)) <= 0)
+                    await WaitAsync(queue.Work.WaitAsync(), null, stopping);
+                Volatile.Write(ref queue.WaitingForSlots, false);
                 continue;
             }
             var taken = TakeSlots(want);
@@ -301,14 +303,27 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         Interlocked.Decrement(ref queue.Running);
         ReturnSlots(1);
         _admission.Release(job);
-        _signal.NotifyAll();
+        foreach (var waiting in _queues.Values)
+        {
+            if (Volatile.Read(ref waiting.WaitingForSlots))
+                waiting.Work.Set();
+        }
 
         if (completion is not null)
         {
-            var accepted = await _completer.CompleteAsync(completion);
-            Count(completion, accepted, tags);
-            if (!accepted)
-                LogCompletionRejected(_logger, job.Id, completion.Kind);
+            try
+            {
+                var accepted = await _completer.CompleteAsync(completion);
+                Count(completion, accepted, tags);
+                if (!accepted)
+                    LogCompletionRejected(_logger, job.Id, completion.Kind);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // The engine stopped before this handler returned: the job keeps its lease until it expires and
+                // the rescuer hands it out again. Nothing is lost; the attempt is simply not recorded.
+                LogOutcomeNotWritten(_logger, ex, job.Id);
+            }
         }
         _running.Remove(running);
         if (_running.Count == 0)
@@ -470,6 +485,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         public int Capacity { get; } = capacity;
         public AsyncSignal Work { get; } = work;
         public int Running;
+        public bool WaitingForSlots;
     }
 
     /// <summary>The scope every log line of a job carries.</summary>
@@ -507,6 +523,9 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Completion ({Kind}) of job {JobId} was rejected: this worker no longer holds its lease")]
     private static partial void LogCompletionRejected(ILogger logger, long jobId, CompletionKind kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} finished after the engine stopped; its outcome was not written and it will be rescued when its lease expires")]
+    private static partial void LogOutcomeNotWritten(ILogger logger, Exception exception, long jobId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} ({Kind}) ignored cancellation ({Reason}) for {Grace}; its slot was reclaimed and the handler abandoned")]
     private static partial void LogAbandoned(ILogger logger, long jobId, string kind, StopReason reason, TimeSpan grace);
