@@ -1,0 +1,115 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pacer;
+
+// Usage: Pacer.TestWorker --db PATH --log PATH [--concurrency N] [--lease-ms N] [--work-ms N] [--block-first-ms N] [--drain]
+// Every line it writes to --log is an event the test reads: "started PID", "exec JOB ATTEMPT PID", "effect JOB PID",
+// "rejected COUNT PID", "drained PID". Lines are flushed one by one, so a SIGKILL loses none that were written.
+var options = WorkerArgs.Parse(args);
+using var log = new EventLog(options.LogPath);
+
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddSingleton(log);
+builder.Services.AddSingleton(options);
+builder.Services.AddPacer(p => p
+    .UseSqlite(options.DatabasePath)
+    .AddJob<EffectHandler, EffectArgs>("effect")
+    .Configure(o =>
+    {
+        o.Concurrency = options.Concurrency;
+        o.LeaseDuration = TimeSpan.FromMilliseconds(options.LeaseMs);
+        o.PollInterval = TimeSpan.FromMilliseconds(200);
+        o.MaintenanceInterval = TimeSpan.FromMilliseconds(200);
+        o.Retry = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(200) };
+    }));
+
+using var host = builder.Build();
+using var rejected = new MeterListener();
+rejected.InstrumentPublished = (instrument, listener) =>
+{
+    if (instrument.Meter.Name == PacerTelemetryNames.Meter && instrument.Name == "pacer.completions.rejected")
+        listener.EnableMeasurementEvents(instrument);
+};
+rejected.SetMeasurementEventCallback<long>((_, value, _, _) => log.Write($"rejected {value} {Environment.ProcessId}"));
+rejected.Start();
+
+await host.StartAsync();
+log.Write($"started {Environment.ProcessId}");
+if (options.Drain)
+{
+    await host.Services.GetRequiredService<IPacerEngine>().WaitUntilDrainedAsync(CancellationToken.None);
+    log.Write($"drained {Environment.ProcessId}");
+    await host.StopAsync();
+    return 0;
+}
+await host.WaitForShutdownAsync();
+return 0;
+
+internal sealed record EffectArgs(int Sequence = 0);
+
+internal sealed class EffectHandler(EventLog log, WorkerArgs options) : IJobHandler<EffectArgs>
+{
+    public async Task HandleAsync(EffectArgs args, JobContext context)
+    {
+        var pid = Environment.ProcessId;
+        log.Write($"exec {context.JobId} {context.Attempt} {pid}");
+        await Task.Delay(options.WorkMs, context.CancellationToken);
+        // The effect is a row in the store's own database, written in the same transaction as its ledger record.
+        // effects_log has no unique constraint on purpose: a second write would show up as a duplicate row.
+        await context.Effects.RunInStoreTransactionAsync($"effect:{context.JobId}", async (transaction, ct) =>
+        {
+            await using var insert = transaction.Connection!.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO effects_log(job_id, pid) VALUES ($job, $pid)";
+            insert.Parameters.Add(new SqliteParameter("$job", context.JobId));
+            insert.Parameters.Add(new SqliteParameter("$pid", pid));
+            return await insert.ExecuteNonQueryAsync(ct);
+        });
+        log.Write($"effect {context.JobId} {pid}");
+        if (context.Attempt == 1 && options.BlockFirstMs > 0)
+        {
+            // A worker that is about to be paused past its lease: it ignores its token, as a zombie would.
+            await Task.Delay(options.BlockFirstMs, CancellationToken.None);
+        }
+    }
+}
+
+internal sealed class EventLog(string path) : IDisposable
+{
+    private readonly StreamWriter _writer = new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+    private readonly Lock _lock = new();
+
+    public void Write(string line)
+    {
+        lock (_lock)
+            _writer.WriteLine(line);
+    }
+
+    public void Dispose() => _writer.Dispose();
+}
+
+internal sealed record WorkerArgs(string DatabasePath, string LogPath, int Concurrency, int LeaseMs, int WorkMs, int BlockFirstMs, bool Drain)
+{
+    public static WorkerArgs Parse(string[] args)
+    {
+        string? Get(string name)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+        int GetInt(string name, int fallback) => Get(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        return new WorkerArgs(
+            Get("--db") ?? throw new ArgumentException("--db PATH is required"),
+            Get("--log") ?? throw new ArgumentException("--log PATH is required"),
+            GetInt("--concurrency", 8),
+            GetInt("--lease-ms", 2000),
+            GetInt("--work-ms", 20),
+            GetInt("--block-first-ms", 0),
+            args.Contains("--drain"));
+    }
+}
