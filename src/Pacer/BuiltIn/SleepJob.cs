@@ -6,7 +6,7 @@ namespace Pacer.BuiltIn;
 public sealed record SleepJobArgs
 {
     /// <summary>How long to wait, 0 to 3,600,000 (one hour). Required.</summary>
-    [Required(ErrorMessage = "is required, e.g. {\"milliseconds\": 1500}.")]
+    [Required(ErrorMessage = "is required, e.g. {{\"milliseconds\": 1500}}.")]
     [Range(0, 3_600_000, ErrorMessage = "must be between 0 and 3600000 (one hour).")]
     public int? Milliseconds { get; init; }
 }
