@@ -10,7 +10,7 @@ internal static class EnqueueCommand
         var kind = new Argument<string>("KIND") { Description = "Job kind: http, noop, sleep" };
         var args = new Option<string>("--args")
         {
-            Description = """Arguments as a JSON object, e.g. http: {"url":"https://example.org/hook","method":"POST","headers":{"Content-Type":"application/json"},"body":"{}","timeoutSeconds":10}; sleep: {"milliseconds":500}; noop: {}""",
+            Description = "Arguments as a JSON object (see the kinds above)",
             DefaultValueFactory = _ => "{}",
             HelpName = "JSON",
         };
@@ -23,7 +23,13 @@ internal static class EnqueueCommand
         var tags = new Option<string[]>("--tag") { Description = "A tag (repeat for more)", HelpName = "T" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
 
-        var command = new Command("enqueue", "Add a job to the database; prints its id")
+        var command = new Command("enqueue", """
+            Add a job to the database; prints its id. The built-in kinds and their --args:
+              http   {"url":"https://example.org/hook","method":"POST","headers":{"Content-Type":"application/json"},"body":"{}","timeoutSeconds":10}
+                     2xx completes; 5xx, 408, timeouts and network errors retry; 429 with Retry-After waits as asked; other 4xx fail at once
+              sleep  {"milliseconds":500}
+              noop   {}
+            """)
         {
             kind, args, queue, priority, at, @in, uniqueKey, maxAttempts, tags, json,
         };
