@@ -38,7 +38,10 @@ internal sealed partial class HttpJobHandler(IHttpClientFactory clients, TimePro
                 return;
             if (response.StatusCode == HttpStatusCode.TooManyRequests && RetryAfter(response) is { } wait)
                 throw new JobSnoozeException(wait);
-            var answer = $"{method} {target} answered {status} {response.ReasonPhrase}";
+            // HTTP/2 and later carry no reason phrase.
+            var answer = string.IsNullOrEmpty(response.ReasonPhrase)
+                ? $"{method} {target} answered {status}"
+                : $"{method} {target} answered {status} {response.ReasonPhrase}";
             if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests)
                 throw new HttpRequestException($"{answer}; will retry.", null, response.StatusCode);
             var excerpt = await ExcerptAsync(response.Content, token);
