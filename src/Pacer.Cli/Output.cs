@@ -52,7 +52,7 @@ internal static class Output
                 line.Append("  ");
             line.Append(i == cells.Count - 1 ? cells[i] : cells[i].PadRight(widths[i]));
         }
-        return line.ToString();
+        return line.ToString().TrimEnd();
     }
 
     public static string Time(DateTimeOffset? time) =>
