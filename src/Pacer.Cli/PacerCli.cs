@@ -13,20 +13,6 @@ internal static class PacerCli
 {
     public const string DefaultDatabase = "./pacer.db";
 
-    public static readonly Option<string> Database = new("--db")
-    {
-        Description = "Path of the SQLite database",
-        DefaultValueFactory = _ => DefaultDatabase,
-        HelpName = "PATH",
-        Recursive = true,
-    };
-
-    public static readonly Option<bool> Verbose = new("--verbose")
-    {
-        Description = "Print stack traces of unexpected errors",
-        Recursive = true,
-    };
-
     /// <summary>The process entry point: real console, Ctrl+C and SIGTERM stop the command gracefully.</summary>
     public static async Task<int> MainAsync(string[] args)
     {
@@ -74,9 +60,18 @@ internal static class PacerCli
             new HelpOption(),
             new VersionOption(),
         };
-        root.Options.Add(Database);
-        root.Options.Add(Verbose);
-        CliContext Context(ParseResult parse) => new(console, parse.GetValue(Database) ?? DefaultDatabase, parse.GetValue(Verbose), overrides);
+        // New option objects per command tree: a symbol records its parents, so sharing one across trees is not thread-safe.
+        var database = new Option<string>("--db")
+        {
+            Description = "Path of the SQLite database",
+            DefaultValueFactory = _ => DefaultDatabase,
+            HelpName = "PATH",
+            Recursive = true,
+        };
+        var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of unexpected errors", Recursive = true };
+        root.Options.Add(database);
+        root.Options.Add(verbose);
+        CliContext Context(ParseResult parse) => new(console, parse.GetValue(database) ?? DefaultDatabase, parse.GetValue(verbose), overrides);
 
         root.Subcommands.Add(RunCommand.Create(Context));
         root.Subcommands.Add(EnqueueCommand.Create(Context));
