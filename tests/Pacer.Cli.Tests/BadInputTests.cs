@@ -110,6 +110,28 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task UnexpectedError_PrintsTypeAndMessage_AndTheStackOnlyWithVerbose()
+    {
+        await _cli.OkAsync("migrate");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_cli.Database};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO pacer_migrations (version, name, applied_at) VALUES (999, 'from_the_future', 0);";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var quiet = await _cli.RunAsync("migrate");
+        var verbose = await _cli.RunAsync("migrate", "--verbose");
+
+        AssertOneLineError(quiet, 1, "error: System.InvalidOperationException: ");
+        Assert.Contains("schema version 999", quiet.Error, StringComparison.Ordinal);
+        Assert.EndsWith("(run with --verbose for the stack trace)", quiet.ErrorLines[0], StringComparison.Ordinal);
+        Assert.Equal(1, verbose.ExitCode);
+        Assert.Contains("   at ", verbose.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DatabasePathIsADirectory_PrintsOneLineAndExits1()
     {
         var result = await _cli.RunAsync("jobs", "list", "--db", _cli.Folder);
