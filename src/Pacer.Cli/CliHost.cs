@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Pacer.Cli;
+
+/// <summary>What a command's host is made of; tests set <see cref="Overrides"/> to run commands in-process.</summary>
+internal sealed record CliHostSettings(string DatabasePath)
+{
+    /// <summary>An appsettings-style JSON file layered over the embedded defaults (<c>--config</c>).</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Applied after configuration binding, e.g. the values of <c>--concurrency</c> and <c>--queues</c>.</summary>
+    public Action<PacerOptions>? Options { get; init; }
+
+    /// <summary>Whether log lines are written to the console (the worker's output); other commands keep quiet.</summary>
+    public bool ConsoleLogging { get; init; }
+
+    public CliOverrides? Overrides { get; init; }
+}
+
+/// <summary>Hooks for tests and embedding: extra kinds, a clock, where logs go.</summary>
+internal sealed record CliOverrides
+{
+    public Action<PacerBuilder>? Pacer { get; init; }
+
+    public Action<PacerOptions>? Options { get; init; }
+
+    /// <summary>Replaces the console logger.</summary>
+    public Action<ILoggingBuilder>? Logging { get; init; }
+
+    public TimeProvider? Time { get; init; }
+}
+
+/// <summary>Builds the generic host every command uses: the same configuration, kinds and store for all of them.</summary>
+internal static class CliHost
+{
+    private const string DefaultsResource = "Pacer.Cli.pacer.defaults.json";
+
+    public static HostApplicationBuilder CreateBuilder(CliHostSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Production });
+
+        // Later sources win: embedded defaults, then --config, then environment (PACER__CONCURRENCY=20).
+        builder.Configuration.AddJsonStream(typeof(CliHost).Assembly.GetManifestResourceStream(DefaultsResource)
+            ?? throw new InvalidOperationException($"Embedded resource {DefaultsResource} is missing from the build."));
+        if (settings.ConfigFile is { } file)
+            builder.Configuration.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false);
+        builder.Configuration.AddEnvironmentVariables();
+
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        if (settings.Overrides?.Logging is { } logging)
+            logging(builder.Logging);
+        else if (settings.ConsoleLogging)
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "HH:mm:ss ";
+                console.UseUtcTimestamp = true;
+                console.ColorBehavior = Console.IsOutputRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
+            });
+
+        // The command owns Ctrl+C and SIGTERM (see PacerCli): the host stops when the command's token fires.
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        if (settings.Overrides?.Time is { } time)
+            builder.Services.AddSingleton(time);
+
+        var pacer = builder.Services.AddPacer(p => p.AddBuiltInJobs().UseSqlite(settings.DatabasePath));
+        if (settings.Options is { } options)
+            pacer.Configure(options);
+        if (settings.Overrides?.Options is { } overrideOptions)
+            pacer.Configure(overrideOptions);
+        settings.Overrides?.Pacer?.Invoke(pacer);
+        return builder;
+    }
+
+    /// <summary>A lifetime with no signal handlers of its own: the command decides when to stop.</summary>
+    private sealed class CommandLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,3 @@
+using Pacer.Cli;
+
+return await PacerCli.MainAsync(args);

@@ -1,0 +1,607 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Pacer.Storage;
+
+namespace Pacer.Sqlite;
+
+internal sealed partial class SqliteJobStore
+{
+    // Bases stay below 2^62 and ids below 2^62 too in any real database, so base + id neither overflows nor is zero.
+    private const long MaxTokenBase = 1L << 62;
+
+    private const string DueStates = "('available', 'scheduled', 'retryable')";
+
+    private const string ClearLease = "lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, cancel_requested = 0";
+
+    private const string HeldByToken = "WHERE id = @id AND state = 'running' AND lease_token = @token";
+
+    private const string AppendError = "errors = CASE WHEN @error IS NULL THEN errors ELSE json_insert(errors, '$[#]', json(@error)) END";
+
+    // The WHERE matches the partial index pacer_jobs_fetch word for word, so SQLite walks that index in dispatch order.
+    private const string DueSelection =
+        $"state IN {DueStates} AND queue = @queue AND scheduled_at <= @now";
+
+    private const string DispatchOrder = "ORDER BY priority DESC, scheduled_at, id";
+
+    private const string InsertSql =
+        "INSERT INTO pacer_jobs (kind, queue, priority, args, state, attempt, max_attempts, scheduled_at, created_at, timeout_ticks, tags, claims, unique_key, errors, trace_parent) " +
+        "VALUES (@kind, @queue, @priority, @args, @state, 0, @max_attempts, @scheduled_at, @created_at, @timeout_ticks, @tags, @claims, @unique_key, '[]', @trace_parent) " +
+        // The partial unique index on unique_key is the only constraint an insert can hit: a key held by an unfinished job.
+        "ON CONFLICT DO NOTHING RETURNING id";
+
+    internal const string ExistingByKeySql = $"SELECT id FROM pacer_jobs WHERE unique_key = @unique_key AND state NOT IN {JobRows.FinalStates}";
+
+    /// <summary>
+    /// One statement claims the jobs. Each fetch draws one random base from a CSPRNG and a job's token is base + id:
+    /// distinct for every job of the fetch, and equal to a token of an earlier attempt of the same job only if two
+    /// random bases are equal (one chance in 2^62), without having to pair a list of tokens with the picked rows.
+    /// </summary>
+    private const string FetchTemplate =
+        "UPDATE pacer_jobs SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_owner = @owner, " +
+        "lease_expires_at = @expires_at, lease_token = @token_base + id, cancel_requested = 0 " +
+        $"WHERE id IN (SELECT id FROM pacer_jobs WHERE {DueSelection} /*only*/ {DispatchOrder} LIMIT @limit) " +
+        $"RETURNING {JobRows.Columns}, lease_token";
+
+    internal static readonly string FetchSql = FetchTemplate.Replace("/*only*/", "", StringComparison.Ordinal);
+
+    internal static readonly string FetchOnlyIdsSql = FetchTemplate.Replace("/*only*/", "AND id IN (SELECT value FROM json_each(@only_ids))", StringComparison.Ordinal);
+
+    internal const string ListDueSql = $"SELECT {JobRows.Columns} FROM pacer_jobs WHERE {DueSelection} {DispatchOrder} LIMIT @limit";
+
+    internal const string RescueSelectSql =
+        "SELECT id, attempt, max_attempts, lease_owner, lease_expires_at FROM pacer_jobs " +
+        "WHERE state = 'running' AND lease_expires_at < @now ORDER BY lease_expires_at LIMIT @limit";
+
+    internal const string PromoteSql =
+        "UPDATE pacer_jobs SET state = 'available' WHERE id IN (SELECT id FROM pacer_jobs " +
+        "WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= @now ORDER BY scheduled_at LIMIT @limit)";
+
+    internal const string DeleteFinalizedSql =
+        "DELETE FROM pacer_jobs WHERE id IN (SELECT id FROM pacer_jobs " +
+        $"WHERE state IN {JobRows.FinalStates} AND finalized_at < @before ORDER BY finalized_at LIMIT @limit)";
+
+    internal const string FinalizedSinceSql = $"SELECT count(*) FROM pacer_jobs WHERE state IN {JobRows.FinalStates} AND finalized_at >= @since";
+
+    private static readonly Comparison<FetchedJob> ByDispatchOrder = static (a, b) =>
+    {
+        var c = b.Job.Priority.CompareTo(a.Job.Priority);
+        if (c == 0)
+            c = a.Job.ScheduledAt.CompareTo(b.Job.ScheduledAt);
+        return c != 0 ? c : a.Job.Id.CompareTo(b.Job.Id);
+    };
+
+    // ----- insert -----
+
+    public Task<IReadOnlyList<InsertResult>> InsertManyAsync(InsertManyRequest request, CancellationToken cancellationToken)
+    {
+        ValidateInsert(request);
+        if (request.Jobs.Count == 0)
+            return Task.FromResult<IReadOnlyList<InsertResult>>([]);
+        return WriteAsync<IReadOnlyList<InsertResult>>(transaction => InsertJobs(transaction, request), cancellationToken);
+    }
+
+    public Task<IReadOnlyList<InsertResult>> InsertManyAsync(InsertManyRequest request, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        ValidateInsert(request);
+        ArgumentNullException.ThrowIfNull(transaction);
+        if (transaction is not SqliteTransaction sqliteTransaction)
+        {
+            throw new ArgumentException(
+                $"The SQLite store can only join a Microsoft.Data.Sqlite SqliteTransaction, not {transaction.GetType().FullName}. " +
+                $"Open a SqliteConnection to '{_path}', begin a transaction on it and pass that.", nameof(transaction));
+        }
+        var connection = sqliteTransaction.Connection
+            ?? throw new ArgumentException("The transaction has already been committed or rolled back; pass an open one.", nameof(transaction));
+        if (!IsThisDatabase(connection))
+        {
+            throw new ArgumentException(
+                $"The transaction is on '{connection.DataSource}', but this store's database is '{_path}'. Open the connection to the store's file.",
+                nameof(transaction));
+        }
+        if (cancellationToken.IsCancellationRequested)
+            return Task.FromCanceled<IReadOnlyList<InsertResult>>(cancellationToken);
+        if (request.Jobs.Count == 0)
+            return Task.FromResult<IReadOnlyList<InsertResult>>([]);
+        try
+        {
+            // The caller's connection holds (or takes) SQLite's write lock: no need, and no right, to take ours.
+            return Task.FromResult<IReadOnlyList<InsertResult>>(InsertJobs(sqliteTransaction, request));
+        }
+        catch (Exception ex)
+        {
+            // Faults belong in the task; SQLite's own errors get a message that names the file.
+            return Task.FromException<IReadOnlyList<InsertResult>>(ex is SqliteException sqlite && Translate(sqlite) is { } clear ? clear : ex);
+        }
+    }
+
+    private bool IsThisDatabase(SqliteConnection connection)
+    {
+        var theirs = connection.DataSource;
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        // Both names come from SQLite itself once open, so they are spelled the same way for the same file.
+        return string.Equals(theirs, _writerDataSource, comparison) || string.Equals(theirs, _path, comparison);
+    }
+
+    private static void ValidateInsert(InsertManyRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.Jobs);
+        for (var i = 0; i < request.Jobs.Count; i++)
+        {
+            var job = request.Jobs[i] ?? throw new ArgumentException($"Jobs[{i}] is null.", nameof(request));
+            if (string.IsNullOrEmpty(job.Kind) || string.IsNullOrEmpty(job.Queue) || job.Args is null)
+                throw new ArgumentException($"Jobs[{i}] needs a kind, a queue and args.", nameof(request));
+            if (job.MaxAttempts < 1)
+                throw new ArgumentException($"Jobs[{i}].MaxAttempts is {job.MaxAttempts}; it must be at least 1.", nameof(request));
+        }
+    }
+
+    private static InsertResult[] InsertJobs(SqliteTransaction transaction, InsertManyRequest request)
+    {
+        var results = new InsertResult[request.Jobs.Count];
+        using var insert = Command(transaction, InsertSql);
+        var kind = insert.Parameters.Add("@kind", SqliteType.Text);
+        var queue = insert.Parameters.Add("@queue", SqliteType.Text);
+        var priority = insert.Parameters.Add("@priority", SqliteType.Integer);
+        var args = insert.Parameters.Add("@args", SqliteType.Text);
+        var state = insert.Parameters.Add("@state", SqliteType.Text);
+        var maxAttempts = insert.Parameters.Add("@max_attempts", SqliteType.Integer);
+        var scheduledAt = insert.Parameters.Add("@scheduled_at", SqliteType.Integer);
+        var createdAt = insert.Parameters.Add("@created_at", SqliteType.Integer);
+        var timeout = insert.Parameters.Add("@timeout_ticks", SqliteType.Integer);
+        var tags = insert.Parameters.Add("@tags", SqliteType.Text);
+        var claims = insert.Parameters.Add("@claims", SqliteType.Text);
+        var uniqueKey = insert.Parameters.Add("@unique_key", SqliteType.Text);
+        var traceParent = insert.Parameters.Add("@trace_parent", SqliteType.Text);
+        createdAt.Value = JobRows.ToDb(request.Now);
+        SqliteCommand? existing = null;
+        try
+        {
+            for (var i = 0; i < results.Length; i++)
+            {
+                var job = request.Jobs[i];
+                kind.Value = job.Kind;
+                queue.Value = job.Queue;
+                priority.Value = job.Priority;
+                args.Value = job.Args;
+                state.Value = (job.ScheduledAt > request.Now ? JobState.Scheduled : JobState.Available).ToWire();
+                maxAttempts.Value = job.MaxAttempts;
+                scheduledAt.Value = JobRows.ToDb(job.ScheduledAt);
+                timeout.Value = job.Timeout is { } t ? t.Ticks : DBNull.Value;
+                tags.Value = JobRows.WriteTags(job.Tags);
+                claims.Value = JobRows.WriteClaims(job.Claims);
+                uniqueKey.Value = JobRows.ToDb(job.UniqueKey);
+                traceParent.Value = JobRows.ToDb(job.TraceParent);
+                if (insert.ExecuteScalar() is long id)
+                {
+                    results[i] = new InsertResult(id, Existing: false);
+                    continue;
+                }
+                // Nothing inserted: an unfinished job holds the key. It cannot change before we commit, we hold the write lock.
+                existing ??= Command(transaction, ExistingByKeySql);
+                existing.Parameters.Clear();
+                existing.Parameters.AddWithValue("@unique_key", job.UniqueKey);
+                var existingId = existing.ExecuteScalar() as long?
+                    ?? throw new InvalidOperationException($"Inserting job {i} ({job.Kind}) hit a constraint, but no unfinished job holds unique key '{job.UniqueKey}'.");
+                results[i] = new InsertResult(existingId, Existing: true);
+            }
+        }
+        finally
+        {
+            existing?.Dispose();
+        }
+        return results;
+    }
+
+    // ----- fetch -----
+
+    public Task<IReadOnlyList<JobRecord>> ListDueAsync(ListDueRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.Queue, nameof(request));
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Limit, nameof(request));
+        return ReadAsync<IReadOnlyList<JobRecord>>(connection =>
+        {
+            using var command = Command(connection, null, ListDueSql);
+            command.Parameters.AddWithValue("@queue", request.Queue);
+            command.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
+            command.Parameters.AddWithValue("@limit", request.Limit);
+            return ReadJobs(command);
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<FetchedJob>> FetchAsync(FetchRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.Queue, nameof(request));
+        ArgumentException.ThrowIfNullOrEmpty(request.Owner, nameof(request));
+        // A negative LIMIT means "no limit" to SQLite: refuse it rather than claim the whole queue.
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Limit, nameof(request));
+        if (request.LeaseDuration <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(request), request.LeaseDuration, "FetchRequest.LeaseDuration must be positive.");
+        var only = request.OnlyIds;
+        var count = only is null ? request.Limit : Math.Min(request.Limit, only.Count);
+        if (count == 0)
+            return Task.FromResult<IReadOnlyList<FetchedJob>>([]);
+        var tokenBase = NewTokenBase();
+        return WriteAsync<IReadOnlyList<FetchedJob>>(transaction =>
+        {
+            using var command = Command(transaction, only is null ? FetchSql : FetchOnlyIdsSql);
+            command.Parameters.AddWithValue("@queue", request.Queue);
+            command.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
+            command.Parameters.AddWithValue("@limit", count);
+            command.Parameters.AddWithValue("@owner", request.Owner);
+            command.Parameters.AddWithValue("@expires_at", JobRows.ToDb(request.Now + request.LeaseDuration));
+            command.Parameters.AddWithValue("@token_base", tokenBase);
+            if (only is not null)
+                command.Parameters.AddWithValue("@only_ids", JsonIds(only));
+            var fetched = new List<FetchedJob>(count);
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                    fetched.Add(new FetchedJob(JobRows.Read(reader), reader.GetInt64(JobRows.ColumnCount)));
+            }
+            // RETURNING gives rows in the order they were updated, not the order they were picked.
+            fetched.Sort(ByDispatchOrder);
+            return fetched;
+        }, cancellationToken);
+    }
+
+    private static long NewTokenBase()
+    {
+        Span<byte> bytes = stackalloc byte[sizeof(long)];
+        long value;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            value = BitConverter.ToInt64(bytes) & (MaxTokenBase - 1);
+        }
+        while (value == 0);
+        return value;
+    }
+
+    private static string JsonIds(IReadOnlyList<long> ids)
+    {
+        var json = new StringBuilder((ids.Count * 8) + 2).Append('[');
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (i > 0)
+                json.Append(',');
+            json.Append(ids[i].ToString(CultureInfo.InvariantCulture));
+        }
+        return json.Append(']').ToString();
+    }
+
+    public Task<ExtendLeasesResult> ExtendLeasesAsync(ExtendLeasesRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.Leases);
+        if (request.Leases.Count == 0)
+            return Task.FromResult(new ExtendLeasesResult([], []));
+        return WriteAsync(transaction =>
+        {
+            using var command = Command(transaction, $"UPDATE pacer_jobs SET lease_expires_at = @expires_at {HeldByToken} RETURNING cancel_requested");
+            command.Parameters.AddWithValue("@expires_at", JobRows.ToDb(request.ExpiresAt));
+            var id = command.Parameters.Add("@id", SqliteType.Integer);
+            var token = command.Parameters.Add("@token", SqliteType.Integer);
+            var lost = new List<long>();
+            var cancelRequested = new List<long>();
+            foreach (var lease in request.Leases)
+            {
+                id.Value = lease.JobId;
+                token.Value = lease.LeaseToken;
+                switch (command.ExecuteScalar())
+                {
+                    case null:
+                        lost.Add(lease.JobId);
+                        break;
+                    case long flag when flag != 0:
+                        cancelRequested.Add(lease.JobId);
+                        break;
+                }
+            }
+            return new ExtendLeasesResult(lost, cancelRequested);
+        }, cancellationToken);
+    }
+
+    // ----- completion -----
+
+    public Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<JobCompletion> completions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completions);
+        for (var i = 0; i < completions.Count; i++)
+        {
+            var completion = completions[i] ?? throw new ArgumentException($"completions[{i}] is null.", nameof(completions));
+            if (!Enum.IsDefined(completion.Kind))
+                throw new ArgumentException($"completions[{i}] has unknown kind {(int)completion.Kind}.", nameof(completions));
+            if (completion.Kind is CompletionKind.Retry or CompletionKind.Snooze && completion.RunAt is null)
+                throw new ArgumentException($"completions[{i}] ({completion.Kind} of job {completion.JobId}) needs RunAt.", nameof(completions));
+        }
+        if (completions.Count == 0)
+            return Task.FromResult<IReadOnlyList<bool>>([]);
+        return WriteAsync<IReadOnlyList<bool>>(transaction =>
+        {
+            var accepted = new bool[completions.Count];
+            // One prepared statement per kind, reused for every completion of that kind in the batch.
+            var commands = new CompletionCommand?[CompletionCommand.KindCount];
+            try
+            {
+                for (var i = 0; i < completions.Count; i++)
+                {
+                    var completion = completions[i];
+                    var command = commands[(int)completion.Kind] ??= new CompletionCommand(transaction, completion.Kind);
+                    accepted[i] = command.Execute(completion) == 1;
+                }
+            }
+            finally
+            {
+                foreach (var command in commands)
+                    command?.Dispose();
+            }
+            return accepted;
+        }, cancellationToken);
+    }
+
+    private sealed class CompletionCommand : IDisposable
+    {
+        public const int KindCount = 5;
+
+        private readonly SqliteCommand _command;
+        private readonly SqliteParameter _id;
+        private readonly SqliteParameter _token;
+        private readonly SqliteParameter _at;
+        private readonly SqliteParameter _runAt;
+        private readonly SqliteParameter _error;
+
+        public CompletionCommand(SqliteTransaction transaction, CompletionKind kind)
+        {
+            _command = Command(transaction, Sql(kind));
+            _id = _command.Parameters.Add("@id", SqliteType.Integer);
+            _token = _command.Parameters.Add("@token", SqliteType.Integer);
+            _at = _command.Parameters.Add("@at", SqliteType.Integer);
+            _runAt = _command.Parameters.Add("@run_at", SqliteType.Integer);
+            _error = _command.Parameters.Add("@error", SqliteType.Text);
+        }
+
+        public int Execute(JobCompletion completion)
+        {
+            _id.Value = completion.JobId;
+            _token.Value = completion.LeaseToken;
+            _at.Value = JobRows.ToDb(completion.At);
+            _runAt.Value = JobRows.ToDb(completion.RunAt);
+            _error.Value = JobRows.WriteErrorOrNull(completion.Error);
+            return _command.ExecuteNonQuery();
+        }
+
+        public void Dispose() => _command.Dispose();
+
+        private static string Sql(CompletionKind kind) => kind switch
+        {
+            CompletionKind.Completed => $"UPDATE pacer_jobs SET state = 'completed', finalized_at = @at, {ClearLease} {HeldByToken}",
+            CompletionKind.Retry => $"UPDATE pacer_jobs SET state = 'retryable', scheduled_at = @run_at, {AppendError}, {ClearLease} {HeldByToken}",
+            CompletionKind.Discard => $"UPDATE pacer_jobs SET state = 'discarded', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
+            // A snooze gives back the attempt the fetch took.
+            CompletionKind.Snooze => $"UPDATE pacer_jobs SET state = 'scheduled', scheduled_at = @run_at, attempt = max(attempt - 1, 0), {ClearLease} {HeldByToken}",
+            CompletionKind.Cancel => $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown completion kind."),
+        };
+    }
+
+    // ----- maintenance -----
+
+    public Task<IReadOnlyList<RescuedJob>> RescueExpiredAsync(RescueRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentOutOfRangeException.ThrowIfNegative(request.Limit, nameof(request));
+        if (request.Limit == 0)
+            return Task.FromResult<IReadOnlyList<RescuedJob>>([]);
+        return WriteAsync<IReadOnlyList<RescuedJob>>(transaction =>
+        {
+            var expired = new List<(long Id, int Attempt, int MaxAttempts, string? Owner, long ExpiresAt)>();
+            using (var select = Command(transaction, RescueSelectSql))
+            {
+                select.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
+                select.Parameters.AddWithValue("@limit", request.Limit);
+                using var reader = select.ExecuteReader();
+                while (reader.Read())
+                    expired.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt64(4)));
+            }
+            if (expired.Count == 0)
+                return [];
+            // Nothing can change between the select and these updates: this transaction holds the write lock.
+            using var update = Command(transaction,
+                "UPDATE pacer_jobs SET state = @state, " +
+                "scheduled_at = CASE WHEN @state = 'retryable' THEN @now ELSE scheduled_at END, " +
+                "finalized_at = CASE WHEN @state = 'discarded' THEN @now ELSE NULL END, " +
+                $"errors = json_insert(errors, '$[#]', json(@error)), {ClearLease} WHERE id = @id AND state = 'running'");
+            update.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
+            var state = update.Parameters.Add("@state", SqliteType.Text);
+            var error = update.Parameters.Add("@error", SqliteType.Text);
+            var id = update.Parameters.Add("@id", SqliteType.Integer);
+            var rescued = new List<RescuedJob>(expired.Count);
+            foreach (var job in expired)
+            {
+                var newState = job.Attempt >= job.MaxAttempts ? JobState.Discarded : JobState.Retryable;
+                var expiredAt = JobRows.FromDb(job.ExpiresAt);
+                var message = $"The lease held by {job.Owner ?? "an unknown worker"} expired at {expiredAt.ToString("O", CultureInfo.InvariantCulture)} " +
+                    "without being extended: the worker crashed, stalled, or lost its connection to the store." +
+                    (newState == JobState.Discarded ? $" No attempts left ({job.Attempt} of {job.MaxAttempts})." : "");
+                state.Value = newState.ToWire();
+                error.Value = JobRows.WriteError(new JobError(job.Attempt, request.Now, "Pacer.LeaseExpired", message, null));
+                id.Value = job.Id;
+                if (update.ExecuteNonQuery() == 1)
+                    rescued.Add(new RescuedJob(job.Id, newState));
+            }
+            return rescued;
+        }, cancellationToken);
+    }
+
+    public Task<int> PromoteDueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0)
+            return Task.FromResult(0);
+        return WriteAsync(transaction =>
+        {
+            using var command = Command(transaction, PromoteSql);
+            command.Parameters.AddWithValue("@now", JobRows.ToDb(now));
+            command.Parameters.AddWithValue("@limit", limit);
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+    }
+
+    public Task<int> DeleteFinalizedAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0)
+            return Task.FromResult(0);
+        return WriteAsync(transaction =>
+        {
+            using var command = Command(transaction, DeleteFinalizedSql);
+            command.Parameters.AddWithValue("@before", JobRows.ToDb(before));
+            command.Parameters.AddWithValue("@limit", limit);
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+    }
+
+    // ----- operator actions -----
+
+    public Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) => WriteAsync(transaction =>
+    {
+        // Read and write in one write transaction: nothing can move the job in between.
+        var state = ReadState(transaction, jobId);
+        if (state is null)
+            return CancelResult.NotFound;
+        if (state.Value.IsFinal())
+            return CancelResult.AlreadyFinal;
+        if (state == JobState.Running)
+        {
+            using var flag = Command(transaction, "UPDATE pacer_jobs SET cancel_requested = 1 WHERE id = @id AND state = 'running'");
+            flag.Parameters.AddWithValue("@id", jobId);
+            flag.ExecuteNonQuery();
+            return CancelResult.CancelRequested;
+        }
+        using var cancel = Command(transaction, $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease} WHERE id = @id");
+        cancel.Parameters.AddWithValue("@id", jobId);
+        cancel.Parameters.AddWithValue("@now", JobRows.ToDb(now));
+        cancel.ExecuteNonQuery();
+        return CancelResult.Cancelled;
+    }, cancellationToken);
+
+    public Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) => WriteAsync(transaction =>
+    {
+        var state = ReadState(transaction, jobId);
+        switch (state)
+        {
+            case null:
+                return RetryResult.NotFound;
+            case JobState.Running:
+                return RetryResult.Running;
+            case JobState.Available or JobState.Scheduled:
+                return RetryResult.AlreadyWaiting;
+        }
+        // OR IGNORE: if another unfinished job took this job's unique key meanwhile, reviving this one would break
+        // the key's promise. The update is skipped and the caller told the work is already waiting.
+        using var revive = Command(transaction,
+            "UPDATE OR IGNORE pacer_jobs SET state = 'available', scheduled_at = @now, finalized_at = NULL, " +
+            $"max_attempts = max(max_attempts, attempt + 1), {ClearLease} WHERE id = @id");
+        revive.Parameters.AddWithValue("@id", jobId);
+        revive.Parameters.AddWithValue("@now", JobRows.ToDb(now));
+        return revive.ExecuteNonQuery() == 1 ? RetryResult.Retried : RetryResult.AlreadyWaiting;
+    }, cancellationToken);
+
+    private static JobState? ReadState(SqliteTransaction transaction, long jobId)
+    {
+        using var command = Command(transaction, "SELECT state FROM pacer_jobs WHERE id = @id");
+        command.Parameters.AddWithValue("@id", jobId);
+        return command.ExecuteScalar() is string state ? JobStates.ParseWire(state) : null;
+    }
+
+    // ----- queries -----
+
+    public Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken) => ReadAsync(connection =>
+    {
+        using var command = Command(connection, null, $"SELECT {JobRows.Columns} FROM pacer_jobs WHERE id = @id");
+        command.Parameters.AddWithValue("@id", jobId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? JobRows.Read(reader) : null;
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Limit, nameof(query));
+        return ReadAsync<IReadOnlyList<JobRecord>>(connection =>
+        {
+            using var command = Command(connection, null, "");
+            var sql = new StringBuilder($"SELECT {JobRows.Columns} FROM pacer_jobs WHERE 1 = 1");
+            if (query.States is { Count: > 0 } states)
+            {
+                sql.Append(" AND state IN (");
+                for (var i = 0; i < states.Count; i++)
+                {
+                    sql.Append(i == 0 ? "@state" : ", @state").Append(i.ToString(CultureInfo.InvariantCulture));
+                    command.Parameters.AddWithValue("@state" + i.ToString(CultureInfo.InvariantCulture), states[i].ToWire());
+                }
+                sql.Append(')');
+            }
+            if (query.Queue is not null)
+            {
+                sql.Append(" AND queue = @queue");
+                command.Parameters.AddWithValue("@queue", query.Queue);
+            }
+            if (query.Kind is not null)
+            {
+                sql.Append(" AND kind = @kind");
+                command.Parameters.AddWithValue("@kind", query.Kind);
+            }
+            if (query.BeforeId is { } before)
+            {
+                sql.Append(" AND id < @before");
+                command.Parameters.AddWithValue("@before", before);
+            }
+            sql.Append(" ORDER BY id DESC LIMIT @limit");
+            command.Parameters.AddWithValue("@limit", query.Limit);
+            command.CommandText = sql.ToString();
+            return ReadJobs(command);
+        }, cancellationToken);
+    }
+
+    public Task<StoreStats> GetStatsAsync(DateTimeOffset finalizedSince, CancellationToken cancellationToken) => ReadAsync(connection =>
+    {
+        // One read transaction, so the counts and the throughput come from the same snapshot.
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var queues = new SortedDictionary<string, Dictionary<JobState, long>>(StringComparer.Ordinal);
+        using (var counts = Command(connection, transaction, "SELECT queue, state, count(*) FROM pacer_jobs GROUP BY queue, state"))
+        using (var reader = counts.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var queue = reader.GetString(0);
+                if (!queues.TryGetValue(queue, out var byState))
+                {
+                    byState = Enum.GetValues<JobState>().ToDictionary(s => s, _ => 0L);
+                    queues.Add(queue, byState);
+                }
+                byState[JobStates.ParseWire(reader.GetString(1))] = reader.GetInt64(2);
+            }
+        }
+        using var finalized = Command(connection, transaction, FinalizedSinceSql);
+        finalized.Parameters.AddWithValue("@since", JobRows.ToDb(finalizedSince));
+        var since = (long)finalized.ExecuteScalar()!;
+        transaction.Commit();
+        return new StoreStats([.. queues.Select(q => new QueueStats(q.Key, q.Value))], since);
+    }, cancellationToken);
+
+    private static List<JobRecord> ReadJobs(SqliteCommand command)
+    {
+        var jobs = new List<JobRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            jobs.Add(JobRows.Read(reader));
+        return jobs;
+    }
+}

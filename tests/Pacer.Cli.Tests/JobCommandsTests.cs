@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Text.Json;
+using Pacer.Tests.BuiltIn;
+
+namespace Pacer.Cli.Tests;
+
+public sealed class JobCommandsTests : IDisposable
+{
+    private readonly CliRun _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    [Fact]
+    public async Task Migrate_NewDatabase_PrintsFromAndToVersion_ThenUpToDate()
+    {
+        var first = await _cli.OkAsync("migrate");
+        var second = await _cli.OkAsync("migrate", "--json");
+
+        Assert.Contains("from schema version 0 to ", first, StringComparison.Ordinal);
+        var json = JsonDocument.Parse(second).RootElement;
+        Assert.Equal(json.GetProperty("toVersion").GetInt32(), json.GetProperty("fromVersion").GetInt32());
+        Assert.Equal(0, json.GetProperty("applied").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Enqueue_ThenRunDrain_ThenShow_IsCompleted()
+    {
+        await _cli.OkAsync("migrate");
+        var id = long.Parse((await _cli.OkAsync("enqueue", "sleep", "--args", """{"milliseconds":20}""", "--tag", "a", "--tag", "b", "--priority", "3")).Trim(), CultureInfo.InvariantCulture);
+
+        var run = await _cli.OkAsync("run", "--drain");
+        var job = await _cli.ShowAsync(id);
+
+        Assert.Contains("Drained", run, StringComparison.Ordinal);
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        Assert.Equal(1, job.GetProperty("attempt").GetInt32());
+        Assert.Equal(3, job.GetProperty("priority").GetInt32());
+        Assert.Equal(["a", "b"], job.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(20, job.GetProperty("args").GetProperty("milliseconds").GetInt32());
+        Assert.NotEqual(JsonValueKind.Null, job.GetProperty("finalizedAt").ValueKind);
+    }
+
+    [Fact]
+    public async Task Enqueue_SameUniqueKey_ReturnsTheSameJobAndSaysSo()
+    {
+        await _cli.OkAsync("migrate");
+
+        var first = await _cli.RunAsync("enqueue", "noop", "--unique-key", "report:42", "--json");
+        var second = await _cli.RunAsync("enqueue", "noop", "--unique-key", "report:42", "--json");
+        var plain = await _cli.OkAsync("enqueue", "noop", "--unique-key", "report:42");
+
+        Assert.False(first.Json().GetProperty("existing").GetBoolean());
+        Assert.True(second.Json().GetProperty("existing").GetBoolean());
+        var id = first.Json().GetProperty("id").GetInt64();
+        Assert.Equal(id, second.Json().GetProperty("id").GetInt64());
+        Assert.StartsWith($"{id} (already enqueued under unique key 'report:42'", plain, StringComparison.Ordinal);
+        Assert.Single(JsonDocument.Parse(await _cli.OkAsync("jobs", "list", "--json")).RootElement.EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Enqueue_In_IsScheduledForLater_AndDrainLeavesIt()
+    {
+        await _cli.OkAsync("migrate");
+        var id = await _cli.EnqueueAsync("noop", "--in", "1h30m");
+
+        await _cli.OkAsync("run", "--drain");
+        var job = await _cli.ShowAsync(id);
+
+        Assert.Equal("scheduled", job.GetProperty("state").GetString());
+        var delay = job.GetProperty("scheduledAt").GetDateTimeOffset() - job.GetProperty("createdAt").GetDateTimeOffset();
+        Assert.Equal(TimeSpan.FromMinutes(90), TimeSpan.FromSeconds(Math.Round(delay.TotalSeconds)));
+    }
+
+    [Fact]
+    public async Task Enqueue_At_IsScheduledAtThatTime()
+    {
+        await _cli.OkAsync("migrate");
+
+        var id = await _cli.EnqueueAsync("noop", "--at", "2099-01-02T03:04:05+01:00");
+
+        Assert.Equal(new DateTimeOffset(2099, 1, 2, 2, 4, 5, TimeSpan.Zero), (await _cli.ShowAsync(id)).GetProperty("scheduledAt").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task Cancel_WaitingJob_IsCancelledAndNeverRuns()
+    {
+        await _cli.OkAsync("migrate");
+        var id = await _cli.EnqueueAsync("noop");
+
+        var cancel = await _cli.OkAsync("jobs", "cancel", id.ToString(CultureInfo.InvariantCulture));
+        await _cli.OkAsync("run", "--drain");
+        var again = await _cli.OkAsync("jobs", "cancel", id.ToString(CultureInfo.InvariantCulture));
+
+        Assert.Equal($"Job {id} cancelled.", cancel.Trim());
+        Assert.Contains("already finished", again, StringComparison.Ordinal);
+        var job = await _cli.ShowAsync(id);
+        Assert.Equal("cancelled", job.GetProperty("state").GetString());
+        Assert.Equal(0, job.GetProperty("attempt").GetInt32());
+    }
+
+    [Fact]
+    public async Task Retry_DiscardedJob_RunsAgainAndCompletes()
+    {
+        var status = 404;
+        await using var server = await TestHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = Volatile.Read(ref status);
+            return Task.CompletedTask;
+        });
+        await _cli.OkAsync("migrate");
+        var id = await _cli.EnqueueAsync("http", "--args", JsonSerializer.Serialize(new { url = server.Url("/thing") }));
+
+        await _cli.OkAsync("run", "--drain");
+        var discarded = await _cli.ShowAsync(id);
+        Volatile.Write(ref status, 200);
+        var retry = await _cli.OkAsync("jobs", "retry", id.ToString(CultureInfo.InvariantCulture));
+        await _cli.OkAsync("run", "--drain");
+        var completed = await _cli.ShowAsync(id);
+
+        Assert.Equal("discarded", discarded.GetProperty("state").GetString());
+        var error = Assert.Single(discarded.GetProperty("errors").EnumerateArray());
+        Assert.Equal("Pacer.PermanentJobException", error.GetProperty("type").GetString());
+        Assert.Contains("answered 404", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(error.GetProperty("stackTrace").GetString());
+        Assert.Equal($"Job {id} will run again now.", retry.Trim());
+        Assert.Equal("completed", completed.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task List_FiltersByStateQueueAndKind_NewestFirst()
+    {
+        await _cli.OkAsync("migrate");
+        var a = await _cli.EnqueueAsync("noop", "--queue", "alpha");
+        var b = await _cli.EnqueueAsync("sleep", "--args", """{"milliseconds":1}""", "--queue", "beta");
+        var c = await _cli.EnqueueAsync("noop", "--queue", "beta", "--in", "1h");
+
+        long[] Ids(string json) => [.. JsonDocument.Parse(json).RootElement.EnumerateArray().Select(j => j.GetProperty("id").GetInt64())];
+
+        Assert.Equal([c, b, a], Ids(await _cli.OkAsync("jobs", "list", "--json")));
+        Assert.Equal([c, b], Ids(await _cli.OkAsync("jobs", "list", "--queue", "beta", "--json")));
+        Assert.Equal([c, a], Ids(await _cli.OkAsync("jobs", "list", "--kind", "noop", "--json")));
+        Assert.Equal([b, a], Ids(await _cli.OkAsync("jobs", "list", "--state", "available", "--json")));
+        Assert.Equal([c, a], Ids(await _cli.OkAsync("jobs", "list", "--state", "scheduled,available", "--kind", "noop", "--json")));
+        Assert.Equal([c], Ids(await _cli.OkAsync("jobs", "list", "--limit", "1", "--json")));
+        var table = await _cli.OkAsync("jobs", "list");
+        Assert.StartsWith("ID  STATE", table, StringComparison.Ordinal);
+        Assert.Equal(4, table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public async Task Run_Queues_WorksOnlyThoseQueues()
+    {
+        await _cli.OkAsync("migrate");
+        var other = await _cli.EnqueueAsync("noop", "--queue", "other");
+        var main = await _cli.EnqueueAsync("noop");
+
+        await _cli.OkAsync("run", "--drain", "--queues", "default=2");
+        Assert.Equal("available", (await _cli.ShowAsync(other)).GetProperty("state").GetString());
+        Assert.Equal("completed", (await _cli.ShowAsync(main)).GetProperty("state").GetString());
+
+        await _cli.OkAsync("run", "--drain", "--queues", "other=1", "--concurrency", "1");
+        Assert.Equal("completed", (await _cli.ShowAsync(other)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Show_HidesHeaderValuesAndSecretLookingArgs_InEveryFormat()
+    {
+        await _cli.OkAsync("migrate");
+        var id = await _cli.EnqueueAsync("http", "--args",
+            """{"url":"https://example.org/hook","headers":{"Authorization":"Bearer very-secret-token","X-Api-Key":"key-123"}}""", "--in", "1h");
+
+        var plain = await _cli.OkAsync("jobs", "show", id.ToString(CultureInfo.InvariantCulture));
+        var json = await _cli.OkAsync("jobs", "show", id.ToString(CultureInfo.InvariantCulture), "--json");
+
+        foreach (var output in new[] { plain, json })
+        {
+            Assert.DoesNotContain("very-secret-token", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("key-123", output, StringComparison.Ordinal);
+            Assert.Contains("Authorization", output, StringComparison.Ordinal);
+            Assert.Contains("https://example.org/hook", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Status_Json_ParsesWithQueuesCountsAndThroughput()
+    {
+        await _cli.OkAsync("migrate");
+        await _cli.EnqueueAsync("noop");
+        await _cli.EnqueueAsync("noop");
+        await _cli.EnqueueAsync("noop", "--queue", "later", "--in", "1h");
+        await _cli.OkAsync("run", "--drain");
+
+        var status = JsonDocument.Parse(await _cli.OkAsync("status", "--json")).RootElement;
+        var plain = await _cli.OkAsync("status");
+
+        var queues = status.GetProperty("queues").EnumerateArray().ToDictionary(q => q.GetProperty("name").GetString()!, q => q.GetProperty("counts"));
+        Assert.Equal(2, queues["default"].GetProperty("completed").GetInt64());
+        Assert.Equal(1, queues["later"].GetProperty("scheduled").GetInt64());
+        Assert.Equal(2, status.GetProperty("totals").GetProperty("completed").GetInt64());
+        Assert.Equal(2, status.GetProperty("finishedLastMinute").GetInt64());
+        Assert.True(status.GetProperty("throughputPerSecond").GetDouble() > 0);
+        Assert.Contains("Throughput: 2 jobs finished in the last minute", plain, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Output_WhenRedirected_HasNoAnsiEscapes()
+    {
+        await _cli.OkAsync("migrate");
+        var id = await _cli.EnqueueAsync("noop");
+        await _cli.OkAsync("run", "--drain");
+
+        foreach (var args in new[] { new[] { "jobs", "list" }, ["jobs", "show", id.ToString(CultureInfo.InvariantCulture)], ["status"] })
+            Assert.DoesNotContain('\u001b', await _cli.OkAsync(args));
+    }
+
+    [Fact]
+    public async Task Version_PrintsTheVersion()
+    {
+        var version = await _cli.OkAsync("--version");
+
+        Assert.Matches(@"^\d+\.\d+\.\d+", version);
+    }
+}
