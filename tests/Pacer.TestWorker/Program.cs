@@ -7,10 +7,11 @@ using Microsoft.Extensions.Logging;
 using Pacer;
 
 // Usage: Pacer.TestWorker --db PATH --log PATH [--concurrency N] [--lease-ms N] [--work-ms N] [--block-first-ms N] [--drain]
-// Every line it writes to --log is an event the test reads: "started PID", "exec JOB ATTEMPT PID", "effect JOB PID",
+// Every line it writes to --log.PID is an event the test reads: "started PID", "exec JOB ATTEMPT PID", "effect JOB PID",
 // "rejected COUNT PID", "drained PID". Lines are flushed one by one, so a SIGKILL loses none that were written.
 var options = WorkerArgs.Parse(args);
-using var log = new EventLog(options.LogPath);
+// One file per process: writers in two processes appending to one file would overwrite each other's lines.
+using var log = new EventLog($"{options.LogPath}.{Environment.ProcessId}");
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);

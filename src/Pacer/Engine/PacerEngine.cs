@@ -32,6 +32,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
     private readonly List<Task> _producers = [];
     private readonly Dictionary<string, QueueSlots> _queues = new(StringComparer.Ordinal);
     private readonly AsyncSignal _idle = new();
+    private static readonly TimeSpan UnknownKindDelay = TimeSpan.FromMinutes(1);
     private int _free;
     private int _started;
 
@@ -335,9 +336,12 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         var job = running.Job;
         if (kind is null)
         {
-            return Failure(running, null, new InvalidOperationException(
-                $"Job kind '{job.Kind}' is not registered in worker {WorkerId}; register it with AddJob or move the job to a queue whose workers know it."),
-                _time.GetUtcNow());
+            // Usually a rolling deploy (a newer version enqueued a kind this worker does not know yet) or a tool
+            // such as `pacer run` sharing a queue with an application: not the job's fault, so put it back for a
+            // worker that knows it without using an attempt, and say so loudly.
+            LogUnknownKind(_logger, job.Id, job.Kind, WorkerId, UnknownKindDelay);
+            var putBackAt = _time.GetUtcNow();
+            return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Snooze, putBackAt) { RunAt = putBackAt + UnknownKindDelay };
         }
 
         var handlerTask = InvokeHandlerAsync(running, kind);
@@ -368,7 +372,17 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         if (handlerTask.IsCompletedSuccessfully)
             return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Completed, now);
 
-        var error = handlerTask.Exception!.GetBaseException();
+        // A cancelled task has no Exception; awaiting it gives the real one in both cases.
+        Exception error;
+        try
+        {
+            await handlerTask;
+            throw new UnreachableException("A task that did not complete successfully awaited without throwing.");
+        }
+        catch (Exception ex) when (ex is not UnreachableException)
+        {
+            error = ex;
+        }
         if (running.Reason != StopReason.None && error is OperationCanceledException)
             return Stopped(running, kind, now, error);
         return error switch
@@ -523,6 +537,9 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Completion ({Kind}) of job {JobId} was rejected: this worker no longer holds its lease")]
     private static partial void LogCompletionRejected(ILogger logger, long jobId, CompletionKind kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} has kind '{Kind}', which worker {WorkerId} does not know; put back for {Delay} without using an attempt. Register the kind with AddJob, or give it a queue only its own workers serve")]
+    private static partial void LogUnknownKind(ILogger logger, long jobId, string kind, string workerId, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} finished after the engine stopped; its outcome was not written and it will be rescued when its lease expires")]
     private static partial void LogOutcomeNotWritten(ILogger logger, Exception exception, long jobId);

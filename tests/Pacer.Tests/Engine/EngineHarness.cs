@@ -112,8 +112,11 @@ internal sealed class EngineHarness : IAsyncDisposable
         _listener.Dispose();
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
             await Host.StopAsync(stop.Token);
-        Host.Dispose();
-        await Store.DisposeAsync();
+        // The container owns the store and disposes it asynchronously with the host.
+        if (Host is IAsyncDisposable asyncHost)
+            await asyncHost.DisposeAsync();
+        else
+            Host.Dispose();
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -577,3 +577,21 @@ internal static class ProbeRegistration
     public static void AddSingletonProbe(this Microsoft.Extensions.DependencyInjection.IServiceCollection services, Probe probe) =>
         Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton(services, probe);
 }
+
+public sealed class UnknownKindTests
+{
+    [Fact]
+    public async Task UnknownKind_IsPutBackWithoutUsingAnAttempt()
+    {
+        await using var h = await EngineHarness.StartAsync(_ => { });
+        var inserted = await h.Store.InsertManyAsync(new InsertManyRequest(
+            [new JobInsert { Kind = "someone-elses-kind", Args = "{}", ScheduledAt = EngineHarness.Start, MaxAttempts = 1 }], EngineHarness.Start), CancellationToken.None);
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        await h.WaitForCountAsync("pacer.jobs.snoozed", 1);
+
+        var row = await h.GetAsync(inserted[0].Id);
+        Assert.Equal(JobState.Scheduled, row.State);
+        Assert.Equal(0, row.Attempt);
+        Assert.Equal(h.Time.GetUtcNow().AddMinutes(1), row.ScheduledAt);
+    }
+}

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Pacer.Sqlite;
 using Pacer.Storage;
 using Xunit.Abstractions;
 

@@ -82,12 +82,12 @@ internal sealed partial class WorkerProcess : IDisposable
     private static partial int Kill(int pid, int signal);
 }
 
-/// <summary>Reads the worker's event log: one line per event, appended by every worker process.</summary>
+/// <summary>Reads the workers' event logs: one line per event.</summary>
 internal static class EventLogFile
 {
-    public static string[] Lines(string path) => File.Exists(path)
-        ? File.ReadAllLines(path)
-        : [];
+    /// <summary>All processes' lines: each worker writes to <c>PATH.PID</c>.</summary>
+    public static string[] Lines(string path) =>
+        [.. Directory.GetFiles(Path.GetDirectoryName(path)!, Path.GetFileName(path) + ".*").Order(StringComparer.Ordinal).SelectMany(File.ReadAllLines)];
 
     /// <summary>Waits until a line matching <paramref name="match"/> appears; the workers flush each line as it happens.</summary>
     public static async Task WaitForLineAsync(string path, Func<string, bool> match, TimeSpan timeout)
