@@ -349,7 +349,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         if (handlerTask.IsCompletedSuccessfully)
             return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Completed, now);
 
-        var error = handlerTask.Exception!.GetBaseException();
+        // A handler that honours its token ends Canceled, not Faulted, and a canceled task carries no Exception.
+        var error = handlerTask.IsCanceled ? new TaskCanceledException(handlerTask) : handlerTask.Exception!.GetBaseException();
         if (running.Reason != StopReason.None && error is OperationCanceledException)
             return Stopped(running, kind, now, error);
         return error switch
