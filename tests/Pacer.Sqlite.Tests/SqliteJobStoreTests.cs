@@ -211,6 +211,23 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Write_BlockedPastTheBusyTimeout_NamesTheFileAndTheSetting()
+    {
+        await (await OpenMigratedAsync()).DisposeAsync();
+        await using var store = Open(o => o.BusyTimeout = TimeSpan.FromMilliseconds(100));
+        using var other = _database.OpenConnection();
+        using var held = other.BeginTransaction(deferred: false);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InsertManyAsync(new InsertManyRequest([Job()], T0), Ct));
+
+        Assert.Contains($"'{_database.Path}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("BusyTimeout", error.Message, StringComparison.Ordinal);
+        Assert.Equal(SQLitePCL.raw.SQLITE_BUSY, Assert.IsType<SqliteException>(error.InnerException).SqliteErrorCode);
+        held.Rollback();
+        Assert.Single(await store.InsertManyAsync(new InsertManyRequest([Job()], T0), Ct));
+    }
+
+    [Fact]
     public async Task TwoStoresOnOneFile_ReadTheOthersCommits()
     {
         await using var a = await OpenMigratedAsync();
