@@ -1,6 +1,7 @@
+using Pacer.Sqlite;
 using Pacer.Storage;
 
-namespace Pacer.Sqlite;
+namespace Pacer;
 
 /// <summary>Opens a SQLite store without dependency injection (for the CLI, tools and tests).</summary>
 public static class SqliteJobStoreFactory

@@ -1,4 +1,4 @@
-namespace Pacer.Sqlite;
+namespace Pacer;
 
 /// <summary>How hard SQLite works to make each commit durable (<c>PRAGMA synchronous</c>).</summary>
 public enum SqliteSynchronous

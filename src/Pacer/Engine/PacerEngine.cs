@@ -372,17 +372,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         if (handlerTask.IsCompletedSuccessfully)
             return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Completed, now);
 
-        // A cancelled task has no Exception; awaiting it gives the real one in both cases.
-        Exception error;
-        try
-        {
-            await handlerTask;
-            throw new UnreachableException("A task that did not complete successfully awaited without throwing.");
-        }
-        catch (Exception ex) when (ex is not UnreachableException)
-        {
-            error = ex;
-        }
+        // A handler that honours its token ends Canceled, not Faulted, and a canceled task carries no Exception.
+        var error = handlerTask.IsCanceled ? new TaskCanceledException(handlerTask) : handlerTask.Exception!.GetBaseException();
         if (running.Reason != StopReason.None && error is OperationCanceledException)
             return Stopped(running, kind, now, error);
         return error switch

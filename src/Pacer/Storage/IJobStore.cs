@@ -56,6 +56,10 @@ public interface IJobStore : IAsyncDisposable
     Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Makes a finished or retryable job available again now (an operator's retry). Running jobs are refused.</summary>
+    /// <remarks>
+    /// A job out of attempts gets one more. If another unfinished job now holds the job's unique key, reviving it would
+    /// break the key's promise: nothing changes and <see cref="RetryResult.AlreadyWaiting"/> is returned.
+    /// </remarks>
     Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
     Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken);
