@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Pacer.Sqlite;
 using Pacer.Storage;
 
 namespace Pacer.Cli.Tests;

@@ -16,7 +16,7 @@ public sealed class RunAndDemoTests : IDisposable
         using var stop = new CancellationTokenSource();
 
         var run = _cli.RunAsync(stop.Token, "run");
-        await using (var store = Sqlite.SqliteJobStoreFactory.Create(new Sqlite.SqliteStoreOptions { Path = _cli.Database }))
+        await using (var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = _cli.Database }))
             Assert.Equal(JobState.Completed, (await _cli.WaitUntilFinalAsync(store, id)).State);
         Assert.False(run.IsCompleted);
         await stop.CancelAsync();

@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Pacer.Sqlite;
 using Pacer.Storage;
 using Xunit.Abstractions;
 
