@@ -104,6 +104,20 @@ internal sealed class EngineHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Moves the fake clock in steps until <paramref name="condition"/> completes. Background loops (maintenance,
+    /// polling) arm their next timer only after a pass ends, so one big jump could land between passes and fire nothing.
+    /// </summary>
+    public async Task AdvanceUntilAsync(Task condition, TimeSpan step, int maxSteps = 1000)
+    {
+        for (var i = 0; i < maxSteps && !condition.IsCompleted; i++)
+        {
+            Time.Advance(step);
+            await Task.WhenAny(condition, Task.Delay(10));
+        }
+        await condition;
+    }
+
     public async Task<JobRecord> GetAsync(long id) =>
         await Store.GetAsync(id, CancellationToken.None) ?? throw new InvalidOperationException($"Job {id} not found.");
 
