@@ -263,6 +263,32 @@ internal sealed partial class SqliteJobStore
         return value;
     }
 
+    /// <summary>
+    /// States are written as literals (they come from the enum, never from the caller's text) so that SQLite can use
+    /// the partial indexes, e.g. the lease index for "is anything running?", which the engine asks while draining.
+    /// </summary>
+    internal static string ListSql(JobQuery query)
+    {
+        var sql = new StringBuilder($"SELECT {JobRows.Columns} FROM pacer_jobs WHERE 1 = 1");
+        if (query.States is { Count: > 0 } states)
+        {
+            sql.Append(states.Count == 1 ? " AND state = " : " AND state IN (");
+            sql.AppendJoin(", ", states.Distinct().Select(state => $"'{state.ToWire()}'"));
+            if (states.Count > 1)
+                sql.Append(')');
+        }
+        if (query.Queue is not null)
+            sql.Append(" AND queue = @queue");
+        if (query.Kind is not null)
+            sql.Append(" AND kind = @kind");
+        if (query.BeforeId is not null)
+            sql.Append(" AND id < @before");
+        // Running jobs are at most the workers' slots: read them through the lease index and sort the few, rather
+        // than walk the whole table backwards by id (which the planner prefers when it knows nothing of the data).
+        var runningOnly = query.States is { Count: > 0 } only && only.All(state => state == JobState.Running);
+        return sql.Append(runningOnly ? " ORDER BY +id DESC LIMIT @limit" : " ORDER BY id DESC LIMIT @limit").ToString();
+    }
+
     private static string JsonIds(IReadOnlyList<long> ids)
     {
         var json = new StringBuilder((ids.Count * 8) + 2).Append('[');
@@ -536,36 +562,14 @@ internal sealed partial class SqliteJobStore
         ArgumentOutOfRangeException.ThrowIfNegative(query.Limit, nameof(query));
         return ReadAsync<IReadOnlyList<JobRecord>>(connection =>
         {
-            using var command = Command(connection, null, "");
-            var sql = new StringBuilder($"SELECT {JobRows.Columns} FROM pacer_jobs WHERE 1 = 1");
-            if (query.States is { Count: > 0 } states)
-            {
-                sql.Append(" AND state IN (");
-                for (var i = 0; i < states.Count; i++)
-                {
-                    sql.Append(i == 0 ? "@state" : ", @state").Append(i.ToString(CultureInfo.InvariantCulture));
-                    command.Parameters.AddWithValue("@state" + i.ToString(CultureInfo.InvariantCulture), states[i].ToWire());
-                }
-                sql.Append(')');
-            }
+            using var command = Command(connection, null, ListSql(query));
             if (query.Queue is not null)
-            {
-                sql.Append(" AND queue = @queue");
                 command.Parameters.AddWithValue("@queue", query.Queue);
-            }
             if (query.Kind is not null)
-            {
-                sql.Append(" AND kind = @kind");
                 command.Parameters.AddWithValue("@kind", query.Kind);
-            }
             if (query.BeforeId is { } before)
-            {
-                sql.Append(" AND id < @before");
                 command.Parameters.AddWithValue("@before", before);
-            }
-            sql.Append(" ORDER BY id DESC LIMIT @limit");
             command.Parameters.AddWithValue("@limit", query.Limit);
-            command.CommandText = sql.ToString();
             return ReadJobs(command);
         }, cancellationToken);
     }

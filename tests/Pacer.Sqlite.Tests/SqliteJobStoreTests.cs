@@ -294,6 +294,26 @@ public sealed class SqliteJobStoreTests : IDisposable
         { SqliteJobStore.ExistingByKeySql, "pacer_jobs_unique_key" },
     };
 
+    [Fact]
+    public async Task ListAsync_RunningInOneQueue_ReadsOnlyTheLeaseIndex()
+    {
+        // The engine asks this every few milliseconds while draining; it must not scan finished jobs.
+        await using var store = await OpenMigratedAsync();
+        using var connection = _database.OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + SqliteJobStore.ListSql(new JobQuery { Queue = "q", States = [JobState.Running], Limit = 1 });
+        command.Parameters.AddWithValue("@queue", "q");
+        command.Parameters.AddWithValue("@limit", 1);
+        var plan = new List<string>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+                plan.Add(reader.GetString(3));
+        }
+
+        Assert.Contains(plan, step => step.Contains("pacer_jobs_lease", StringComparison.Ordinal));
+    }
+
     [Theory]
     [MemberData(nameof(Statements))]
     public async Task Statement_UsesItsIndexWithoutSorting(string sql, string index)
