@@ -118,7 +118,10 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         await _stopBackground.CancelAsync();
         await Task.WhenAll(_loops);
         await _maintenance.ResignAsync();
-        LogStopped(_logger, WorkerId, _running.Count);
+        if (_running.Count > 0)
+            LogStoppedWithJobsHeld(_logger, WorkerId, _running.Count);
+        else
+            LogStopped(_logger, WorkerId);
     }
 
     public async Task WaitUntilDrainedAsync(CancellationToken cancellationToken)
@@ -512,8 +515,11 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
     [LoggerMessage(Level = LogLevel.Information, Message = "Pacer worker {WorkerId} started: {Concurrency} slots, queues {Queues}")]
     private static partial void LogStarted(ILogger logger, string workerId, int concurrency, string queues);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pacer worker {WorkerId} stopped; {Running} jobs still held will be rescued when their leases expire")]
-    private static partial void LogStopped(ILogger logger, string workerId, int running);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pacer worker {WorkerId} stopped")]
+    private static partial void LogStopped(ILogger logger, string workerId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pacer worker {WorkerId} stopped with {Running} handlers still running past the grace period; their jobs will be rescued when their leases expire")]
+    private static partial void LogStoppedWithJobsHeld(ILogger logger, string workerId, int running);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timeout reached with {Count} jobs running; cancelling them")]
     private static partial void LogCancellingOnShutdown(ILogger logger, int count);
