@@ -16,6 +16,11 @@ internal sealed partial class SqliteJobStore
 
     private const string ClearLease = "lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, cancel_requested = 0";
 
+    private const string ClearWait = "waiting_on = NULL, wait_reason = NULL, wait_until = NULL";
+
+    // A paused queue yields nothing to any fetch, in every process.
+    private const string QueueNotPaused = "NOT EXISTS (SELECT 1 FROM pacer_queues WHERE name = @queue AND paused = 1)";
+
     private const string HeldByToken = "WHERE id = @id AND state = 'running' AND lease_token = @token";
 
     private const string AppendError = "errors = CASE WHEN @error IS NULL THEN errors ELSE json_insert(errors, '$[#]', json(@error)) END";
@@ -42,7 +47,7 @@ internal sealed partial class SqliteJobStore
     private const string FetchTemplate =
         "UPDATE pacer_jobs SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_owner = @owner, " +
         "lease_expires_at = @expires_at, lease_token = @token_base + id, cancel_requested = 0 " +
-        $"WHERE id IN (SELECT id FROM pacer_jobs WHERE {DueSelection} /*only*/ {DispatchOrder} LIMIT @limit) " +
+        $"WHERE id IN (SELECT id FROM pacer_jobs WHERE {DueSelection} /*only*/ {DispatchOrder} LIMIT @limit) AND {QueueNotPaused} " +
         $"RETURNING {JobRows.Columns}, lease_token";
 
     internal static readonly string FetchSql = FetchTemplate.Replace("/*only*/", "", StringComparison.Ordinal);
@@ -58,6 +63,11 @@ internal sealed partial class SqliteJobStore
     internal const string PromoteSql =
         "UPDATE pacer_jobs SET state = 'available' WHERE id IN (SELECT id FROM pacer_jobs " +
         "WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= @now ORDER BY scheduled_at LIMIT @limit)";
+
+    // A waiting job keeps its scheduled_at, so once available again it has its old place in dispatch order.
+    internal const string PromoteWaitingSql =
+        $"UPDATE pacer_jobs SET state = 'available', {ClearWait} WHERE id IN (SELECT id FROM pacer_jobs " +
+        "WHERE state = 'waiting' AND wait_until <= @now ORDER BY wait_until LIMIT @limit)";
 
     internal const string DeleteFinalizedSql =
         "DELETE FROM pacer_jobs WHERE id IN (SELECT id FROM pacer_jobs " +
@@ -358,8 +368,15 @@ internal sealed partial class SqliteJobStore
                 for (var i = 0; i < completions.Count; i++)
                 {
                     var completion = completions[i];
-                    var command = commands[(int)completion.Kind] ??= new CompletionCommand(transaction, completion.Kind);
+                    var kind = CompletionCommand.KindOf(completion);
+                    var command = commands[(int)kind] ??= new CompletionCommand(transaction, kind);
                     accepted[i] = command.Execute(completion) == 1;
+                    // The job gave back what it held: the longest-waiting jobs on those resources may now go.
+                    if (accepted[i])
+                    {
+                        foreach (var claim in completion.Release)
+                            Wake(transaction, claim.Resource, claim.Cost);
+                    }
                 }
             }
             finally
@@ -373,7 +390,10 @@ internal sealed partial class SqliteJobStore
 
     private sealed class CompletionCommand : IDisposable
     {
-        public const int KindCount = 5;
+        // The five completion kinds, plus a snooze that waits for a resource.
+        public const int KindCount = 6;
+
+        public const CompletionKind WaitKind = (CompletionKind)5;
 
         private readonly SqliteCommand _command;
         private readonly SqliteParameter _id;
@@ -381,10 +401,20 @@ internal sealed partial class SqliteJobStore
         private readonly SqliteParameter _at;
         private readonly SqliteParameter _runAt;
         private readonly SqliteParameter _error;
+        private readonly SqliteParameter? _waitingOn;
+        private readonly SqliteParameter? _waitReason;
+
+        public static CompletionKind KindOf(JobCompletion completion) =>
+            completion.Kind == CompletionKind.Snooze && completion.Wait is not null ? WaitKind : completion.Kind;
 
         public CompletionCommand(SqliteTransaction transaction, CompletionKind kind)
         {
             _command = Command(transaction, Sql(kind));
+            if (kind == WaitKind)
+            {
+                _waitingOn = _command.Parameters.Add("@waiting_on", SqliteType.Text);
+                _waitReason = _command.Parameters.Add("@wait_reason", SqliteType.Text);
+            }
             _id = _command.Parameters.Add("@id", SqliteType.Integer);
             _token = _command.Parameters.Add("@token", SqliteType.Integer);
             _at = _command.Parameters.Add("@at", SqliteType.Integer);
@@ -399,6 +429,11 @@ internal sealed partial class SqliteJobStore
             _at.Value = JobRows.ToDb(completion.At);
             _runAt.Value = JobRows.ToDb(completion.RunAt);
             _error.Value = JobRows.WriteErrorOrNull(completion.Error);
+            if (_waitingOn is not null)
+            {
+                _waitingOn.Value = completion.Wait!.WaitingOn;
+                _waitReason!.Value = completion.Wait.Reason;
+            }
             return _command.ExecuteNonQuery();
         }
 
@@ -411,6 +446,9 @@ internal sealed partial class SqliteJobStore
             CompletionKind.Discard => $"UPDATE pacer_jobs SET state = 'discarded', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
             // A snooze gives back the attempt the fetch took.
             CompletionKind.Snooze => $"UPDATE pacer_jobs SET state = 'scheduled', scheduled_at = @run_at, attempt = max(attempt - 1, 0), {ClearLease} {HeldByToken}",
+            // A job held back by a resource keeps its scheduled_at (its place in line) and waits, also without using an attempt.
+            WaitKind => $"UPDATE pacer_jobs SET state = 'waiting', wait_until = @run_at, waiting_on = @waiting_on, wait_reason = @wait_reason, " +
+                $"attempt = max(attempt - 1, 0), {ClearLease} {HeldByToken}",
             CompletionKind.Cancel => $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown completion kind."),
         };
@@ -472,10 +510,17 @@ internal sealed partial class SqliteJobStore
             return Task.FromResult(0);
         return WriteAsync(transaction =>
         {
-            using var command = Command(transaction, PromoteSql);
-            command.Parameters.AddWithValue("@now", JobRows.ToDb(now));
-            command.Parameters.AddWithValue("@limit", limit);
-            return command.ExecuteNonQuery();
+            var promoted = 0;
+            foreach (var sql in new[] { PromoteSql, PromoteWaitingSql })
+            {
+                using var command = Command(transaction, sql);
+                command.Parameters.AddWithValue("@now", JobRows.ToDb(now));
+                command.Parameters.AddWithValue("@limit", limit - promoted);
+                promoted += command.ExecuteNonQuery();
+                if (promoted >= limit)
+                    break;
+            }
+            return promoted;
         }, cancellationToken);
     }
 
@@ -510,7 +555,7 @@ internal sealed partial class SqliteJobStore
             flag.ExecuteNonQuery();
             return CancelResult.CancelRequested;
         }
-        using var cancel = Command(transaction, $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease} WHERE id = @id");
+        using var cancel = Command(transaction, $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease}, {ClearWait} WHERE id = @id");
         cancel.Parameters.AddWithValue("@id", jobId);
         cancel.Parameters.AddWithValue("@now", JobRows.ToDb(now));
         cancel.ExecuteNonQuery();
@@ -526,7 +571,7 @@ internal sealed partial class SqliteJobStore
                 return RetryResult.NotFound;
             case JobState.Running:
                 return RetryResult.Running;
-            case JobState.Available or JobState.Scheduled:
+            case JobState.Available or JobState.Scheduled or JobState.Waiting:
                 return RetryResult.AlreadyWaiting;
         }
         // OR IGNORE: if another unfinished job took this job's unique key meanwhile, reviving this one would break
