@@ -110,7 +110,7 @@ internal sealed class ResourceAdmission(ResourceCatalog catalog, AdmissionSettin
         {
             foreach (var w in resources.Values)
             {
-                if (w.Dirty)
+                if (w is { Dirty: true }) // null: a name that limits nothing
                     writes.Add(new ResourceWrite(w.Name, w.State.ToJson()));
             }
         }
