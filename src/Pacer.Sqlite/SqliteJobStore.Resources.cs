@@ -5,7 +5,7 @@ namespace Pacer.Sqlite;
 
 internal sealed partial class SqliteJobStore
 {
-    private const string WakeSql =
+    internal const string WakeSql =
         $"UPDATE pacer_jobs SET state = 'available', {ClearWait} WHERE id IN (SELECT id FROM pacer_jobs " +
         "WHERE state = 'waiting' AND waiting_on = @resource ORDER BY priority DESC, scheduled_at, id LIMIT @limit)";
 
