@@ -155,9 +155,9 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal(JobState.Available, kept!.State);
         Assert.Equal([new ResourceClaim("api", 2)], kept.Claims);
         Assert.Equal(JobState.Completed, (await store.GetAsync(2, Ct))!.State);
-        Assert.Equal(new InsertResult(1, Existing: true), (await store.InsertManyAsync(new InsertManyRequest([Job(uniqueKey: "key-1")], T0), Ct))[0]);
         // Id 3 was deleted before the migration: it must not come back as a new job's id.
-        Assert.True((await store.InsertManyAsync(new InsertManyRequest([Job()], T0), Ct))[0].Id > 3);
+        Assert.Equal(4, (await store.InsertManyAsync(new InsertManyRequest([Job()], T0), Ct))[0].Id);
+        Assert.Equal(new InsertResult(1, Existing: true), (await store.InsertManyAsync(new InsertManyRequest([Job(uniqueKey: "key-1")], T0), Ct))[0]);
     }
 
     [Fact]
