@@ -192,9 +192,10 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             var taken = TakeSlots(want);
             IReadOnlyList<FetchedJob> fetched;
             DateTimeOffset? nextCheck = null;
+            IReadOnlyDictionary<long, DateTimeOffset>? startAt = null;
             try
             {
-                (fetched, nextCheck) = await FetchAsync(queue, taken, stopping);
+                (fetched, nextCheck, startAt) = await FetchAsync(queue, taken, stopping);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -215,7 +216,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             foreach (var job in fetched)
             {
                 Interlocked.Increment(ref queue.Running);
-                _ = Task.Run(() => ExecuteAsync(queue, job), CancellationToken.None);
+                DateTimeOffset? start = startAt is not null && startAt.TryGetValue(job.Job.Id, out var begin) ? begin : null;
+                _ = Task.Run(() => ExecuteAsync(queue, job, start), CancellationToken.None);
             }
             if (fetched.Count == taken)
                 continue; // there may be more: fetch again as slots allow
@@ -226,20 +228,22 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         }
     }
 
-    private async Task<(IReadOnlyList<FetchedJob>, DateTimeOffset?)> FetchAsync(QueueSlots queue, int limit, CancellationToken stopping)
+    private async Task<(IReadOnlyList<FetchedJob>, DateTimeOffset?, IReadOnlyDictionary<long, DateTimeOffset>?)> FetchAsync(
+        QueueSlots queue, int limit, CancellationToken stopping)
     {
         var now = _time.GetUtcNow();
         var request = new FetchRequest(queue.Name, limit, now, _options.LeaseDuration, WorkerId);
         if (_admission.Catalog.IsEmpty)
-            return (await _store.FetchAsync(request, stopping), null);
+            return (await _store.FetchAsync(request, stopping), null, null);
 
         // Admission chooses among the due jobs inside the fetch transaction: a job that cannot start stays due or is
         // parked with its reason, and uses no attempt. Looking past the first few lets jobs on free resources go first.
+        AdmissionDecision? decision = null;
         var result = await _store.FetchWithAdmissionAsync(
-            new AdmissionFetchRequest(request, limit * 4, input => _admission.Decide(input, limit)), stopping);
+            new AdmissionFetchRequest(request, limit * 4, input => decision = _admission.Decide(input, limit)), stopping);
         if (result.Parked > 0)
             _telemetry.Parked.Add(result.Parked, PacerTelemetry.QueueTag(queue.Name));
-        return (result.Jobs, result.NextCheckAt);
+        return (result.Jobs, result.NextCheckAt, decision?.StartAt);
     }
 
     private int TakeSlots(int want)
@@ -270,13 +274,16 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
 
     // ----- executor -----
 
-    private async Task ExecuteAsync(QueueSlots queue, FetchedJob fetched)
+    private async Task ExecuteAsync(QueueSlots queue, FetchedJob fetched, DateTimeOffset? startAt)
     {
         var job = fetched.Job;
         _registry.TryGet(job.Kind, out var kind);
         var timeout = job.Timeout ?? kind?.Options.Timeout ?? _options.DefaultTimeout;
         using var running = new RunningJob(fetched, timeout, _time);
         _running.Add(running);
+        // Admitted ahead of its rate permit (at most the admission lead): start exactly when the permit comes.
+        if (startAt is { } at && at > _time.GetUtcNow())
+            await Task.Delay(at - _time.GetUtcNow(), _time);
         var tags = new TagList { PacerTelemetry.KindTag(job.Kind), PacerTelemetry.QueueTag(job.Queue) };
         var startedAt = _time.GetUtcNow();
         _telemetry.Started.Add(1, tags);

@@ -29,7 +29,16 @@ public sealed record AdmissionDecision(
     IReadOnlyList<long> Admit,
     IReadOnlyList<JobWait> Park,
     IReadOnlyList<ResourceWrite> Writes,
-    DateTimeOffset? NextCheckAt);
+    DateTimeOffset? NextCheckAt)
+{
+    /// <summary>
+    /// Admitted jobs that may start only at a given moment a few milliseconds ahead (their rate limit's next permit), so
+    /// that pacing does not lose the time a dispatch pass takes. The store ignores this; the engine holds them until then.
+    /// </summary>
+    public IReadOnlyDictionary<long, DateTimeOffset> StartAt { get; init; } = EmptyStartAt;
+
+    private static readonly IReadOnlyDictionary<long, DateTimeOffset> EmptyStartAt = new Dictionary<long, DateTimeOffset>();
+}
 
 /// <summary>Admission's decision function. Pure and quick: it runs inside the store's write transaction and must not do I/O.</summary>
 public delegate AdmissionDecision AdmissionDecider(AdmissionInput input);

@@ -8,7 +8,7 @@ namespace Pacer.Tests.Resources;
 public sealed class ResourceAdmissionTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
-    private static readonly AdmissionSettings Settings = new(ParkAfter: TimeSpan.FromSeconds(3), WakeEarly: TimeSpan.FromSeconds(2), Recheck: TimeSpan.FromSeconds(30));
+    private static readonly AdmissionSettings Settings = new(ParkAfter: TimeSpan.FromSeconds(3), WakeEarly: TimeSpan.FromSeconds(2), Recheck: TimeSpan.FromSeconds(30), Lead: TimeSpan.FromMilliseconds(50));
 
     /// <summary>Runs passes against a store kept in a dictionary, as the real store would between transactions.</summary>
     private sealed class Bench(Dictionary<string, ResourceOptions> resources)
@@ -85,15 +85,19 @@ public sealed class ResourceAdmissionTests
     }
 
     [Fact]
-    public void Rate_AdmitsOnePermitPerInterval_AndSaysWhenTheNextOneIs()
+    public void Rate_AdmitsPermitsWithinTheLeadToStartAtTheirTurn_AndSaysWhenToLookAgain()
     {
         var bench = new Bench(new() { ["hooks"] = new() { Rate = "50/s" } });
         var jobs = Enumerable.Range(1, 5).Select(i => Job(i, ("hooks", 1))).ToArray();
         var decision = bench.Pass(jobs, 10, T0);
-        Assert.Equal([1L], decision.Admit);
-        Assert.Equal(T0 + TimeSpan.FromMilliseconds(20), decision.NextCheckAt);
+        // One permit every 20 ms: now, +20 ms and +40 ms are within the 50 ms lead; +60 ms is not.
+        Assert.Equal([1L, 2L, 3L], decision.Admit);
+        Assert.Equal(new Dictionary<long, DateTimeOffset> { [2] = T0.AddMilliseconds(20), [3] = T0.AddMilliseconds(40) }, decision.StartAt);
+        Assert.Equal(T0.AddMilliseconds(60 - 25), decision.NextCheckAt);
         Assert.Empty(decision.Park);
-        Assert.Equal([2L], bench.Pass(jobs[1..], 10, T0 + TimeSpan.FromMilliseconds(20)).Admit);
+        var next = bench.Pass(jobs[3..], 10, T0.AddMilliseconds(35));
+        Assert.Equal([4L, 5L], next.Admit);
+        Assert.Equal(new Dictionary<long, DateTimeOffset> { [4] = T0.AddMilliseconds(60), [5] = T0.AddMilliseconds(80) }, next.StartAt);
     }
 
     [Fact]
