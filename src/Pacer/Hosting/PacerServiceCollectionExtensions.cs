@@ -39,6 +39,7 @@ public static class PacerServiceCollectionExtensions
             services.TryAddSingleton(sp => new ResourceAdmission(
                 sp.GetRequiredService<ResourceCatalog>(), AdmissionSettings.From(sp.GetRequiredService<IOptions<PacerOptions>>().Value)));
             services.TryAddSingleton<PacerResources>();
+            services.TryAddSingleton<Http.SendPacer>();
             services.TryAddSingleton<IPacerResources>(sp => sp.GetRequiredService<PacerResources>());
             services.AddLogging();
             services.TryAddSingleton<PacerTelemetry>();
