@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Pacer.Emulators.Hosting;
 
@@ -42,6 +44,7 @@ internal sealed class EmulatorHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().UseUrls($"http://127.0.0.1:{options.Port}");
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         // The empty builder adds no logging provider: quiet unless the caller asks for logs.
         options.ConfigureLogging?.Invoke(builder.Logging);
         var host = new EmulatorHost(builder.Build(), options, api, counters);
