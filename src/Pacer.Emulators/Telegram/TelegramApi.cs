@@ -34,23 +34,23 @@ internal sealed class TelegramApi(TelegramEmulatorOptions options, TelegramState
         switch (method)
         {
             case "getme":
-                counters.CountCall("getMe");
+                counters.CountCall(TelegramMethods.GetMe);
                 await OkAsync(context, state.Bot, cancellationToken);
                 return;
             case "sendmessage":
-                counters.CountCall("sendMessage");
+                counters.CountCall(TelegramMethods.SendMessage);
                 await SendMessageAsync(context, parameters, cancellationToken);
                 return;
             case "getupdates":
-                counters.CountCall("getUpdates");
+                counters.CountCall(TelegramMethods.GetUpdates);
                 await GetUpdatesAsync(context, parameters, cancellationToken);
                 return;
             case "deletewebhook":
-                counters.CountCall("deleteWebhook");
+                counters.CountCall(TelegramMethods.DeleteWebhook);
                 await OkAsync(context, true, cancellationToken);
                 return;
             case "getwebhookinfo":
-                counters.CountCall("getWebhookInfo");
+                counters.CountCall(TelegramMethods.GetWebhookInfo);
                 await OkAsync(context, new WebhookInfo("", false, state.PendingUpdates), cancellationToken);
                 return;
             default:

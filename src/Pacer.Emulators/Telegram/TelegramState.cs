@@ -176,13 +176,15 @@ internal sealed class TelegramState
     /// </summary>
     public async Task<(IReadOnlyList<TelegramUpdate>? Updates, bool Conflict)> PollAsync(long offset, int limit, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        CancellationTokenSource mine;
+        var mine = new CancellationTokenSource();
+        CancellationTokenSource? older;
         lock (_gate)
         {
-            _poller?.Cancel();
-            _poller?.Dispose();
-            _poller = mine = new CancellationTokenSource();
+            older = _poller;
+            _poller = mine;
         }
+        // Outside the lock: cancelling runs the older poll's continuation.
+        older?.Cancel();
         var deadline = _time.GetUtcNow() + timeout;
         try
         {
@@ -224,7 +226,7 @@ internal sealed class TelegramState
                 if (_poller == mine)
                     _poller = null;
             }
-            mine.Dispose();
+            // Not disposed: a newer poll may still cancel it, and a source without timers or links holds nothing to free.
         }
     }
 
