@@ -100,7 +100,8 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task SlowBody_SendsHeadersAtOnceAndTheWholeBodyLate()
     {
-        var duration = TimeSpan.FromMilliseconds(400);
+        // Long enough that "headers well before the body" holds on a loaded two-core machine.
+        var duration = TimeSpan.FromSeconds(1);
         await using var emulator = await YouTubeEmulator.StartAsync(Options(1, f =>
         {
             f.SlowBodyRate = 1;

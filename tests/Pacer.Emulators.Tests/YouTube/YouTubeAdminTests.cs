@@ -43,6 +43,7 @@ public sealed class YouTubeAdminTests
         Assert.Equal(YouTubeEmulatorOptions.BenchmarkChannelCount, emulator.Channels.Count);
         Assert.Equal(1000, emulator.Channels.Select(c => c.Handle).Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.InRange(emulator.Channels.Average(c => c.VideoCount), 200, 320);
-        Assert.True(started < TimeSpan.FromSeconds(5), $"Started in {started}.");
+        // About a second alone; the bound leaves room for test projects running side by side on two cores.
+        Assert.True(started < TimeSpan.FromSeconds(10), $"Started in {started}.");
     }
 }
