@@ -79,6 +79,7 @@ internal static class PacerCli
         root.Subcommands.Add(StatusCommand.Create(Context));
         root.Subcommands.Add(MigrateCommand.Create(Context));
         root.Subcommands.Add(DemoCommand.Create(Context));
+        root.Subcommands.Add(EmulateCommand.Create(Context));
         return root;
     }
 
