@@ -11,6 +11,7 @@ namespace Pacer.Engine;
 /// </summary>
 internal sealed partial class Maintenance(
     IJobStore store,
+    Resources.ResourceCatalog catalog,
     RecurringRegistry recurring,
     PacerClient client,
     PacerOptions options,
@@ -24,6 +25,9 @@ internal sealed partial class Maintenance(
     internal const string LeaderName = "maintenance";
     private const int BatchLimit = 1000;
     private static readonly TimeSpan CleanerInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>A template's partition (account:42) unused this long, with nothing left to remember, is forgotten.</summary>
+    internal static readonly TimeSpan PartitionIdleTimeout = TimeSpan.FromMinutes(10);
     private DateTimeOffset _nextClean;
     private bool _isLeader;
 
@@ -83,7 +87,37 @@ internal sealed partial class Maintenance(
             var deleted = await store.DeleteFinalizedAsync(now - options.FinalizedRetention, BatchLimit * 10, cancellationToken);
             if (deleted > 0)
                 LogCleaned(logger, deleted);
+            await EvictIdlePartitionsAsync(now, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Partitions are made on demand (one row per account, chat, ...); a partition that is idle and remembers nothing time
+    /// has not already undone (no quota spent in this window, no pause, breaker closed) is deleted, guarded by its
+    /// last write so one that came back to life meanwhile stays.
+    /// </summary>
+    private async Task EvictIdlePartitionsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (catalog.IsEmpty)
+            return;
+        var idle = new List<ResourceRow>();
+        foreach (var row in await store.ListResourcesAsync(cancellationToken))
+        {
+            if (row.UpdatedAt > now - PartitionIdleTimeout)
+                continue;
+            var definition = catalog.Find(row.Name);
+            if (definition is { IsTemplate: false })
+                continue; // a configured resource is listed whatever its state; only partitions come and go
+            var state = Resources.ResourceState.Parse(row.State);
+            (definition ?? Resources.ResourceDefinition.Unlimited(row.Name)).Normalize(state, now);
+            if (Resources.ResourceDefinition.IsAtRest(state, now.UtcTicks))
+                idle.Add(row);
+        }
+        if (idle.Count == 0)
+            return;
+        var evicted = await store.DeleteResourcesAsync(idle, cancellationToken);
+        if (evicted > 0)
+            LogEvicted(logger, evicted);
     }
 
     private async Task<int> EnqueueRecurringAsync(DateTimeOffset now, CancellationToken cancellationToken)
@@ -129,6 +163,9 @@ internal sealed partial class Maintenance(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rescued {Count} jobs whose lease expired")]
     private static partial void LogRescued(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Forgot {Count} idle resource partitions")]
+    private static partial void LogEvicted(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} finished jobs past retention")]
     private static partial void LogCleaned(ILogger logger, int count);
