@@ -32,7 +32,7 @@ public static class PacerServiceCollectionExtensions
                 .ValidateOnStart();
             // Bound from the "Pacer" section when the host has configuration; a bare ServiceCollection works too.
             services.AddSingleton<IConfigureOptions<PacerOptions>>(sp => new ConfigureNamedOptions<PacerOptions>(
-                Options.DefaultName, options => sp.GetService<IConfiguration>()?.GetSection("Pacer").Bind(options)));
+                Options.DefaultName, options => Bind(sp.GetService<IConfiguration>(), options)));
             services.TryAddSingleton(TimeProvider.System);
             services.TryAddSingleton<IRandomSource, SharedRandomSource>();
             services.TryAddSingleton(sp => ResourceCatalog.Create(sp.GetRequiredService<IOptions<PacerOptions>>().Value.Resources));
@@ -54,5 +54,14 @@ public static class PacerServiceCollectionExtensions
         }
         configure?.Invoke(builder);
         return builder;
+    }
+
+    private static void Bind(IConfiguration? configuration, PacerOptions options)
+    {
+        if (configuration is null)
+            return;
+        configuration.GetSection("Pacer").Bind(options);
+        ConfigurationNames.KeepDeclaredSpelling(configuration, "Pacer:Resources", options.Resources);
+        ConfigurationNames.KeepDeclaredSpelling(configuration, "Pacer:Queues", options.Queues);
     }
 }

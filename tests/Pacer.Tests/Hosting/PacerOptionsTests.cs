@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -55,5 +56,44 @@ public sealed class PacerOptionsTests
         var options = provider.GetRequiredService<IOptions<PacerOptions>>().Value;
 
         Assert.Equal(TimeSpan.FromSeconds(10), options.EffectiveHeartbeat);
+    }
+
+    // Regression: configuration keys ignore case and the merged view spells a key as its last source does, so the
+    // override PACER__RESOURCES__HOOKS__RATE renamed resource "hooks" to "HOOKS" (and claims on "hooks" went unpaced).
+    [Fact]
+    public void Bind_EnvironmentOverrideInUpperCase_ChangesTheValue_NotTheName()
+    {
+        var prefix = $"PACERTEST{Guid.NewGuid():N}_";
+        Environment.SetEnvironmentVariable(prefix + "PACER__RESOURCES__HOOKS__RATE", "50/s");
+        Environment.SetEnvironmentVariable(prefix + "PACER__QUEUES__EMAILS", "3");
+        try
+        {
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Pacer:Resources:hooks:Rate"] = "10/s",
+                    ["Pacer:Resources:hooks:Concurrency"] = "4",
+                    ["Pacer:Queues:emails"] = "1",
+                })
+                .AddEnvironmentVariables(prefix)
+                .Build();
+            var services = new ServiceCollection();
+            services.AddSingleton<IConfiguration>(configuration);
+            services.AddPacer();
+            using var provider = services.BuildServiceProvider();
+
+            var options = provider.GetRequiredService<IOptions<PacerOptions>>().Value;
+
+            var hooks = Assert.Single(options.Resources);
+            Assert.Equal("hooks", hooks.Key);
+            Assert.Equal("50/s", hooks.Value.Rate);
+            Assert.Equal(4, hooks.Value.Concurrency);
+            Assert.Equal(3, Assert.Contains("emails", options.Queues));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(prefix + "PACER__RESOURCES__HOOKS__RATE", null);
+            Environment.SetEnvironmentVariable(prefix + "PACER__QUEUES__EMAILS", null);
+        }
     }
 }
