@@ -32,7 +32,11 @@ public static class PacerServiceCollectionExtensions
                 .ValidateOnStart();
             // Bound from the "Pacer" section when the host has configuration; a bare ServiceCollection works too.
             services.AddSingleton<IConfigureOptions<PacerOptions>>(sp => new ConfigureNamedOptions<PacerOptions>(
-                Options.DefaultName, options => Bind(sp.GetService<IConfiguration>(), options)));
+                Options.DefaultName, options =>
+                {
+                    if (sp.GetService<IConfiguration>() is { } configuration)
+                        PacerConfiguration.Bind(configuration, options);
+                }));
             services.TryAddSingleton(TimeProvider.System);
             services.TryAddSingleton<IRandomSource, SharedRandomSource>();
             services.TryAddSingleton(sp => ResourceCatalog.Create(sp.GetRequiredService<IOptions<PacerOptions>>().Value.Resources));
@@ -54,14 +58,5 @@ public static class PacerServiceCollectionExtensions
         }
         configure?.Invoke(builder);
         return builder;
-    }
-
-    private static void Bind(IConfiguration? configuration, PacerOptions options)
-    {
-        if (configuration is null)
-            return;
-        configuration.GetSection("Pacer").Bind(options);
-        ConfigurationNames.KeepDeclaredSpelling(configuration, "Pacer:Resources", options.Resources);
-        ConfigurationNames.KeepDeclaredSpelling(configuration, "Pacer:Queues", options.Queues);
     }
 }
