@@ -88,6 +88,8 @@ internal static partial class PacerCli
         root.Subcommands.Add(EnqueueCommand.Create(Context));
         root.Subcommands.Add(JobsCommand.Create(Context));
         root.Subcommands.Add(StatusCommand.Create(Context));
+        root.Subcommands.Add(ResourcesCommand.Create(Context));
+        root.Subcommands.Add(QueuesCommand.Create(Context));
         root.Subcommands.Add(MigrateCommand.Create(Context));
         root.Subcommands.Add(DemoCommand.Create(Context));
         return root;

@@ -35,6 +35,12 @@ public sealed class BadInputTests : IDisposable
         { ["run", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
         { ["enqueue", "noop", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
         { ["jobs", "list", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
+        { ["resources", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
+        { ["--config", "no-such-file.json", "queues"], 2, "--config no-such-file.json does not exist" },
+        { ["resources", "pause", "hooks"], 2, "No resources are configured, so there is no 'hooks'. Declare it under Pacer:Resources in a --config file" },
+        { ["resources", "frobnicate"], 2, "frobnicate" },
+        { ["queues", "pause", "bad queue!"], 2, "Invalid queue name 'bad queue!'" },
+        { ["queues", "resume"], 2, "Required argument missing" },
         { ["demo", "--jobs", "0"], 2, "--jobs 0 is out of range" },
     };
 
@@ -74,6 +80,35 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal(before, await _cli.SnapshotAsync());
     }
 
+    private const string ResourceConfig = """
+        {"Pacer":{"Resources":{"hooks":{"Rate":"50/s","Hosts":["127.0.0.1:9"]},"account-{AccountId}":{"Concurrency":1}}}}
+        """;
+
+    public static TheoryData<string[], string> BadResourceCases => new()
+    {
+        { ["resources", "pause", "nope"], "Unknown resource 'nope'; configured: account-{AccountId}, hooks." },
+        { ["resources", "resume", "nope"], "Unknown resource 'nope'; configured: account-{AccountId}, hooks." },
+        { ["resources", "pause", "account-{AccountId}"], "'account-{AccountId}' is a template; name one of its partitions, such as account-42." },
+        { ["resources", "resume", "account-{AccountId}"], "'account-{AccountId}' is a template" },
+        { ["resources", "pause", "hooks", "--for", "5x"], "--for '5x' is not a duration; use a number and a unit, e.g. 30s, 5min, 2h" },
+        { ["resources", "pause", "hooks", "--for", "0s"], "--for '0s' is no time at all" },
+        { ["resources", "pause", "hooks", "--reason", new string('x', 201)], "--reason is 201 characters long; keep it to 200." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadResourceCases))]
+    public async Task BadResourceInput_PrintsOneLineAndExits2_AndChangesNoResource(string[] args, string expected)
+    {
+        await SeedAsync();
+        var config = await _cli.ConfigAsync(ResourceConfig);
+        var before = await _cli.SnapshotAsync();
+
+        var result = await _cli.RunAsync([.. args, "--config", config]);
+
+        AssertOneLineError(result, 2, expected);
+        Assert.Equal(before, await _cli.SnapshotAsync());
+    }
+
     [Theory]
     [InlineData("enqueue", "noop")]
     [InlineData("enqueue", "http", "--args", """{"url":"http://127.0.0.1:9/x"}""")]
@@ -82,6 +117,11 @@ public sealed class BadInputTests : IDisposable
     [InlineData("jobs", "cancel", "1")]
     [InlineData("jobs", "retry", "1")]
     [InlineData("status")]
+    [InlineData("resources")]
+    [InlineData("resources", "pause", "hooks")]
+    [InlineData("resources", "resume", "hooks")]
+    [InlineData("queues")]
+    [InlineData("queues", "pause", "default")]
     [InlineData("migrate")]
     [InlineData("run", "--drain")]
     public async Task InvalidResourceConfig_EveryCommand_PrintsOneLineNamingTheKey_AndChangesNothing(params string[] args)
