@@ -14,7 +14,7 @@ internal static class ResourcesCommand
     public static Command Create(Func<ParseResult, CliContext> context)
     {
         var json = JsonOption();
-        var command = new Command("resources", "List the configured resources: limits, permits free, quota, breaker, pauses, waiting jobs") { json };
+        var command = new Command("resources", "List the configured resources (limits, permits free, quota, breaker, pauses, waiting jobs); pause or resume one") { json };
         command.SetGuardedAction(context, (parse, cli, cancellationToken) => ListAsync(cli, parse.GetValue(json), cancellationToken));
 
         var listJson = JsonOption();
@@ -51,15 +51,17 @@ internal static class ResourcesCommand
     /// <summary>Plain resources and templates by name, each template followed by its partitions.</summary>
     internal static IReadOnlyList<ResourceStatus> InDisplayOrder(IReadOnlyList<ResourceStatus> resources)
     {
-        var partitions = resources.Where(r => r.Template is not null).ToLookup(r => r.Template!, StringComparer.Ordinal);
+        var top = resources.Where(r => r.Template is null).OrderBy(r => r.Name, StringComparer.Ordinal).ToArray();
+        var partitions = resources.Where(r => r.Template is not null).OrderBy(r => r.Name, StringComparer.Ordinal).ToLookup(r => r.Template!, StringComparer.Ordinal);
         var ordered = new List<ResourceStatus>(resources.Count);
-        foreach (var resource in resources.Where(r => r.Template is null).OrderBy(r => r.Name, StringComparer.Ordinal))
+        foreach (var resource in top)
         {
             ordered.Add(resource);
-            ordered.AddRange(partitions[resource.Name].OrderBy(p => p.Name, StringComparer.Ordinal));
+            ordered.AddRange(partitions[resource.Name]);
         }
         // A partition whose template is not listed cannot happen today; show it rather than lose it.
-        ordered.AddRange(resources.Where(r => r.Template is not null && !ordered.Contains(r)));
+        var templates = top.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        ordered.AddRange(partitions.Where(p => !templates.Contains(p.Key)).SelectMany(p => p));
         return ordered;
     }
 
@@ -89,7 +91,7 @@ internal static class ResourcesCommand
 
     private static Command Pause(Func<ParseResult, CliContext> context)
     {
-        var name = new Argument<string>("NAME") { Description = "The resource, e.g. hooks, or a partition of a template, e.g. account:42" };
+        var name = new Argument<string>("NAME") { Description = "The resource, e.g. hooks, or a partition of a template, e.g. account-42" };
         var @for = new Option<string?>("--for") { Description = "Resume by itself after this long, e.g. 30s, 5min, 2h (default: until 'pacer resources resume')", HelpName = "DURATION" };
         var reason = new Option<string?>("--reason") { Description = "Why, shown with the resource and its waiting jobs", HelpName = "TEXT" };
         var command = new Command("pause", "Stop starting jobs that claim a resource (running ones finish), for a while or until resumed") { name, @for, reason };
@@ -116,7 +118,7 @@ internal static class ResourcesCommand
 
     private static Command Resume(Func<ParseResult, CliContext> context)
     {
-        var name = new Argument<string>("NAME") { Description = "The resource, e.g. hooks, or a partition of a template, e.g. account:42" };
+        var name = new Argument<string>("NAME") { Description = "The resource, e.g. hooks, or a partition of a template, e.g. account-42" };
         var command = new Command("resume", "End a resource's pause (an operator's or a server's); jobs waiting on it can start again") { name };
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
