@@ -6,7 +6,7 @@ namespace Pacer.Sinks;
 /// opens, and a write either lands with its keys or not at all.
 /// </summary>
 /// <remarks>
-/// Calls are made one at a time (wrap a sink in <see cref="BatchingTableSink"/> to share it between concurrent writers;
+/// Calls are made one at a time (wrap a sink in <c>BatchingTableSink</c> to share it between concurrent writers;
 /// it groups their rows into batches). Open before the first write; complete once at the end of a run.
 /// </remarks>
 public interface ITableSink : IAsyncDisposable
