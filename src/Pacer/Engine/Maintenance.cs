@@ -123,12 +123,23 @@ internal sealed partial class Maintenance(
     private async Task<int> EnqueueRecurringAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var enqueued = 0;
-        foreach (var schedule in recurring.All)
+        foreach (var schedule in recurring.All.Concat(await StoredSchedulesAsync(cancellationToken)))
         {
             var last = await store.GetLastRecurringSlotAsync(schedule.Name, cancellationToken);
             if (schedule.LatestDueSlot(last, now) is not { } slot)
                 continue;
-            var job = client.BuildInsert(new EnqueueRequest(schedule.Kind, schedule.ArgsJson, schedule.Options), now);
+            JobInsert job;
+            try
+            {
+                job = client.BuildInsert(new EnqueueRequest(schedule.Kind, schedule.ArgsJson, schedule.Options), now);
+            }
+            catch (Exception ex) when (ex is JobArgsException or ArgumentException)
+            {
+                // A stored schedule of a kind this worker does not know (or whose arguments no longer fit): another
+                // worker may know it; this one says so and goes on with the others.
+                LogScheduleSkipped(logger, ex, schedule.Name);
+                continue;
+            }
             // The slot is part of the job's identity in the store, so it is enqueued once however many leaders try.
             if (await store.InsertRecurringAsync(new RecurringInsert(schedule.Name, slot, job, now), cancellationToken) is not null)
             {
@@ -137,6 +148,41 @@ internal sealed partial class Maintenance(
             }
         }
         return enqueued;
+    }
+
+    private readonly Dictionary<string, (DateTimeOffset UpdatedAt, RecurringSchedule? Schedule)> _stored = new(StringComparer.Ordinal);
+
+    /// <summary>Stored schedules, parsed once per version; one that no longer parses is reported once and skipped.</summary>
+    private async Task<IEnumerable<RecurringSchedule>> StoredSchedulesAsync(CancellationToken cancellationToken)
+    {
+        var rows = await store.ListSchedulesAsync(cancellationToken);
+        var schedules = new List<RecurringSchedule>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (!_stored.TryGetValue(row.Name, out var cached) || cached.UpdatedAt != row.UpdatedAt)
+            {
+                RecurringSchedule? parsed = null;
+                try
+                {
+                    parsed = recurring.Contains(row.Name) ? null : RecurringSchedule.Create(row.Name, row.Cron, row.Kind, row.Args,
+                        RecurringRegistry.Zone(row.TimeZone), StoredScheduleOptions.FromJson(row.Options));
+                    if (parsed is not null)
+                        client.BuildInsert(new EnqueueRequest(parsed.Kind, parsed.ArgsJson, parsed.Options), time.GetUtcNow());
+                }
+                catch (Exception ex) when (ex is ArgumentException or JobArgsException or System.Text.Json.JsonException)
+                {
+                    // Said once per version of the schedule, not every pass.
+                    LogScheduleSkipped(logger, ex, row.Name);
+                    parsed = null;
+                }
+                _stored[row.Name] = cached = (row.UpdatedAt, parsed);
+            }
+            if (cached.Schedule is { } schedule)
+                schedules.Add(schedule);
+        }
+        foreach (var gone in _stored.Keys.Except(rows.Select(r => r.Name)).ToArray())
+            _stored.Remove(gone);
+        return schedules;
     }
 
     public async Task ResignAsync()
@@ -163,6 +209,9 @@ internal sealed partial class Maintenance(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rescued {Count} jobs whose lease expired")]
     private static partial void LogRescued(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recurring schedule {Name} skipped on this worker")]
+    private static partial void LogScheduleSkipped(ILogger logger, Exception exception, string name);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Forgot {Count} idle resource partitions")]
     private static partial void LogEvicted(ILogger logger, int count);

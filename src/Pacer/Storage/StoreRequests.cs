@@ -142,4 +142,10 @@ public sealed record EffectTransactionResult(EffectTransactionOutcome Outcome, s
 
 public sealed record RecurringInsert(string Name, DateTimeOffset Slot, JobInsert Job, DateTimeOffset Now);
 
+/// <summary>
+/// A recurring schedule kept in the store (registered at run time, e.g. by <c>pacer sync --every</c>), so every worker on
+/// the store enqueues its slots. <see cref="Options"/> is the core's own JSON of the enqueue options.
+/// </summary>
+public sealed record StoredSchedule(string Name, string Cron, string TimeZone, string Kind, string Args, string? Options, DateTimeOffset UpdatedAt);
+
 public sealed record LeaderRequest(string Name, string Owner, DateTimeOffset Now, TimeSpan Ttl);
