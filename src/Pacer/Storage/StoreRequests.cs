@@ -94,6 +94,8 @@ public sealed record JobQuery
     public IReadOnlyList<JobState>? States { get; init; }
     public string? Queue { get; init; }
     public string? Kind { get; init; }
+    /// <summary>Only jobs carrying this tag (e.g. the run a recipe's jobs belong to).</summary>
+    public string? Tag { get; init; }
     /// <summary>Newest first; pass the last id seen to page on.</summary>
     public long? BeforeId { get; init; }
     public int Limit { get; init; } = 100;
