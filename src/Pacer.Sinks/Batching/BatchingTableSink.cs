@@ -99,7 +99,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         }
     }
 
-    public Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
+    public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
         cancellationToken.ThrowIfCancellationRequested();
@@ -109,7 +109,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         // A row that does not fit fails its own caller here, not the batch of others it would have joined.
         TableValues.ValidateRows(openSchema, rows);
         if (rows.Count == 0)
-            return Task.FromResult(default(SinkWriteResult));
+            return default;
 
         // A copy: the caller may reuse its list once it stops waiting, while the rows still wait for their batch.
         var write = new PendingWrite([.. rows]);
@@ -128,7 +128,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
                     ArmTimer();
             }
         }
-        return write.Completion.Task.WaitAsync(cancellationToken);
+        return await write.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken)
