@@ -104,6 +104,6 @@ internal static class TableValues
     private static string Describe(object? value) => value switch
     {
         double number when !double.IsFinite(number) => $"the non-finite double {number.ToString(CultureInfo.InvariantCulture)}",
-        _ => $"a {value!.GetType().Name}",
+        _ => $"a value of type {value!.GetType().Name}",
     };
 }
