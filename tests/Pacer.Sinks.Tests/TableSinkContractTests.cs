@@ -168,6 +168,7 @@ public abstract class TableSinkContractTests : IDisposable
             Row("offset", "  leading and trailing spaces  ", 0L, 0.1 + 0.2, new DateTimeOffset(2024, 6, 1, 2, 0, 0, TimeSpan.FromHours(2)), ""),
             Row("nulls", null, null, null, null, null),
             Row("=formula-like", "=1+2", 1L, 1e21, new DateTimeOffset(2024, 2, 29, 0, 0, 0, TimeSpan.Zero), "-dash"),
+            new("whole", ["whole", "a long in a Number column", long.MinValue, 7L, null, null]),
         };
 
         await using (var sink = CreateSink())

@@ -73,7 +73,7 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
         foreach (var row in rows)
         {
             for (var i = 0; i < columnNames.Length; i++)
-                insert.Parameters[i].Value = ToSqlite(row.Values[i]);
+                insert.Parameters[i].Value = ToSqlite(Schema.Columns[i].Kind, row.Values[i]);
             // 1 when the row was inserted, 0 when its key was already there (ON CONFLICT DO NOTHING).
             written += insert.ExecuteNonQuery();
         }
@@ -163,10 +163,12 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
         return command;
     }
 
-    private static object ToSqlite(object? value) => value switch
+    private static object ToSqlite(ColumnKind kind, object? value) => value switch
     {
         null => DBNull.Value,
         DateTimeOffset date => TableValues.FormatDate(date),
+        // A REAL column stores a REAL, so a whole number in a Number column reads back as the double it stands for.
+        long number when kind == ColumnKind.Number => (double)number,
         _ => value,
     };
 }

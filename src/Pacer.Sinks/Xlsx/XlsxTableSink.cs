@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace Pacer.Sinks;
@@ -82,6 +83,9 @@ internal sealed class XlsxTableSink(string path, string sheetName, ILogger logge
             if (!published)
                 DeleteIfPresent(TemporaryPath);
         }
+        // The workbook now holds every staged row. Should deleting the staging file fail, a second completion must not
+        // add those rows again.
+        workbookKeys.UnionWith(keys);
         File.Delete(StagingPath);
         logger.LogInformation("Wrote {Path} with the rows staged in this run.", path);
         return Task.CompletedTask;
@@ -162,8 +166,10 @@ internal sealed class XlsxTableSink(string path, string sheetName, ILogger logge
     private static string? KeyText(object? value) => value switch
     {
         string text => text,
-        double number when number == Math.Floor(number) && Math.Abs(number) < 1e15 => TableValues.Format((long)number),
-        double number => TableValues.Format(number),
+        XlsxNumber number when long.TryParse(number.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer) => TableValues.Format(integer),
+        // Excel may have saved a whole number as 1.2345E+5.
+        XlsxNumber number when double.TryParse(number.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var real) =>
+            real == Math.Floor(real) && Math.Abs(real) < 1e15 ? TableValues.Format((long)real) : TableValues.Format(real),
         _ => null,
     };
 

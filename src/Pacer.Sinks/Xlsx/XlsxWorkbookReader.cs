@@ -70,7 +70,8 @@ internal sealed class XlsxWorkbookReader : IDisposable
     }
 
     /// <summary>
-    /// Reads the next row into <paramref name="values"/> (cleared first): a string, a double, or null for an empty cell.
+    /// Reads the next row into <paramref name="values"/> (cleared first): a string, an <see cref="XlsxNumber"/>, or null
+    /// for an empty cell.
     /// </summary>
     /// <returns>False at the end of the sheet.</returns>
     /// <exception cref="SinkException">The row has a cell outside the table's columns.</exception>
@@ -169,7 +170,7 @@ internal sealed class XlsxWorkbookReader : IDisposable
             "s" => v is null ? null : sharedStrings[int.Parse(v, NumberStyles.None, CultureInfo.InvariantCulture)],
             "str" or "e" or "d" => v is null ? null : XlsxText.Unescape(v),
             "b" => v is null ? null : v == "1" ? "TRUE" : "FALSE",
-            _ => v is null ? null : double.Parse(v, NumberStyles.Float, CultureInfo.InvariantCulture),
+            _ => v is null ? null : new XlsxNumber(v),
         };
     }
 
@@ -237,3 +238,9 @@ internal sealed class XlsxWorkbookReader : IDisposable
         return strings;
     }
 }
+
+/// <summary>
+/// A number cell's text as the file has it, so copying a workbook's rows into the next one never rounds a value through
+/// a double (a 64-bit integer beyond 2^53 stays exact) and costs no parsing.
+/// </summary>
+internal readonly record struct XlsxNumber(string Text);

@@ -99,8 +99,8 @@ internal sealed class XlsxWorkbookWriter : IDisposable
     }
 
     /// <summary>
-    /// Writes a data row. Values are those of <see cref="TableRow"/> (string, long, double, DateTimeOffset or null), or a
-    /// double read from an existing workbook, which is written as a number in its column's format (a date stays a date).
+    /// Writes a data row. Values are those of <see cref="TableRow"/> (string, long, double, DateTimeOffset or null), or an
+    /// <see cref="XlsxNumber"/> read from an existing workbook, written as a number in its column's format (a date stays a date).
     /// </summary>
     public void WriteRow(ReadOnlySpan<object?> values)
     {
@@ -122,6 +122,9 @@ internal sealed class XlsxWorkbookWriter : IDisposable
                 case double real:
                     real.TryFormat(number, out length, "R", CultureInfo.InvariantCulture);
                     WriteNumber(i, length, Style(kind));
+                    break;
+                case XlsxNumber copied:
+                    WriteNumber(i, copied.Text, Style(kind));
                     break;
                 case DateTimeOffset date:
                     // Excel's serial date (days since 1899-12-30), to the millisecond, in UTC as every date here.
@@ -192,6 +195,15 @@ internal sealed class XlsxWorkbookWriter : IDisposable
         WriteCellStart(column, style);
         sheet.WriteStartElement("v", MainNamespace);
         sheet.WriteChars(number, 0, length);
+        sheet.WriteEndElement();
+        sheet.WriteEndElement();
+    }
+
+    private void WriteNumber(int column, string text, string? style)
+    {
+        WriteCellStart(column, style);
+        sheet.WriteStartElement("v", MainNamespace);
+        sheet.WriteString(text);
         sheet.WriteEndElement();
         sheet.WriteEndElement();
     }

@@ -16,7 +16,7 @@ public sealed class XlsxLargeWorkbookTests(ITestOutputHelper output) : IDisposab
 {
     private const int RowCount = 260_000;
     private const int BatchSize = 5_000;
-    // Measured at about 120 MB above the process's size before the run (docs/sinks.md); well under what holding
+    // Measured at about 80 MB above the process's size before the run (docs/sinks.md); well under what holding
     // 260,000 rows as objects, or the sheet part uncompressed in memory (about 150 MB of XML), would add.
     private const long PeakGrowthLimit = 300L * 1024 * 1024;
 

@@ -145,6 +145,25 @@ public sealed class XlsxTableSinkTests : TableSinkContractTests
     }
 
     [Fact]
+    public async Task Complete_NextRun_CopiesTheExistingRowsExactly()
+    {
+        var first = new TableRow("a", ["a", "text", long.MaxValue, 0.1 + 0.2, new DateTimeOffset(2024, 1, 2, 3, 4, 5, 678, TimeSpan.Zero), "https://x.org"]);
+        var second = new TableRow("b", ["b", null, -1L, -2.5, null, null]);
+        foreach (var row in new[] { first, second })
+        {
+            await using var sink = CreateSink();
+            await sink.OpenAsync(Rows.AllKinds, CancellationToken.None);
+            await sink.WriteAsync([row], CancellationToken.None);
+            await sink.CompleteAsync(CancellationToken.None);
+        }
+
+        var back = Read(WorkbookPath, Rows.AllKinds);
+
+        Assert.Equal(first.Values, back.Rows[0]);
+        Assert.Equal(second.Values, back.Rows[1]);
+    }
+
+    [Fact]
     public async Task Open_TemporaryWorkbookLeftByACrashDuringCompletion_IsDeletedAndTheWorkbookKept()
     {
         await RunAsync(Rows.Of("a"));
