@@ -20,6 +20,9 @@ internal sealed record CliHostSettings(string DatabasePath)
     public bool ConsoleLogging { get; init; }
 
     public CliOverrides? Overrides { get; init; }
+
+    /// <summary>Sets up the channel-sync recipe (YouTube, Sheets, its job kinds); null leaves it out.</summary>
+    public Sync.SyncSetup? ChannelSync { get; init; }
 }
 
 /// <summary>Hooks for tests and embedding: extra kinds, a clock, where logs go.</summary>
@@ -90,6 +93,8 @@ internal static class CliHost
         if (settings.ConfigFile is { } file)
             builder.Configuration.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false);
         builder.Configuration.AddEnvironmentVariables();
+        if (settings.ChannelSync?.Configuration is { Count: > 0 } extra)
+            builder.Configuration.AddInMemoryCollection(extra);
 
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         if (settings.Overrides?.Logging is { } logging)
@@ -110,6 +115,25 @@ internal static class CliHost
             builder.Services.AddSingleton(time);
 
         var pacer = builder.Services.AddPacer(p => p.AddBuiltInJobs().UseSqlite(settings.DatabasePath));
+        if (settings.ChannelSync is { } sync)
+        {
+            builder.Services.AddYouTube(youtube =>
+            {
+                if (sync.YouTubeBase is { } youtubeBase)
+                    youtube.BaseAddress = youtubeBase;
+            });
+            if (sync.Sheets)
+            {
+                builder.Services.AddSheets(sheets =>
+                {
+                    if (sync.SheetsBase is { } sheetsBase)
+                        sheets.BaseAddress = sheetsBase;
+                    if (sync.SheetsAccessToken)
+                        sheets.CredentialKind = Pacer.Sheets.SheetsCredentialKind.AccessToken;
+                });
+            }
+            pacer.AddChannelSync();
+        }
         if (settings.Options is { } options)
             pacer.Configure(options);
         if (settings.Overrides?.Options is { } overrideOptions)

@@ -91,6 +91,7 @@ internal static partial class PacerCli
         root.Subcommands.Add(ResourcesCommand.Create(Context));
         root.Subcommands.Add(QueuesCommand.Create(Context));
         root.Subcommands.Add(MigrateCommand.Create(Context));
+        root.Subcommands.Add(SyncCommand.Create(Context));
         root.Subcommands.Add(DemoCommand.Create(Context));
         root.Subcommands.Add(EmulateCommand.Create(Context));
         return root;

@@ -224,8 +224,13 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             if (fetched.Count == taken)
                 continue; // there may be more: fetch again as slots allow
             var poll = _options.PollInterval * (0.9 + (0.2 * _random.NextDouble()));
-            if (nextCheck is { } at && at - _time.GetUtcNow() < poll)
-                poll = at - _time.GetUtcNow();
+            var now = _time.GetUtcNow();
+            if (nextCheck is { } at && at - now < poll)
+                poll = at - now;
+            // A job this process put back for later (a snooze, a retry) is due then: look again at that moment rather
+            // than at the next poll. Once that moment has passed it is forgotten (after one more look).
+            if (queue.NextWake(now) is { } wake && wake - now < poll)
+                poll = wake - now;
             await WaitAsync(queue.Work.WaitAsync(), poll > TimeSpan.Zero ? poll : TimeSpan.Zero, stopping);
         }
     }
@@ -329,6 +334,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             {
                 var accepted = await _completer.CompleteAsync(completion);
                 Count(completion, accepted, tags);
+                if (accepted && completion.RunAt is { } runAt && completion.Wait is null && _queues.TryGetValue(job.Queue, out var own))
+                    own.WakeAt(runAt);
                 if (!accepted)
                     LogCompletionRejected(_logger, job.Id, completion.Kind);
                 else if (completion.Release.Count > 0)
@@ -551,6 +558,31 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         public AsyncSignal Work { get; } = work;
         public int Running;
         public bool WaitingForSlots;
+        private long _wakeAt = long.MaxValue;
+
+        /// <summary>Remembers the earliest time a job put back by this process is due, and wakes the producer to take it into account.</summary>
+        public void WakeAt(DateTimeOffset at)
+        {
+            var ticks = at.UtcTicks;
+            long current;
+            while ((current = Interlocked.Read(ref _wakeAt)) > ticks && Interlocked.CompareExchange(ref _wakeAt, ticks, current) != current)
+            {
+                // another put-back raced this one; look again
+            }
+            Work.Set();
+        }
+
+        /// <summary>The remembered due time, if any; one already past is forgotten and returned as now (look once more).</summary>
+        public DateTimeOffset? NextWake(DateTimeOffset now)
+        {
+            var ticks = Interlocked.Read(ref _wakeAt);
+            if (ticks == long.MaxValue)
+                return null;
+            if (ticks > now.UtcTicks)
+                return new DateTimeOffset(ticks, TimeSpan.Zero);
+            Interlocked.CompareExchange(ref _wakeAt, long.MaxValue, ticks);
+            return now;
+        }
     }
 
     /// <summary>The scope every log line of a job carries.</summary>

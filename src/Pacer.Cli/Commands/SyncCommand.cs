@@ -1,0 +1,160 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Pacer.ChannelSync;
+using Pacer.Cli.Sync;
+using Pacer.Sinks;
+using Pacer.Storage;
+
+namespace Pacer.Cli.Commands;
+
+/// <summary>
+/// <c>pacer sync</c>: keeps a table of YouTube channels' videos up to date in CSV, XLSX, SQLite or Google Sheets, through
+/// the engine (durable jobs, the youtube quota, conditional requests), once or on a cron schedule.
+/// </summary>
+internal static class SyncCommand
+{
+    public static Command Create(Func<ParseResult, CliContext> context)
+    {
+        var channels = new Option<string>("--channels")
+        {
+            Description = "A file with one channel per line, or channels separated by commas: UC... ids, @handles, channel URLs, username:NAME",
+            HelpName = "FILE_OR_IDS",
+            Required = true,
+        };
+        var to = new Option<string[]>("--to")
+        {
+            Description = "Where the videos go: out.xlsx, out.csv, sqlite:PATH[#table] or sheets:SPREADSHEET_ID/TAB (repeat for several)",
+            HelpName = "DEST",
+            Required = true,
+        };
+        var apiBase = new Option<string?>("--api-base") { Description = "The YouTube API's base URL, e.g. an emulator's (pacer emulate youtube)", HelpName = "URL" };
+        var sheetsBase = new Option<string?>("--sheets-base") { Description = "The Sheets API's base URL, e.g. an emulator's (pacer emulate sheets)", HelpName = "URL" };
+        var every = new Option<string?>("--every") { Description = "Register a recurring sync on this cron schedule instead of syncing now, e.g. '0 * * * *'", HelpName = "CRON" };
+        var zone = new Option<string?>("--time-zone") { Description = "The schedule's time zone (IANA id), default UTC", HelpName = "ZONE" };
+        var name = new Option<string?>("--name") { Description = "The schedule's name (default: from the channels and destinations)", HelpName = "NAME" };
+        var command = new Command("sync", """
+            Sync YouTube channels' videos into a table: new videos only, never a row twice, the quota spent least.
+            The API key comes from PACER_YOUTUBE_API_KEY (or the YouTube:ApiKey setting); Sheets needs
+            PACER_SHEETS_SERVICE_ACCOUNT (or PACER_SHEETS_ACCESS_TOKEN with an emulator).
+            """)
+        {
+            channels, to, apiBase, sheetsBase, every, zone, name,
+        };
+        command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
+        {
+            var refs = ReadChannels(parse.GetValue(channels)!);
+            var destinations = parse.GetValue(to)!.Select(d => d.Trim()).Where(d => d.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
+            if (destinations.Length == 0)
+                throw CliException.Usage("--to is empty; give a destination such as videos.xlsx.");
+            var setup = new SyncSetup
+            {
+                YouTubeBase = Url("--api-base", parse.GetValue(apiBase)),
+                SheetsBase = Url("--sheets-base", parse.GetValue(sheetsBase)),
+                Sheets = destinations.Any(d => d.StartsWith("sheets:", StringComparison.OrdinalIgnoreCase)),
+                SheetsAccessToken = Environment.GetEnvironmentVariable("PACER_SHEETS_ACCESS_TOKEN") is { Length: > 0 },
+            };
+            using var host = CliHost.Build(cli.HostSettings() with { ChannelSync = setup });
+            CheckDestinations(host.Services, destinations);
+            DatabaseFile.EnsureCreatable(cli.DatabasePath);
+            var args = new ChannelSyncArgs { Channels = [.. refs.Select(r => r.Text)], Destinations = destinations };
+
+            if (parse.GetValue(every) is { } cron)
+                return await ScheduleAsync(cli, host.Services, args, cron, parse.GetValue(zone), parse.GetValue(name), cancellationToken);
+            if (parse.GetValue(zone) is not null || parse.GetValue(name) is not null)
+                throw CliException.Usage("--time-zone and --name describe a schedule; give --every CRON with them.");
+
+            await host.StartAsync(cancellationToken);
+            SyncReport report;
+            try
+            {
+                using var runner = new SyncRunner(host.Services, cli.Console);
+                report = await runner.RunAsync(args.Channels, destinations, "sync", cancellationToken);
+            }
+            finally
+            {
+                await host.StopAsync(CancellationToken.None);
+            }
+            await SyncRunner.WriteAsync(cli.Console, "Pacer sync", report);
+            return report.Summary.Failed.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    /// <summary>A file if one exists by that name, else the list itself.</summary>
+    internal static IReadOnlyList<ChannelRef> ReadChannels(string value)
+    {
+        string text, source;
+        if (File.Exists(value))
+        {
+            text = File.ReadAllText(value);
+            source = value;
+        }
+        else if (value.IndexOfAny(['/', '\\']) >= 0 && !value.Contains("youtube.com", StringComparison.OrdinalIgnoreCase))
+        {
+            throw CliException.Usage($"--channels {value}: no such file; give a file with one channel per line, or channels separated by commas.");
+        }
+        else
+        {
+            text = value;
+            source = "--channels";
+        }
+        try
+        {
+            var refs = ChannelRef.ParseList(text, source);
+            return refs.Count > 0 ? refs : throw CliException.Usage($"{source} lists no channel; give at least one (an id, @handle or URL).");
+        }
+        catch (FormatException ex)
+        {
+            throw CliException.Usage(ex.Message, ex);
+        }
+    }
+
+    private static Uri? Url(string option, string? value)
+    {
+        if (value is null)
+            return null;
+        if (!Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw CliException.Usage($"{option} {value} is not an http(s) URL; give one such as http://127.0.0.1:8081/.");
+        return uri;
+    }
+
+    /// <summary>Every destination must name one before anything is stored.</summary>
+    internal static void CheckDestinations(IServiceProvider services, IEnumerable<string> destinations)
+    {
+        var factory = services.GetRequiredService<ITableSinkFactory>();
+        foreach (var destination in destinations)
+        {
+            try
+            {
+                factory.Create(destination).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (SinkException ex)
+            {
+                throw CliException.Usage($"--to: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private static async Task<int> ScheduleAsync(CliContext cli, IServiceProvider services, ChannelSyncArgs args, string cron, string? zone, string? name, CancellationToken cancellationToken)
+    {
+        var store = services.GetRequiredService<IJobStore>();
+        await store.MigrateAsync(cancellationToken);
+        name ??= "channel-sync-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(string.Join('\n', args.Channels) + "\n>" + string.Join('\n', args.Destinations))))[..8];
+        var client = services.GetRequiredService<IPacerClient>();
+        try
+        {
+            await client.ScheduleAsync(new ScheduleRequest(name, cron, ChannelSyncKinds.Run, JsonSerializer.Serialize(args, JsonSerializerOptions.Web), zone), cancellationToken);
+        }
+        catch (ArgumentException ex)
+        {
+            throw CliException.Usage($"--every: {ex.Message}", ex);
+        }
+        var schedule = (await client.ListSchedulesAsync(cancellationToken)).Single(s => s.Name == name);
+        await Output.WriteLineAsync(cli.Console,
+            $"Scheduled {name}: '{cron}' in {schedule.TimeZone}, next run {Output.Time(schedule.NextSlot)}. " +
+            "A worker runs it: keep 'pacer run' going with the same --db and --config (and the API key in its environment).");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,193 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Pacer.ChannelSync;
+using Pacer.Storage;
+using Spectre.Console;
+
+namespace Pacer.Cli.Sync;
+
+/// <summary>What one sync run did, from the store (the run's summary) and this process's telemetry (calls, cache hits).</summary>
+internal sealed record SyncReport(SyncSummary Summary, long Calls, long CacheHits, long? QuotaSpent, long? QuotaLeft, DateTimeOffset? QuotaResets, TimeSpan Wall);
+
+/// <summary>
+/// Runs one channel sync through the engine of a started host and waits for it: enqueues the run job, shows progress
+/// per phase, and reads the summary the run's finish job recorded. The work itself is the recipe's jobs; this only
+/// watches, so a run interrupted here is finished by the next sync or by <c>pacer run</c>.
+/// </summary>
+internal sealed class SyncRunner : IDisposable
+{
+    private static readonly TimeSpan Refresh = TimeSpan.FromMilliseconds(100);
+
+    private readonly IServiceProvider _services;
+    private readonly CliConsole _console;
+    private readonly MeterListener _listener = new();
+    private long _calls;
+    private long _cacheHits;
+
+    public SyncRunner(IServiceProvider services, CliConsole console, string youtubeResource = "youtube")
+    {
+        _services = services;
+        _console = console;
+        var meters = services.GetRequiredService<IMeterFactory>();
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            // Only this host's instruments: tests run several hosts in one process.
+            if (instrument.Meter.Scope == meters && instrument.Meter.Name == PacerTelemetryNames.Meter
+                && instrument.Name is "pacer.http.calls" or "pacer.http.cache.hits")
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string? resource = null, outcome = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "pacer.resource")
+                    resource = tag.Value as string;
+                else if (tag.Key == "pacer.outcome")
+                    outcome = tag.Value as string;
+            }
+            if (resource != youtubeResource)
+                return;
+            if (instrument.Name == "pacer.http.cache.hits")
+                Interlocked.Add(ref _cacheHits, value);
+            else if (outcome != "refused") // refused before it was sent: not a call
+                Interlocked.Add(ref _calls, value);
+        });
+        _listener.Start();
+    }
+
+    public async Task<SyncReport> RunAsync(IReadOnlyList<string> channels, IReadOnlyList<string> destinations, string title, CancellationToken cancellationToken)
+    {
+        var time = _services.GetRequiredService<TimeProvider>();
+        var client = _services.GetRequiredService<IPacerClient>();
+        var store = _services.GetRequiredService<IJobStore>();
+        var progress = _services.GetRequiredService<ChannelSyncProgress>();
+        var started = time.GetTimestamp();
+        var callsBefore = Interlocked.Read(ref _calls);
+        var hitsBefore = Interlocked.Read(ref _cacheHits);
+        var quotaBefore = await QuotaAsync(cancellationToken);
+
+        var run = time.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
+        var args = new ChannelSyncArgs { Channels = channels, Destinations = destinations, Run = run };
+        var runJob = await client.EnqueueAsync(ChannelSyncKinds.Run, JsonSerializer.Serialize(args, JsonSerializerOptions.Web),
+            new EnqueueOptions { Tags = [SyncKeys.Tag(run)], UniqueKey = $"{run}:run" }, cancellationToken);
+        var live = progress.For(run);
+
+        if (_console.IsRich)
+        {
+            await _console.Ansi.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var resolving = ctx.AddTask($"{title}: channels resolved", maxValue: Math.Max(channels.Count, 1));
+                    var paging = ctx.AddTask("pages fetched", maxValue: 1);
+                    var writing = ctx.AddTask("videos written", maxValue: 1);
+                    await WaitAsync(store, runJob.Id, run, cancellationToken, () =>
+                    {
+                        resolving.Value = live.Channels < 0 ? 0 : live.Resolved;
+                        resolving.Description = $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}";
+                        // Pages are known only as they come: the bar follows the channels done.
+                        paging.MaxValue = Math.Max(live.Resolved, 1);
+                        paging.Value = live.ChannelsDone;
+                        paging.Description = $"pages fetched {Output.Number(live.Pages)} ({Output.Number(live.PagesFromCache)} unchanged)";
+                        writing.MaxValue = Math.Max(live.VideosFound, 1);
+                        writing.Value = live.VideosWritten + live.Duplicates;
+                        writing.Description = $"videos written {Output.Number(live.VideosWritten)}";
+                    });
+                    resolving.StopTask();
+                    paging.Value = paging.MaxValue;
+                    writing.Value = writing.MaxValue;
+                });
+        }
+        else
+        {
+            var next = time.GetUtcNow();
+            await WaitAsync(store, runJob.Id, run, cancellationToken, () =>
+            {
+                if (time.GetUtcNow() < next)
+                    return;
+                next = time.GetUtcNow() + TimeSpan.FromSeconds(1);
+                _console.Out.WriteLine(
+                    $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}, pages fetched {live.Pages} ({live.PagesFromCache} unchanged), " +
+                    $"channels done {live.ChannelsDone}, videos written {live.VideosWritten}");
+            });
+        }
+
+        var record = await store.GetEffectAsync(SyncKeys.Summary(run), cancellationToken)
+            ?? throw CliException.Failure($"Sync run {run} finished without a summary; see 'pacer jobs list' for its jobs.");
+        var summary = JsonSerializer.Deserialize<SyncSummary>(record.ResultJson!, JsonSerializerOptions.Web)!;
+        var quotaAfter = await QuotaAsync(cancellationToken);
+        long? spent = quotaBefore is { } before && quotaAfter is { } after && before.Resets == after.Resets ? after.Used - before.Used : quotaAfter?.Used;
+        return new SyncReport(summary, Interlocked.Read(ref _calls) - callsBefore, Interlocked.Read(ref _cacheHits) - hitsBefore,
+            spent, quotaAfter?.Left, quotaAfter?.Resets, time.GetElapsedTime(started));
+    }
+
+    /// <summary>Waits until the run's finish job is final, calling <paramref name="tick"/> between looks.</summary>
+    private static async Task WaitAsync(IJobStore store, long runJobId, string run, CancellationToken cancellationToken, Action tick)
+    {
+        var time = TimeProvider.System;
+        while (true)
+        {
+            tick();
+            var runJob = await store.GetAsync(runJobId, cancellationToken);
+            if (runJob is { State: JobState.Discarded or JobState.Cancelled })
+                throw CliException.Failure($"The sync could not start: {runJob.Errors.LastOrDefault()?.Message ?? runJob.State.ToWire()}");
+            var finish = await store.ListAsync(new JobQuery { Tag = SyncKeys.Tag(run), Kind = ChannelSyncKinds.Finish, Limit = 1 }, cancellationToken);
+            if (finish is [{ } job] && job.State.IsFinal())
+            {
+                tick();
+                if (job.State != JobState.Completed)
+                    throw CliException.Failure($"The sync's last step ended {job.State.ToWire()}: {job.Errors.LastOrDefault()?.Message ?? "no error recorded"}");
+                return;
+            }
+            await Task.Delay(Refresh, time, cancellationToken);
+        }
+    }
+
+    private readonly record struct Quota(long Used, long Left, DateTimeOffset? Resets);
+
+    private async Task<Quota?> QuotaAsync(CancellationToken cancellationToken)
+    {
+        var resources = await _services.GetRequiredService<IPacerResources>().ListAsync(cancellationToken);
+        return resources.FirstOrDefault(r => r.Name == "youtube") is { QuotaUsed: { } used, QuotaRemaining: { } left } youtube
+            ? new Quota(used, left, youtube.QuotaResetsAt)
+            : null;
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    /// <summary>Prints a report as a panel on a terminal, as aligned lines otherwise.</summary>
+    public static async Task WriteAsync(CliConsole console, string title, SyncReport report)
+    {
+        var s = report.Summary;
+        var channels = $"{Output.Number(s.Channels)} ({Output.Number(s.ChannelsSynced)} synced"
+            + (s.Unknown.Count > 0 ? $"; not found: {string.Join(", ", s.Unknown)}" : "")
+            + (s.Failed.Count > 0 ? $"; failed: {string.Join(", ", s.Failed)}" : "") + ")";
+        (string Label, string Value)[] lines =
+        [
+            ("channels", channels),
+            ("new videos", $"{Output.Number(s.NewVideos)} ({Output.Number(s.Written)} rows written to {s.Destinations.Count} destination{(s.Destinations.Count == 1 ? "" : "s")}, {Output.Number(s.Duplicates)} duplicates skipped)"),
+            ("API calls", $"{Output.Number(report.Calls)} ({Output.Number(report.CacheHits)} answered 304, served from the cache)"),
+            ("pages", $"{Output.Number(s.Pages)} ({Output.Number(s.PagesFromCache)} unchanged)"),
+            ("quota", report.QuotaSpent is { } spent
+                ? $"{Output.Number(spent)} units spent, {Output.Number(report.QuotaLeft ?? 0)} left, resets {Output.Time(report.QuotaResets)}"
+                : "not tracked (no quota on the youtube resource)"),
+            ("wall time", report.Wall.TotalSeconds.ToString("0.00 's'", CultureInfo.InvariantCulture)),
+            ("written to", string.Join(", ", s.Destinations)),
+        ];
+        if (console.IsRich)
+        {
+            var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+            foreach (var (label, value) in lines)
+                grid.AddRow(new Text(label, new Style(decoration: Decoration.Bold)), new Text(value));
+            console.Ansi.Write(new Panel(grid).Header(title).RoundedBorder());
+            return;
+        }
+        await console.Out.WriteLineAsync(title);
+        foreach (var (label, value) in lines)
+            await console.Out.WriteLineAsync($"  {(label + ":").PadRight(12)}{value}");
+    }
+}
