@@ -33,7 +33,8 @@ internal static partial class PacerCli
     public static async Task<int> RunAsync(string[] args, CliConsole console, CliOverrides? overrides, CancellationToken cancellationToken)
     {
         var root = CreateRootCommand(console, overrides);
-        var parse = root.Parse(args);
+        // '@name' is a YouTube handle here, not a response file to read arguments from.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Action is ParseErrorAction && parse.Errors.Count > 0)
         {
             // A word the parser did not know explains more than what it then found missing.

@@ -41,7 +41,7 @@ public sealed class BadInputTests : IDisposable
         { ["resources", "frobnicate"], 2, "frobnicate" },
         { ["queues", "pause", "bad queue!"], 2, "Invalid queue name 'bad queue!'" },
         { ["queues", "resume"], 2, "Required argument missing" },
-        { ["demo", "--jobs", "0"], 2, "--jobs 0 is out of range" },
+        { ["demo", "--channels", "0"], 2, "--channels 0 is out of range" },
     };
 
     [Theory]

@@ -51,7 +51,7 @@ public sealed class RunAndDemoTests : IDisposable
     }
 
     [Fact]
-    public async Task Demo_RunsThousandsOfHttpJobs_AndPrintsItsSummary()
+    public async Task Demo_SyncsALocalYouTubeIntoXlsxAndCsv_ThenOnlyTheNewUploads()
     {
         var folder = Path.Combine(_cli.Folder, "demo");
         var clock = Stopwatch.StartNew();
@@ -61,20 +61,26 @@ public sealed class RunAndDemoTests : IDisposable
 
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.True(second.ExitCode == 0, second.ToString());
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"Two demos took {clock.Elapsed}.");
-        var summary = second.Out;
-        Assert.Contains("jobs:       3,000 http jobs", summary, StringComparison.Ordinal);
-        Assert.Contains("completed:  3,000", summary, StringComparison.Ordinal);
-        Assert.Contains("failures:   0 discarded", summary, StringComparison.Ordinal);
-        Assert.Contains("attempts:   3,120 (120 retries after a 500)", summary, StringComparison.Ordinal);
-        Assert.Contains("snoozed:    120 (429", summary, StringComparison.Ordinal);
-        Assert.Contains("throughput:", summary, StringComparison.Ordinal);
-        Assert.Contains("wall time:", summary, StringComparison.Ordinal);
-        Assert.Contains($"database:   {Path.Combine(folder, "demo.db")}", summary, StringComparison.Ordinal);
-        Assert.DoesNotContain('\u001b', summary);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"Two demos took {clock.Elapsed}.");
+        var output = second.Out;
+        Assert.DoesNotContain('\u001b', output);
+        Assert.Contains("channels:   32 (32 synced)", output, StringComparison.Ordinal);
+        Assert.Contains("6 new uploads appeared on 2 channels", output, StringComparison.Ordinal);
+        var news = System.Text.RegularExpressions.Regex.Matches(output, @"new videos: ([\d,]+) \(([\d,]+) rows written to 2 destinations, 0 duplicates skipped\)");
+        Assert.Equal(2, news.Count);
+        var total = Number(news[0].Groups[1].Value) + Number(news[1].Groups[1].Value);
+        Assert.Equal(6, Number(news[1].Groups[1].Value));
+        // The incremental sync asked again only for what changed: each unchanged channel's first page came back 304.
+        Assert.Matches(@"API calls:  \d+ \(30 answered 304", output);
 
-        // The previous demo's database was replaced, not added to.
-        var status = await _cli.RunAsync("status", "--json", "--db", Path.Combine(folder, "demo.db"));
-        Assert.Equal(3000, status.Json().GetProperty("totals").GetProperty("completed").GetInt64());
+        // The second demo replaced the first one's files: every video once.
+        var lines = await File.ReadAllLinesAsync(Path.Combine(folder, "videos.csv"));
+        var ids = lines.Skip(1).Select(l => l.Split(',')[0]).ToArray();
+        Assert.Equal(total, ids.Length);
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        Assert.True(new FileInfo(Path.Combine(folder, "videos.xlsx")).Length > 0);
+        Assert.False(File.Exists(Path.Combine(folder, "videos.xlsx.pending.csv")));
     }
+
+    private static int Number(string text) => int.Parse(text.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,117 @@
+using Pacer.Emulators;
+
+namespace Pacer.Cli.Tests;
+
+/// <summary><c>pacer sync</c> against a local YouTube emulator, and its bad input.</summary>
+public sealed class SyncCommandTests : IAsyncLifetime
+{
+    private readonly CliRun _cli = new();
+    private YouTubeEmulator _youtube = null!;
+    private string _config = null!;
+
+    public async Task InitializeAsync()
+    {
+        _youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 6, MaxVideosPerChannel = 120, Seed = 11 });
+        // The key through --config, not the environment: in-process tests share one environment.
+        _config = await _cli.ConfigAsync("""{"YouTube":{"ApiKey":"test-key"}}""");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _youtube.DisposeAsync();
+        _cli.Dispose();
+    }
+
+    private string Channels(int count, params string[] extra) => string.Join(',', _youtube.Channels.Take(count).Select(c => c.Id).Concat(extra));
+
+    private Task<CliResult> SyncAsync(params string[] args) =>
+        _cli.RunAsync([.. new[] { "sync", "--api-base", _youtube.BaseAddress.ToString(), "--config", _config }, .. args]);
+
+    [Fact]
+    public async Task Sync_WritesEveryVideoOnce_ThenOnlyNewOnes_AndNamesUnknownChannels()
+    {
+        var csv = Path.Combine(_cli.Folder, "videos.csv");
+        var expected = _youtube.Channels.Take(5).Sum(c => c.VideoCount);
+
+        var first = await SyncAsync("--channels", Channels(5, "@nobody-here"), "--to", csv);
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains("channels:   6 (5 synced; not found: @nobody-here)", first.Out, StringComparison.Ordinal);
+        Assert.Contains($"new videos: {expected:N0} ({expected:N0} rows written to 1 destination", first.Out, StringComparison.Ordinal);
+        var ids = (await File.ReadAllLinesAsync(csv)).Skip(1).Select(l => l.Split(',')[0]).ToArray();
+        Assert.Equal(expected, ids.Length);
+        Assert.Equal(expected, ids.Distinct().Count());
+
+        _youtube.AddUploads(_youtube.Channels[0].Id, 4);
+        var second = await SyncAsync("--channels", Channels(5), "--to", csv);
+
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains("new videos: 4 (4 rows written", second.Out, StringComparison.Ordinal);
+        Assert.Equal(expected + 4, (await File.ReadAllLinesAsync(csv)).Length - 1);
+        // One channels.list, two pages of the changed channel, one page (304) of each unchanged one, one videos.list.
+        Assert.True(second.Out.Contains("API calls:  8 (4 answered 304", StringComparison.Ordinal), second.Out);
+    }
+
+    [Fact]
+    public async Task Sync_Every_StoresASchedule_InsteadOfSyncing()
+    {
+        var result = await SyncAsync("--channels", Channels(2), "--to", Path.Combine(_cli.Folder, "v.csv"), "--every", "0 6 * * *", "--time-zone", "Europe/Berlin", "--name", "morning");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("Scheduled morning: '0 6 * * *' in Europe/Berlin, next run ", result.Out, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_cli.Folder, "v.csv")));
+        await using var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = _cli.Database });
+        var schedule = Assert.Single(await store.ListSchedulesAsync(CancellationToken.None));
+        Assert.Equal(("morning", "channel-sync"), (schedule.Name, schedule.Kind));
+    }
+
+    public static TheoryData<string[], string> BadInput => new()
+    {
+        { ["--channels", "UC123,not a channel", "--to", "v.csv"], "--channels, line 1: 'UC123' is not a channel; write a channel id (UC followed by 22" },
+        { ["--channels", "./missing/channels.txt", "--to", "v.csv"], "--channels ./missing/channels.txt: no such file" },
+        { ["--channels", "# nothing here", "--to", "v.csv"], "--channels lists no channel" },
+        { ["--channels", "@somebody", "--to", "videos.txt"], "--to: " },
+        { ["--channels", "@somebody", "--to", "/no/such/dir/videos.csv"], "--to: " },
+        { ["--channels", "@somebody", "--to", "sqlite:"], "--to: " },
+        { ["--channels", "@somebody", "--to", "v.csv", "--every", "sometimes"], "--every: " },
+        { ["--channels", "@somebody", "--to", "v.csv", "--name", "n"], "--time-zone and --name describe a schedule" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInput))]
+    public async Task Sync_BadInput_OneLineExit2_NothingStored(string[] args, string expected)
+    {
+        await _cli.OkAsync("migrate");
+        await _cli.EnqueueAsync("noop");
+        var before = await _cli.SnapshotAsync();
+
+        var result = await SyncAsync(args);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.Equal(before, await _cli.SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task Sync_ApiBaseNotHttp_IsAUsageError()
+    {
+        var result = await _cli.RunAsync("sync", "--api-base", "ftp://x", "--config", _config, "--channels", "@somebody", "--to", "v.csv");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("--api-base ftp://x is not an http(s) URL", Assert.Single(result.ErrorLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sync_WithoutAnApiKey_SaysWhereToPutIt()
+    {
+        var result = await _cli.RunAsync("sync", "--api-base", _youtube.BaseAddress.ToString(), "--channels", Channels(1), "--to", Path.Combine(_cli.Folder, "v.csv"));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.ErrorLines);
+        Assert.Contains("No YouTube API key found", line, StringComparison.Ordinal);
+        Assert.Contains("PACER_YOUTUBE_API_KEY", line, StringComparison.Ordinal);
+        Assert.Equal(0, _youtube.Counters.Requests);
+    }
+}
