@@ -172,8 +172,10 @@ internal sealed partial class SheetsTableSink(ISheetsClient client, SheetsSinkOp
         {
             try
             {
+                // A new tab has 26 columns; a wider table asks for its width.
+                var columns = _schema!.Columns.Count;
                 var added = await client.BatchUpdateAsync(options.SpreadsheetId,
-                    [SheetsRequest.AddSheet(options.Tab, columnCount: Math.Max(26, _schema!.Columns.Count))], cancellationToken);
+                    [SheetsRequest.AddSheet(options.Tab, columnCount: columns > 26 ? columns : null)], cancellationToken);
                 _tab = added.Single();
                 _headerWritten = false;
                 LogTabCreated(logger, Description);

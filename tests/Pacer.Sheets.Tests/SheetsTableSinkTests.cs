@@ -228,7 +228,7 @@ public sealed class SheetsTableSinkTests
     {
         // The emulator applies the append, then answers too late: the attempt times out.
         await using var harness = await SheetsHarness.StartAsync(
-            client: o => o.AttemptTimeout = TimeSpan.FromMilliseconds(400),
+            client: o => o.AttemptTimeout = TimeSpan.FromMilliseconds(800),
             services: s => s.AddHttpClient(SheetsServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => new SlowAnswers(LoseAnswers.Appends)));
         await using var sink = harness.Sink();
         await sink.OpenAsync(Schema, default);
