@@ -78,8 +78,17 @@ internal sealed partial class PostgresJobStore
             // Claim only what this transaction holds (the candidates), at most the limit, first in dispatch order.
             var admitted = decision.Admit.ToHashSet();
             var claim = candidates.Where(c => admitted.Contains(c.Id)).Take(fetch.Limit).Select(c => c.Id).ToArray();
+            // The claim first: it is the one statement whose rows are read (Npgsql's reader passes over statements that return none).
             await using var batch = Batch(connection, transaction);
-            AddResourceWrites(batch, decision.Writes, fetch.Now);
+            if (claim.Length > 0)
+            {
+                var command = BatchCommand(ClaimSql, Longs("ids", claim));
+                command.Parameters.Add(Time("now", fetch.Now));
+                command.Parameters.Add(Text("owner", fetch.Owner));
+                command.Parameters.Add(Time("expires_at", fetch.Now + fetch.LeaseDuration));
+                command.Parameters.Add(Long("token_base", NewTokenBase()));
+                batch.BatchCommands.Add(command);
+            }
             var parkIndex = -1;
             if (decision.Park.Count > 0)
             {
@@ -90,30 +99,15 @@ internal sealed partial class PostgresJobStore
                     Texts("wait_reasons", [.. decision.Park.Select(p => p.Reason)]),
                     Times("wait_untils", [.. decision.Park.Select(p => p.Until.UtcDateTime)])));
             }
-            var claimIndex = -1;
-            if (claim.Length > 0)
-            {
-                claimIndex = batch.BatchCommands.Count;
-                var command = BatchCommand(ClaimSql, Longs("ids", claim));
-                command.Parameters.Add(Time("now", fetch.Now));
-                command.Parameters.Add(Text("owner", fetch.Owner));
-                command.Parameters.Add(Time("expires_at", fetch.Now + fetch.LeaseDuration));
-                command.Parameters.Add(Long("token_base", NewTokenBase()));
-                batch.BatchCommands.Add(command);
-            }
+            AddResourceWrites(batch, decision.Writes, fetch.Now);
             var jobs = new List<FetchedJob>(claim.Length);
             if (batch.BatchCommands.Count > 0)
             {
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-                for (var i = 0; i < batch.BatchCommands.Count; i++)
+                if (claim.Length > 0)
                 {
-                    if (i == claimIndex)
-                    {
-                        while (await reader.ReadAsync(cancellationToken))
-                            jobs.Add(new FetchedJob(ReadJob(reader), reader.GetInt64(ColumnCount)));
-                    }
-                    if (i < batch.BatchCommands.Count - 1)
-                        await reader.NextResultAsync(cancellationToken);
+                    while (await reader.ReadAsync(cancellationToken))
+                        jobs.Add(new FetchedJob(ReadJob(reader), reader.GetInt64(ColumnCount)));
                 }
             }
             var parked = parkIndex >= 0 ? batch.BatchCommands[parkIndex].RecordsAffected : 0;
