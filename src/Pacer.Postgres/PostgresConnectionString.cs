@@ -15,6 +15,12 @@ public static partial class PostgresConnectionString
     /// <summary>The key that names a file holding the password (the file's content, without a trailing line break).</summary>
     public const string PasswordFileKey = "Password File";
 
+    /// <summary>The key that names the Pacer schema in a connection string (an alternative to <see cref="PostgresStoreOptions.Schema"/>).</summary>
+    public const string SchemaKey = "Schema";
+
+    /// <summary>The environment variable read for the password when the connection string gives none (before Npgsql's own PGPASSWORD).</summary>
+    public const string PasswordVariable = "PACER_DB_PASSWORD";
+
     private const string Mask = "***";
 
     /// <summary>Whether <paramref name="value"/> looks like a PostgreSQL connection string rather than a file path.</summary>
@@ -57,21 +63,52 @@ public static partial class PostgresConnectionString
     }
 
     /// <summary>
+    /// Masks, in any <paramref name="text"/> (an error message, a stack trace), the connection string itself and the
+    /// password it gives or that a <c>Password File</c> or <c>PACER_DB_PASSWORD</c> supplies. Never throws.
+    /// </summary>
+    public static string MaskPasswordIn(string text, string connectionString)
+    {
+        if (string.IsNullOrEmpty(text) || string.IsNullOrEmpty(connectionString))
+            return text;
+        var result = text.Replace(connectionString, MaskPassword(connectionString), StringComparison.Ordinal);
+        string? password;
+        try
+        {
+            password = Parse(connectionString).Password;
+        }
+        catch (ArgumentException)
+        {
+            return result;
+        }
+        // A one- or two-character password would mask half the message; such a password is its own problem.
+        return password is { Length: > 2 } ? result.Replace(password, Mask, StringComparison.Ordinal) : result;
+    }
+
+    /// <summary>
     /// Turns an accepted connection string into Npgsql's form: a URI becomes key=value pairs, and a <c>Password File</c>
     /// is read into the password. Errors name the problem with the password masked.
     /// </summary>
     /// <exception cref="ArgumentException">The string is malformed or names a password file that cannot be read.</exception>
-    internal static NpgsqlConnectionStringBuilder Parse(string value)
+    internal static NpgsqlConnectionStringBuilder Parse(string value) => Parse(value, out _);
+
+    /// <param name="schema">The Pacer schema named by a <c>Schema</c> key (or <c>?schema=</c> in a URI), if any.</param>
+    internal static NpgsqlConnectionStringBuilder Parse(string value, out string? schema)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(value);
         var text = value.Trim();
         var pairs = IsUri(text) ? FromUri(text) : FromKeyValue(text);
         string? passwordFile = null;
+        schema = null;
         foreach (var key in pairs.Keys.ToArray())
         {
             if (string.Equals(key.Replace(" ", "", StringComparison.Ordinal), "PasswordFile", StringComparison.OrdinalIgnoreCase))
             {
                 passwordFile = pairs[key];
+                pairs.Remove(key);
+            }
+            else if (string.Equals(key, SchemaKey, StringComparison.OrdinalIgnoreCase))
+            {
+                schema = pairs[key];
                 pairs.Remove(key);
             }
         }
@@ -91,6 +128,11 @@ public static partial class PostgresConnectionString
             if (!string.IsNullOrEmpty(builder.Password))
                 throw new ArgumentException($"The PostgreSQL connection string '{MaskPassword(value)}' has both a password and a {PasswordFileKey}: keep one (the file).", nameof(value));
             builder.Password = ReadPasswordFile(passwordFile);
+        }
+        else if (string.IsNullOrEmpty(builder.Password) && Environment.GetEnvironmentVariable(PasswordVariable) is { Length: > 0 } password)
+        {
+            // After this, Npgsql itself falls back to PGPASSWORD and then to a .pgpass file.
+            builder.Password = password;
         }
         return builder;
     }
@@ -174,6 +216,7 @@ public static partial class PostgresConnectionString
         "sslkey" => "SSL Key",
         "passfile" => "Passfile",
         "password_file" => PasswordFileKey,
+        "schema" => SchemaKey,
         "options" => "Options",
         "keepalives_idle" => "Keepalive",
         // Npgsql's own keys are accepted as they are (e.g. ?Maximum%20Pool%20Size=20).

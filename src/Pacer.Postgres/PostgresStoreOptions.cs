@@ -16,7 +16,8 @@ public sealed partial class PostgresStoreOptions
     /// <summary>
     /// The schema that holds Pacer's tables, created by the first migration if missing. Lower-case letters, digits and
     /// underscores, starting with a letter or underscore, at most 63 characters. Default <c>pacer</c>. Give each
-    /// application (or each test) its own schema to keep their jobs apart in one database.
+    /// application (or each test) its own schema to keep their jobs apart in one database. A <c>Schema=</c> key in the
+    /// connection string (<c>?schema=</c> in a URI) sets it too, e.g. for the CLI's <c>--db</c>.
     /// </summary>
     public string Schema { get; set; } = PostgresStoreDefaults.Schema;
 
@@ -37,19 +38,36 @@ public sealed partial class PostgresStoreOptions
                 "or \"postgres://pacer@localhost/app\".", nameof(ConnectionString));
         }
         // Parsing reports a malformed string here, at start, with the password masked.
-        _ = PostgresConnectionString.Parse(ConnectionString);
-        if (Schema is null || !SchemaName().IsMatch(Schema))
+        _ = PostgresConnectionString.Parse(ConnectionString, out var named);
+        if (named is not null && Schema != PostgresStoreDefaults.Schema && named != Schema)
         {
             throw new ArgumentException(
-                $"PostgresStoreOptions.Schema '{Schema}' is not a plain schema name: use lower-case letters, digits and underscores, " +
+                $"The connection string names the schema '{named}' but PostgresStoreOptions.Schema is '{Schema}': give it in one place.", nameof(Schema));
+        }
+        if (EffectiveSchema is not { } schema || !SchemaName().IsMatch(schema))
+        {
+            throw new ArgumentException(
+                $"PostgresStoreOptions.Schema '{EffectiveSchema}' is not a plain schema name: use lower-case letters, digits and underscores, " +
                 "starting with a letter or underscore, at most 63 characters (default \"pacer\").", nameof(Schema));
+        }
+    }
+
+    /// <summary>The schema in use: <see cref="Schema"/>, or the connection string's <c>Schema</c> key when Schema keeps its default.</summary>
+    internal string? EffectiveSchema
+    {
+        get
+        {
+            if (Schema != PostgresStoreDefaults.Schema)
+                return Schema;
+            PostgresConnectionString.Parse(ConnectionString, out var named);
+            return named ?? Schema;
         }
     }
 
     internal PostgresStoreOptions Clone() => new()
     {
         ConnectionString = ConnectionString,
-        Schema = Schema,
+        Schema = EffectiveSchema!,
         ListenNotify = ListenNotify,
     };
 
