@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using Pacer;
 
 // Usage: Pacer.TestWorker --db PATH|CONNECTION-STRING --log PATH [--schema NAME] [--concurrency N] [--lease-ms N] [--work-ms N]
-//        [--block-first-ms N] [--drain] [--rate-host HOST:PORT --rate 50/s]
+//        [--block-first-ms N] [--drain] [--rate-host HOST:PORT --rate 50/s [--burst N]]
 // --db is a SQLite file or a PostgreSQL connection string (password from PGPASSWORD, never on the command line).
 // --rate-host adds the built-in kinds and a resource "hooks" with that rate on that host (the shared-limit test).
 // Every line it writes to --log.PID is an event the test reads: "started PID", "exec JOB ATTEMPT PID UTC-TICKS",
@@ -38,6 +38,7 @@ if (options.RateHost is { } rateHost)
     pacer.AddBuiltInJobs().AddResource("hooks", r =>
     {
         r.Rate = options.Rate ?? "50/s";
+        r.Burst = options.Burst;
         r.Hosts = [rateHost];
     });
 }
@@ -118,7 +119,7 @@ internal sealed class EventLog(string path) : IDisposable
 }
 
 internal sealed record WorkerArgs(string DatabasePath, string LogPath, int Concurrency, int LeaseMs, int WorkMs, int BlockFirstMs, bool Drain,
-    string? Schema, string? RateHost, string? Rate)
+    string? Schema, string? RateHost, string? Rate, int Burst)
 {
     public static WorkerArgs Parse(string[] args)
     {
@@ -138,6 +139,7 @@ internal sealed record WorkerArgs(string DatabasePath, string LogPath, int Concu
             args.Contains("--drain"),
             Get("--schema"),
             Get("--rate-host"),
-            Get("--rate"));
+            Get("--rate"),
+            GetInt("--burst", 1));
     }
 }
