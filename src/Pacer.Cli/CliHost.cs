@@ -114,7 +114,11 @@ internal static class CliHost
         if (settings.Overrides?.Time is { } time)
             builder.Services.AddSingleton(time);
 
-        var pacer = builder.Services.AddPacer(p => p.AddBuiltInJobs().UseSqlite(settings.DatabasePath));
+        var pacer = builder.Services.AddPacer(p => p.AddBuiltInJobs());
+        if (DatabaseFile.IsPostgres(settings.DatabasePath))
+            pacer.UsePostgres(settings.DatabasePath);
+        else
+            pacer.UseSqlite(settings.DatabasePath);
         if (settings.ChannelSync is { } sync)
         {
             builder.Services.AddYouTube(youtube =>

@@ -3,13 +3,19 @@ using System.Text;
 namespace Pacer.Cli;
 
 /// <summary>Checks on the <c>--db</c> path made before SQLite opens it, so a wrong path is reported, not created or altered.</summary>
+/// <remarks>A PostgreSQL connection string is not a file: the server reports what is wrong with it when the store connects.</remarks>
 internal static class DatabaseFile
 {
+    /// <summary>Whether <paramref name="database"/> is a PostgreSQL connection string (postgres://... or key=value with a Host).</summary>
+    public static bool IsPostgres(string database) => PostgresConnectionString.Looks(database);
+
     private static readonly byte[] SqliteMagic = Encoding.ASCII.GetBytes("SQLite format 3\0");
 
     /// <summary>For commands that read or change jobs: the database must exist and be a SQLite file.</summary>
     public static void EnsureExisting(string path)
     {
+        if (IsPostgres(path))
+            return;
         if (Directory.Exists(path))
             throw CliException.Failure($"--db {path} is a directory; pass the path of the database file, e.g. --db {Path.Combine(path, "pacer.db")}.");
         if (!File.Exists(path))
@@ -20,6 +26,8 @@ internal static class DatabaseFile
     /// <summary>For commands that may create the database (migrate, run): an existing file must be SQLite; a missing directory is created.</summary>
     public static void EnsureCreatable(string path)
     {
+        if (IsPostgres(path))
+            return;
         if (Directory.Exists(path))
             throw CliException.Failure($"--db {path} is a directory; pass the path of the database file, e.g. --db {Path.Combine(path, "pacer.db")}.");
         if (File.Exists(path))

@@ -57,7 +57,7 @@ internal static partial class PacerCli
     internal static Command CreateRootCommand(CliConsole console, CliOverrides? overrides)
     {
         // A plain command rather than RootCommand, whose name is the executable's file name (testhost in tests).
-        var root = new Command("pacer", "Pacer: a durable job engine. Run workers, enqueue and inspect jobs in a SQLite database.")
+        var root = new Command("pacer", "Pacer: a durable job engine. Run workers, enqueue and inspect jobs in a SQLite or PostgreSQL database.")
         {
             new HelpOption(),
             new VersionOption(),
@@ -65,9 +65,9 @@ internal static partial class PacerCli
         // New option objects per command tree: a symbol records its parents, so sharing one across trees is not thread-safe.
         var database = new Option<string>("--db")
         {
-            Description = "Path of the SQLite database",
+            Description = "The SQLite database file, or a PostgreSQL connection string (postgres://user@host/db or Host=...;Database=...; password from PACER_DB_PASSWORD, PGPASSWORD or Password File=, never in the string)",
             DefaultValueFactory = _ => DefaultDatabase,
-            HelpName = "PATH",
+            HelpName = "PATH|CONNECTION",
             Recursive = true,
         };
         var config = new Option<string?>("--config")
@@ -115,7 +115,7 @@ internal static partial class PacerCli
         }
         catch (CliException ex)
         {
-            await error.WriteLineAsync($"error: {OneLine(ex.Message)}");
+            await error.WriteLineAsync($"error: {OneLine(context.Scrub(ex.Message))}");
             return ex.ExitCode;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -129,6 +129,20 @@ internal static partial class PacerCli
             await error.WriteLineAsync($"error: invalid configuration: {OneLine(failures)} Fix the value in --config, the environment or the flag.");
             return ExitCodes.Usage;
         }
+        catch (ArgumentException ex) when (context.IsPostgres && ex.StackTrace?.Contains("Pacer.PostgresConnectionString", StringComparison.Ordinal) == true)
+        {
+            // A malformed connection string or an unreadable password file: the user's to fix, already masked.
+            await error.WriteLineAsync($"error: --db: {OneLine(context.Scrub(ex.Message))}");
+            return ExitCodes.Usage;
+        }
+        catch (InvalidOperationException ex) when (context.IsPostgres && ex.InnerException is Npgsql.NpgsqlException)
+        {
+            // The PostgreSQL store's own account of a server it cannot use: names the server and the fix, never the password.
+            await error.WriteLineAsync($"error: {OneLine(context.Scrub(ex.Message))}");
+            if (context.Verbose)
+                await error.WriteLineAsync(context.Scrub(ex.ToString()));
+            return ExitCodes.Failure;
+        }
         catch (Exception ex) when (StoreErrors.Describe(ex, context.DatabasePath) is { } message)
         {
             await error.WriteLineAsync($"error: {OneLine(message)}");
@@ -139,9 +153,9 @@ internal static partial class PacerCli
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Not a user error: say what it is, and the stack only when asked.
-            await error.WriteLineAsync($"error: {ex.GetType().FullName}: {OneLine(ex.Message)}" + (context.Verbose ? "" : " (run with --verbose for the stack trace)"));
+            await error.WriteLineAsync($"error: {ex.GetType().FullName}: {OneLine(context.Scrub(ex.Message))}" + (context.Verbose ? "" : " (run with --verbose for the stack trace)"));
             if (context.Verbose)
-                await error.WriteLineAsync(ex.ToString());
+                await error.WriteLineAsync(context.Scrub(ex.ToString()));
             return ExitCodes.Failure;
         }
     }

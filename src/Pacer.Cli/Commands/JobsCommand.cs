@@ -76,7 +76,7 @@ internal static class JobsCommand
         {
             var jobId = parse.GetValue(id);
             await using var session = StoreSession.Open(cli);
-            var job = await session.Store.GetAsync(jobId, cancellationToken) ?? throw NotFound(jobId, cli.DatabasePath);
+            var job = await session.Store.GetAsync(jobId, cancellationToken) ?? throw NotFound(jobId, cli.DatabaseDisplay);
             var view = JobView.From(job);
             if (parse.GetValue(json))
                 await Output.WriteJsonAsync(cli.Console, view);
@@ -100,7 +100,7 @@ internal static class JobsCommand
             switch (await session.Client.RetryAsync(jobId, cancellationToken))
             {
                 case RetryResult.NotFound:
-                    throw NotFound(jobId, cli.DatabasePath);
+                    throw NotFound(jobId, cli.DatabaseDisplay);
                 case RetryResult.Running:
                     throw CliException.Failure($"Job {jobId} is running; wait for it to finish, or cancel it with 'pacer jobs cancel {jobId}' first.");
                 case RetryResult.AlreadyWaiting:
@@ -125,7 +125,7 @@ internal static class JobsCommand
             await using var session = StoreSession.Open(cli);
             var message = await session.Client.CancelAsync(jobId, cancellationToken) switch
             {
-                CancelResult.NotFound => throw NotFound(jobId, cli.DatabasePath),
+                CancelResult.NotFound => throw NotFound(jobId, cli.DatabaseDisplay),
                 CancelResult.CancelRequested => $"Job {jobId} is running; its worker stops it at its next heartbeat.",
                 CancelResult.AlreadyFinal => $"Job {jobId} has already finished; nothing changed.",
                 _ => $"Job {jobId} cancelled.",

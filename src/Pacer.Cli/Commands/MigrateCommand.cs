@@ -14,11 +14,11 @@ internal static class MigrateCommand
             await using var session = StoreSession.Open(cli, create: true);
             var result = await session.Store.MigrateAsync(cancellationToken);
             if (parse.GetValue(json))
-                await Output.WriteJsonAsync(cli.Console, new { database = Path.GetFullPath(cli.DatabasePath), fromVersion = result.FromVersion, toVersion = result.ToVersion, applied = result.Applied });
+                await Output.WriteJsonAsync(cli.Console, new { database = cli.IsPostgres ? cli.DatabaseDisplay : Path.GetFullPath(cli.DatabasePath), fromVersion = result.FromVersion, toVersion = result.ToVersion, applied = result.Applied });
             else if (result.Applied.Count == 0)
-                await Output.WriteLineAsync(cli.Console, $"{cli.DatabasePath} is up to date at schema version {result.ToVersion}.");
+                await Output.WriteLineAsync(cli.Console, $"{cli.DatabaseDisplay} is up to date at schema version {result.ToVersion}.");
             else
-                await Output.WriteLineAsync(cli.Console, $"Migrated {cli.DatabasePath} from schema version {result.FromVersion} to {result.ToVersion} ({string.Join(", ", result.Applied)}).");
+                await Output.WriteLineAsync(cli.Console, $"Migrated {cli.DatabaseDisplay} from schema version {result.FromVersion} to {result.ToVersion} ({string.Join(", ", result.Applied)}).");
             return ExitCodes.Ok;
         });
         return command;

@@ -50,7 +50,7 @@ internal static class QueuesCommand
         }
         if (queues.Length == 0)
         {
-            await Output.WriteLineAsync(cli.Console, $"No queues: {cli.DatabasePath} has no jobs and no paused queue.");
+            await Output.WriteLineAsync(cli.Console, $"No queues: {cli.DatabaseDisplay} has no jobs and no paused queue.");
             return ExitCodes.Ok;
         }
         await Output.WriteTableAsync(cli.Console,

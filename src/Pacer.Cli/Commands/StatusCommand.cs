@@ -32,7 +32,7 @@ internal static class StatusCommand
             }
             if (queues.Length == 0)
             {
-                await Output.WriteLineAsync(cli.Console, $"No jobs in {cli.DatabasePath}.");
+                await Output.WriteLineAsync(cli.Console, $"No jobs in {cli.DatabaseDisplay}.");
                 return ExitCodes.Ok;
             }
             var rows = queues.Select(q => Row(q.Name, q.Counts)).Append(Row("(all)", totals)).ToArray();

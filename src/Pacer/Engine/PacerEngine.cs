@@ -94,6 +94,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             _producers.Add(Task.Run(() => ProduceAsync(queue, _stopFetching.Token), CancellationToken.None));
         _loops.Add(Task.Run(() => HeartbeatAsync(_stopBackground.Token), CancellationToken.None));
         _loops.Add(Task.Run(() => _maintenance.RunAsync(_stopBackground.Token), CancellationToken.None));
+        if (_store.Capabilities.SupportsListenNotify && _store is IJobStoreNotifications notifications)
+            _loops.Add(Task.Run(() => ListenAsync(notifications, _stopBackground.Token), CancellationToken.None));
         LogStarted(_logger, WorkerId, _options.Concurrency, string.Join(",", _queues.Keys));
     }
 
@@ -232,6 +234,40 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             if (queue.NextWake(now) is { } wake && wake - now < poll)
                 poll = wake - now;
             await WaitAsync(queue.Work.WaitAsync(), poll > TimeSpan.Zero ? poll : TimeSpan.Zero, stopping);
+        }
+    }
+
+    /// <summary>
+    /// Wakes this process's producers when another process makes work available (the store's notices). Polling goes on
+    /// regardless, so a lost connection only costs latency: listen again after a growing, jittered pause.
+    /// </summary>
+    private async Task ListenAsync(IJobStoreNotifications notifications, CancellationToken stopping)
+    {
+        var failures = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await notifications.ListenAsync(queue =>
+                {
+                    failures = 0;
+                    if (queue is null)
+                        _signal.NotifyAll();
+                    else
+                        _signal.Notify(queue);
+                }, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                failures++;
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * Math.Pow(2, Math.Min(failures, 10))) * (0.8 + (0.4 * _random.NextDouble())));
+                LogListenFailed(_logger, ex, backoff);
+                await Task.Delay(backoff, _time, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
     }
 
@@ -647,6 +683,9 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the lease of job {JobId}; its token fires and its outcome will not be written")]
     private static partial void LogLeaseLost(ILogger logger, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for the store's work notices failed; polling meanwhile, listening again in {RetryIn}")]
+    private static partial void LogListenFailed(ILogger logger, Exception exception, TimeSpan retryIn);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Extending the leases of {Count} running jobs failed")]
     private static partial void LogHeartbeatFailed(ILogger logger, Exception exception, int count);

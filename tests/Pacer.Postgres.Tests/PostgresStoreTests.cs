@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pacer.Storage;
+
+namespace Pacer.Postgres.Tests;
+
+/// <summary>What only a shared database adds: several stores (as several processes would hold) on one schema.</summary>
+public sealed class PostgresStoreTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private readonly string _schema = PostgresServer.NewSchema();
+    private readonly List<IJobStore> _stores = [];
+    private PostgresServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await PostgresServer.GetAsync();
+        await (await OpenAsync()).MigrateAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _stores)
+            await store.DisposeAsync();
+        await _server.DropSchemaAsync(_schema);
+    }
+
+    /// <summary>A store with its own connection pool, as another process would have.</summary>
+    private Task<IJobStore> OpenAsync(Action<PostgresStoreOptions>? configure = null)
+    {
+        var options = new PostgresStoreOptions { ConnectionString = _server.ConnectionString, Schema = _schema };
+        configure?.Invoke(options);
+        var store = PostgresJobStoreFactory.Create(options);
+        _stores.Add(store);
+        return Task.FromResult(store);
+    }
+
+    private static JobInsert Job(string queue = "default") => new() { Kind = "k", Args = "{}", Queue = queue, ScheduledAt = T0 };
+
+    [Fact]
+    public async Task Fetch_ManyFetchersInSeveralPools_ClaimEachJobOnce_WithoutWaitingOnEachOther()
+    {
+        const int jobs = 2000;
+        var stores = new List<IJobStore>();
+        for (var i = 0; i < 4; i++)
+            stores.Add(await OpenAsync());
+        await stores[0].InsertManyAsync(new InsertManyRequest([.. Enumerable.Range(0, jobs).Select(_ => Job())], T0), CancellationToken.None);
+        var claimed = new ConcurrentBag<long>();
+        var slowest = TimeSpan.Zero;
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var fetchers = Enumerable.Range(0, 16).Select(f => Task.Run(async () =>
+        {
+            await start.Task;
+            var store = stores[f % stores.Count];
+            while (true)
+            {
+                var timer = Stopwatch.StartNew();
+                var batch = await store.FetchAsync(new FetchRequest("default", 10, T0, TimeSpan.FromSeconds(30), $"w{f}"), CancellationToken.None);
+                lock (claimed)
+                    slowest = timer.Elapsed > slowest ? timer.Elapsed : slowest;
+                if (batch.Count == 0)
+                    return;
+                foreach (var job in batch)
+                    claimed.Add(job.Job.Id);
+            }
+        })).ToArray();
+        start.SetResult();
+        await Task.WhenAll(fetchers);
+
+        Assert.Equal(jobs, claimed.Count);
+        Assert.Equal(jobs, claimed.Distinct().Count());
+        // A fetch that waited for another's row locks would take as long as that whole transaction; skipping keeps
+        // every fetch short. Generous, for a busy two-core machine.
+        Assert.True(slowest < TimeSpan.FromSeconds(5), $"slowest fetch took {slowest}");
+    }
+
+    [Fact]
+    public async Task Admission_TwoProcessesSharingAResource_DecideOneAfterTheOtherOnItsLatestState()
+    {
+        // Each admission spends one unit of a budget of 100 kept in the resource's state; 4 stores race 40 admissions
+        // each. Serialised on the resource, exactly 100 jobs are admitted and the budget ends at 0, never below.
+        var stores = new List<IJobStore>();
+        for (var i = 0; i < 4; i++)
+            stores.Add(await OpenAsync());
+        var claim = new ResourceClaim("shared-api");
+        await stores[0].InsertManyAsync(new InsertManyRequest([.. Enumerable.Range(0, 160).Select(_ => Job() with { Claims = [claim] })], T0), CancellationToken.None);
+        await stores[0].UpdateResourcesAsync(new ResourceUpdateRequest<int>(["shared-api"], T0, _ => new([new ResourceWrite("shared-api", "100")], 0)), CancellationToken.None);
+        var admitted = 0;
+
+        await Parallel.ForAsync(0, 160, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        {
+            var result = await stores[i % 4].FetchWithAdmissionAsync(new AdmissionFetchRequest(
+                new FetchRequest("default", 1, T0, TimeSpan.FromSeconds(30), $"w{i}"), 1, input =>
+                {
+                    var budget = int.Parse(input.Resources["shared-api"].State, System.Globalization.CultureInfo.InvariantCulture);
+                    var first = input.Candidates[0].Id;
+                    return budget > 0
+                        ? new AdmissionDecision([first], [], [new ResourceWrite("shared-api", (budget - 1).ToString(System.Globalization.CultureInfo.InvariantCulture))], null)
+                        : new AdmissionDecision([], [], [], null);
+                }), ct);
+            Interlocked.Add(ref admitted, result.Jobs.Count);
+        });
+
+        Assert.Equal(100, admitted);
+        Assert.Equal("0", Assert.Single(await stores[0].ListResourcesAsync(CancellationToken.None)).State);
+    }
+
+    [Fact]
+    public async Task Listen_AnotherProcessEnqueues_HearsTheQueue()
+    {
+        var listener = await OpenAsync();
+        var enqueuer = await OpenAsync();
+        var heard = new ConcurrentQueue<string?>();
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var mail = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource();
+        var listen = ((IJobStoreNotifications)listener).ListenAsync(queue =>
+        {
+            heard.Enqueue(queue);
+            if (queue is null)
+                listening.TrySetResult();
+            else if (queue == "mail")
+                mail.TrySetResult();
+        }, stop.Token);
+        await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await enqueuer.InsertManyAsync(new InsertManyRequest([Job("mail")], T0), CancellationToken.None);
+
+        await mail.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listen);
+        Assert.True(listener.Capabilities.SupportsListenNotify);
+    }
+
+    [Fact]
+    public async Task Listen_Disabled_CapabilityIsOff()
+    {
+        var store = await OpenAsync(o => o.ListenNotify = false);
+
+        Assert.False(store.Capabilities.SupportsListenNotify);
+        Assert.True(store.Capabilities.SupportsMultipleProcesses);
+    }
+
+    [Fact]
+    public async Task Engine_IdleWithAnHourlyPoll_IsWokenByAnEnqueueFromAnotherProcess()
+    {
+        var ran = new ConcurrentDictionary<long, TaskCompletionSource>();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(ran);
+        builder.Services.AddPacer(p => p
+            .UsePostgres(_server.ConnectionString, o => o.Schema = _schema)
+            .AddJob<SignalHandler, SignalArgs>("signal")
+            .Configure(o =>
+            {
+                o.PollInterval = TimeSpan.FromHours(1);
+                o.MaintenanceInterval = TimeSpan.FromHours(1);
+            }));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var other = await OpenAsync();
+            // The first job may be found by the start-up fetch; after it the producer is idle until the next poll, in an hour.
+            await RunThroughOtherProcessAsync(other, ran, 1);
+            var timer = Stopwatch.StartNew();
+            await RunThroughOtherProcessAsync(other, ran, 2);
+            Assert.True(timer.Elapsed < TimeSpan.FromSeconds(20), $"took {timer.Elapsed}");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private static async Task RunThroughOtherProcessAsync(IJobStore other, ConcurrentDictionary<long, TaskCompletionSource> ran, int sequence)
+    {
+        var done = ran.GetOrAdd(sequence, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var now = TimeProvider.System.GetUtcNow();
+        await other.InsertManyAsync(new InsertManyRequest([new JobInsert { Kind = "signal", Args = $$"""{"sequence":{{sequence}}}""", ScheduledAt = now }], now), CancellationToken.None);
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task Migrate_ConcurrentlyFromManyStoresOnAFreshSchema_AppliesEachVersionOnce()
+    {
+        var schema = PostgresServer.NewSchema();
+        try
+        {
+            var stores = Enumerable.Range(0, 6)
+                .Select(_ => PostgresJobStoreFactory.Create(new PostgresStoreOptions { ConnectionString = _server.ConnectionString, Schema = schema }))
+                .ToList();
+            _stores.AddRange(stores);
+
+            var results = await Task.WhenAll(stores.Select(s => Task.Run(() => s.MigrateAsync(CancellationToken.None))));
+
+            Assert.Single(results, r => r.Applied.Count > 0);
+            Assert.All(results, r => Assert.Equal(results[0].ToVersion, r.ToVersion));
+            await using var data = _server.OpenDataSource();
+            await using var count = data.CreateCommand($"SELECT count(*) FROM \"{schema}\".pacer_migrations");
+            Assert.Equal((long)results[0].ToVersion, (long)(await count.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            await _server.DropSchemaAsync(schema);
+        }
+    }
+}
+
+internal sealed record SignalArgs(int Sequence);
+
+internal sealed class SignalHandler(ConcurrentDictionary<long, TaskCompletionSource> ran) : IJobHandler<SignalArgs>
+{
+    public Task HandleAsync(SignalArgs args, JobContext context)
+    {
+        ran.GetOrAdd(args.Sequence, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return Task.CompletedTask;
+    }
+}
