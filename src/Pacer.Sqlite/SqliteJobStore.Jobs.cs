@@ -26,28 +26,37 @@ internal sealed partial class SqliteJobStore
 
     private const string DispatchOrder = "ORDER BY priority DESC, scheduled_at, id";
 
+    /// <summary>
+    /// Inserts one job and yields its id, or nothing when an unfinished job holds the unique key (the partial unique
+    /// index on unique_key is the only constraint an insert can hit). Two statements rather than RETURNING: SQLite
+    /// buffers RETURNING rows in a temporary b-tree built and freed on every execution, which cost more than the insert.
+    /// </summary>
     private const string InsertSql =
         "INSERT INTO pacer_jobs (kind, queue, priority, args, state, attempt, max_attempts, scheduled_at, created_at, timeout_ticks, tags, claims, unique_key, errors, trace_parent) " +
         "VALUES (@kind, @queue, @priority, @args, @state, 0, @max_attempts, @scheduled_at, @created_at, @timeout_ticks, @tags, @claims, @unique_key, '[]', @trace_parent) " +
-        // The partial unique index on unique_key is the only constraint an insert can hit: a key held by an unfinished job.
-        "ON CONFLICT DO NOTHING RETURNING id";
+        "ON CONFLICT DO NOTHING; " +
+        "SELECT last_insert_rowid() WHERE changes() = 1";
 
     internal const string ExistingByKeySql = $"SELECT id FROM pacer_jobs WHERE unique_key = @unique_key AND state NOT IN {JobRows.FinalStates}";
 
     /// <summary>
-    /// One statement claims the jobs. Each fetch draws one random base from a CSPRNG and a job's token is base + id:
-    /// distinct for every job of the fetch, and equal to a token of an earlier attempt of the same job only if two
-    /// random bases are equal (one chance in 2^62), without having to pair a list of tokens with the picked rows.
+    /// A fetch picks the due jobs with this, then claims each with <see cref="ClaimSql"/>, all in one write transaction
+    /// (so nothing moves in between). Not one UPDATE ... WHERE id IN (SELECT ...) RETURNING: SQLite runs that through
+    /// two temporary b-trees built and freed on every fetch, which cost several times the work itself.
     /// </summary>
-    private const string FetchTemplate =
+    internal const string FetchSql = ListDueSql;
+
+    internal const string FetchOnlyIdsSql =
+        $"SELECT {JobRows.Columns} FROM pacer_jobs WHERE {DueSelection} AND id IN (SELECT value FROM json_each(@only_ids)) {DispatchOrder} LIMIT @limit";
+
+    /// <summary>
+    /// Claims one picked job. Each fetch draws one random base from a CSPRNG and a job's token is base + id: distinct
+    /// for every job of the fetch, and equal to a token of an earlier attempt of the same job only if two random bases
+    /// are equal (one chance in 2^62).
+    /// </summary>
+    private const string ClaimSql =
         "UPDATE pacer_jobs SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_owner = @owner, " +
-        "lease_expires_at = @expires_at, lease_token = @token_base + id, cancel_requested = 0 " +
-        $"WHERE id IN (SELECT id FROM pacer_jobs WHERE {DueSelection} /*only*/ {DispatchOrder} LIMIT @limit) " +
-        $"RETURNING {JobRows.Columns}, lease_token";
-
-    internal static readonly string FetchSql = FetchTemplate.Replace("/*only*/", "", StringComparison.Ordinal);
-
-    internal static readonly string FetchOnlyIdsSql = FetchTemplate.Replace("/*only*/", "AND id IN (SELECT value FROM json_each(@only_ids))", StringComparison.Ordinal);
+        $"lease_expires_at = @expires_at, lease_token = @token, cancel_requested = 0 WHERE id = @id AND state IN {DueStates}";
 
     internal const string ListDueSql = $"SELECT {JobRows.Columns} FROM pacer_jobs WHERE {DueSelection} {DispatchOrder} LIMIT @limit";
 
@@ -64,14 +73,6 @@ internal sealed partial class SqliteJobStore
         $"WHERE state IN {JobRows.FinalStates} AND finalized_at < @before ORDER BY finalized_at LIMIT @limit)";
 
     internal const string FinalizedSinceSql = $"SELECT count(*) FROM pacer_jobs WHERE state IN {JobRows.FinalStates} AND finalized_at >= @since";
-
-    private static readonly Comparison<FetchedJob> ByDispatchOrder = static (a, b) =>
-    {
-        var c = b.Job.Priority.CompareTo(a.Job.Priority);
-        if (c == 0)
-            c = a.Job.ScheduledAt.CompareTo(b.Job.ScheduledAt);
-        return c != 0 ? c : a.Job.Id.CompareTo(b.Job.Id);
-    };
 
     // ----- insert -----
 
@@ -229,23 +230,52 @@ internal sealed partial class SqliteJobStore
         var tokenBase = NewTokenBase();
         return WriteAsync<IReadOnlyList<FetchedJob>>(transaction =>
         {
-            using var command = Command(transaction, only is null ? FetchSql : FetchOnlyIdsSql);
-            command.Parameters.AddWithValue("@queue", request.Queue);
-            command.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
-            command.Parameters.AddWithValue("@limit", count);
-            command.Parameters.AddWithValue("@owner", request.Owner);
-            command.Parameters.AddWithValue("@expires_at", JobRows.ToDb(request.Now + request.LeaseDuration));
-            command.Parameters.AddWithValue("@token_base", tokenBase);
-            if (only is not null)
-                command.Parameters.AddWithValue("@only_ids", JsonIds(only));
-            var fetched = new List<FetchedJob>(count);
-            using (var reader = command.ExecuteReader())
+            var picked = new List<JobRecord>(count);
+            using (var select = Command(transaction, only is null ? FetchSql : FetchOnlyIdsSql))
             {
+                select.Parameters.AddWithValue("@queue", request.Queue);
+                select.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
+                select.Parameters.AddWithValue("@limit", count);
+                if (only is not null)
+                    select.Parameters.AddWithValue("@only_ids", JsonIds(only));
+                // Read to the end before claiming: SQLite leaves undefined what a cursor sees of rows changed under it.
+                using var reader = select.ExecuteReader();
                 while (reader.Read())
-                    fetched.Add(new FetchedJob(JobRows.Read(reader), reader.GetInt64(JobRows.ColumnCount)));
+                    picked.Add(JobRows.Read(reader));
             }
-            // RETURNING gives rows in the order they were updated, not the order they were picked.
-            fetched.Sort(ByDispatchOrder);
+            if (picked.Count == 0)
+                return [];
+
+            // The claimed row is the picked row with these values; stored times round-trip through ticks.
+            var attemptedAt = JobRows.FromDb(JobRows.ToDb(request.Now));
+            var expiresAt = JobRows.FromDb(JobRows.ToDb(request.Now + request.LeaseDuration));
+            using var claim = Command(transaction, ClaimSql);
+            claim.Parameters.AddWithValue("@now", JobRows.ToDb(attemptedAt));
+            claim.Parameters.AddWithValue("@owner", request.Owner);
+            claim.Parameters.AddWithValue("@expires_at", JobRows.ToDb(expiresAt));
+            var token = claim.Parameters.Add("@token", SqliteType.Integer);
+            var id = claim.Parameters.Add("@id", SqliteType.Integer);
+            var fetched = new List<FetchedJob>(picked.Count);
+            foreach (var job in picked)
+            {
+                token.Value = tokenBase + job.Id;
+                id.Value = job.Id;
+                // The write lock is held since the select, so the job is still due; anything else is a bug worth a crash.
+                if (claim.ExecuteNonQuery() != 1)
+                    throw new InvalidOperationException($"Job {job.Id} was picked as due but could not be claimed.");
+                fetched.Add(new FetchedJob(
+                    job with
+                    {
+                        State = JobState.Running,
+                        Attempt = job.Attempt + 1,
+                        AttemptedAt = attemptedAt,
+                        LeaseOwner = request.Owner,
+                        LeaseExpiresAt = expiresAt,
+                        CancelRequested = false,
+                    },
+                    tokenBase + job.Id));
+            }
+            // Already in dispatch order: the select reads it from the index.
             return fetched;
         }, cancellationToken);
     }
