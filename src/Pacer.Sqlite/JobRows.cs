@@ -11,10 +11,11 @@ internal static class JobRows
     /// <summary>Every job column, in the order <see cref="Read"/> expects.</summary>
     public const string Columns =
         "id, kind, queue, priority, args, state, attempt, max_attempts, scheduled_at, created_at, attempted_at, finalized_at, " +
-        "timeout_ticks, tags, claims, unique_key, errors, trace_parent, lease_owner, lease_expires_at, cancel_requested";
+        "timeout_ticks, tags, claims, unique_key, errors, trace_parent, lease_owner, lease_expires_at, cancel_requested, " +
+        "waiting_on, wait_reason, wait_until";
 
     /// <summary>Ordinal of the first column after <see cref="Columns"/>, for queries that select more.</summary>
-    public const int ColumnCount = 21;
+    public const int ColumnCount = 24;
 
     public const string FinalStates = "('completed', 'cancelled', 'discarded')";
 
@@ -51,6 +52,9 @@ internal static class JobRows
         LeaseOwner = r.IsDBNull(18) ? null : r.GetString(18),
         LeaseExpiresAt = r.IsDBNull(19) ? null : FromDb(r.GetInt64(19)),
         CancelRequested = r.GetInt64(20) != 0,
+        WaitingOn = r.IsDBNull(21) ? null : r.GetString(21),
+        WaitReason = r.IsDBNull(22) ? null : r.GetString(22),
+        WaitUntil = r.IsDBNull(23) ? null : FromDb(r.GetInt64(23)),
     };
 
     public static string WriteTags(IReadOnlyList<string>? tags) =>

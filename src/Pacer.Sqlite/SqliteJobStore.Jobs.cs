@@ -16,6 +16,8 @@ internal sealed partial class SqliteJobStore
 
     private const string ClearLease = "lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, cancel_requested = 0";
 
+    private const string ClearWait = "waiting_on = NULL, wait_reason = NULL, wait_until = NULL";
+
     private const string HeldByToken = "WHERE id = @id AND state = 'running' AND lease_token = @token";
 
     private const string AppendError = "errors = CASE WHEN @error IS NULL THEN errors ELSE json_insert(errors, '$[#]', json(@error)) END";
@@ -40,9 +42,9 @@ internal sealed partial class SqliteJobStore
     internal const string ExistingByKeySql = $"SELECT id FROM pacer_jobs WHERE unique_key = @unique_key AND state NOT IN {JobRows.FinalStates}";
 
     /// <summary>
-    /// A fetch picks the due jobs with this, then claims each with <see cref="ClaimSql"/>, all in one write transaction
-    /// (so nothing moves in between). Not one UPDATE ... WHERE id IN (SELECT ...) RETURNING: SQLite runs that through
-    /// two temporary b-trees built and freed on every fetch, which cost several times the work itself.
+    /// A fetch picks due jobs with this (or <see cref="FetchOnlyIdsSql"/>), then claims each with <see cref="ClaimSql"/>,
+    /// all in one write transaction, so nothing moves in between. Not one UPDATE ... WHERE id IN (SELECT ...) RETURNING:
+    /// SQLite runs that through two temporary b-trees built and freed on every fetch, which cost more than the work.
     /// </summary>
     internal const string FetchSql = ListDueSql;
 
@@ -67,6 +69,11 @@ internal sealed partial class SqliteJobStore
     internal const string PromoteSql =
         "UPDATE pacer_jobs SET state = 'available' WHERE id IN (SELECT id FROM pacer_jobs " +
         "WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= @now ORDER BY scheduled_at LIMIT @limit)";
+
+    // A waiting job keeps its scheduled_at, so once available again it has its old place in dispatch order.
+    internal const string PromoteWaitingSql =
+        $"UPDATE pacer_jobs SET state = 'available', {ClearWait} WHERE id IN (SELECT id FROM pacer_jobs " +
+        "WHERE state = 'waiting' AND wait_until <= @now ORDER BY wait_until LIMIT @limit)";
 
     internal const string DeleteFinalizedSql =
         "DELETE FROM pacer_jobs WHERE id IN (SELECT id FROM pacer_jobs " +
@@ -230,54 +237,63 @@ internal sealed partial class SqliteJobStore
         var tokenBase = NewTokenBase();
         return WriteAsync<IReadOnlyList<FetchedJob>>(transaction =>
         {
-            var picked = new List<JobRecord>(count);
-            using (var select = Command(transaction, only is null ? FetchSql : FetchOnlyIdsSql))
-            {
-                select.Parameters.AddWithValue("@queue", request.Queue);
-                select.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
-                select.Parameters.AddWithValue("@limit", count);
-                if (only is not null)
-                    select.Parameters.AddWithValue("@only_ids", JsonIds(only));
-                // Read to the end before claiming: SQLite leaves undefined what a cursor sees of rows changed under it.
-                using var reader = select.ExecuteReader();
-                while (reader.Read())
-                    picked.Add(JobRows.Read(reader));
-            }
-            if (picked.Count == 0)
+            // A paused queue yields nothing to any fetch, in every process.
+            if (IsQueuePaused(transaction, request.Queue))
                 return [];
-
-            // The claimed row is the picked row with these values; stored times round-trip through ticks.
-            var attemptedAt = JobRows.FromDb(JobRows.ToDb(request.Now));
-            var expiresAt = JobRows.FromDb(JobRows.ToDb(request.Now + request.LeaseDuration));
-            using var claim = Command(transaction, ClaimSql);
-            claim.Parameters.AddWithValue("@now", JobRows.ToDb(attemptedAt));
-            claim.Parameters.AddWithValue("@owner", request.Owner);
-            claim.Parameters.AddWithValue("@expires_at", JobRows.ToDb(expiresAt));
-            var token = claim.Parameters.Add("@token", SqliteType.Integer);
-            var id = claim.Parameters.Add("@id", SqliteType.Integer);
-            var fetched = new List<FetchedJob>(picked.Count);
-            foreach (var job in picked)
-            {
-                token.Value = tokenBase + job.Id;
-                id.Value = job.Id;
-                // The write lock is held since the select, so the job is still due; anything else is a bug worth a crash.
-                if (claim.ExecuteNonQuery() != 1)
-                    throw new InvalidOperationException($"Job {job.Id} was picked as due but could not be claimed.");
-                fetched.Add(new FetchedJob(
-                    job with
-                    {
-                        State = JobState.Running,
-                        Attempt = job.Attempt + 1,
-                        AttemptedAt = attemptedAt,
-                        LeaseOwner = request.Owner,
-                        LeaseExpiresAt = expiresAt,
-                        CancelRequested = false,
-                    },
-                    tokenBase + job.Id));
-            }
-            // Already in dispatch order: the select reads it from the index.
-            return fetched;
+            return PickAndClaim(transaction, request with { Limit = count }, tokenBase);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Picks up to <see cref="FetchRequest.Limit"/> due jobs of the queue in dispatch order (only those in
+    /// <see cref="FetchRequest.OnlyIds"/> if set) and claims them under leases, inside the caller's write transaction.
+    /// </summary>
+    private static List<FetchedJob> PickAndClaim(SqliteTransaction transaction, FetchRequest request, long tokenBase)
+    {
+        var picked = new List<JobRecord>(request.Limit);
+        using (var select = Command(transaction, request.OnlyIds is null ? FetchSql : FetchOnlyIdsSql))
+        {
+            select.Parameters.AddWithValue("@queue", request.Queue);
+            select.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
+            select.Parameters.AddWithValue("@limit", request.Limit);
+            if (request.OnlyIds is { } only)
+                select.Parameters.AddWithValue("@only_ids", JsonIds(only));
+            // Read to the end before claiming: SQLite leaves undefined what a cursor sees of rows changed under it.
+            picked.AddRange(ReadJobs(select));
+        }
+        if (picked.Count == 0)
+            return [];
+
+        // The claimed row is the picked row with these values; stored times round-trip through ticks.
+        var attemptedAt = JobRows.FromDb(JobRows.ToDb(request.Now));
+        var expiresAt = JobRows.FromDb(JobRows.ToDb(request.Now + request.LeaseDuration));
+        using var claim = Command(transaction, ClaimSql);
+        claim.Parameters.AddWithValue("@now", JobRows.ToDb(attemptedAt));
+        claim.Parameters.AddWithValue("@owner", request.Owner);
+        claim.Parameters.AddWithValue("@expires_at", JobRows.ToDb(expiresAt));
+        var token = claim.Parameters.Add("@token", SqliteType.Integer);
+        var id = claim.Parameters.Add("@id", SqliteType.Integer);
+        var fetched = new List<FetchedJob>(picked.Count);
+        foreach (var job in picked)
+        {
+            token.Value = tokenBase + job.Id;
+            id.Value = job.Id;
+            // The write lock is held since the select, so the job is still due; anything else is a bug worth a crash.
+            if (claim.ExecuteNonQuery() != 1)
+                throw new InvalidOperationException($"Job {job.Id} was picked as due but could not be claimed.");
+            var claimed = job with
+            {
+                State = JobState.Running,
+                Attempt = job.Attempt + 1,
+                AttemptedAt = attemptedAt,
+                LeaseOwner = request.Owner,
+                LeaseExpiresAt = expiresAt,
+                CancelRequested = false,
+            };
+            fetched.Add(new FetchedJob(claimed, tokenBase + job.Id));
+        }
+        // In dispatch order already: the select reads it from the index.
+        return fetched;
     }
 
     private static long NewTokenBase()
@@ -388,8 +404,15 @@ internal sealed partial class SqliteJobStore
                 for (var i = 0; i < completions.Count; i++)
                 {
                     var completion = completions[i];
-                    var command = commands[(int)completion.Kind] ??= new CompletionCommand(transaction, completion.Kind);
+                    var kind = CompletionCommand.KindOf(completion);
+                    var command = commands[(int)kind] ??= new CompletionCommand(transaction, kind);
                     accepted[i] = command.Execute(completion) == 1;
+                    // The job gave back what it held: the longest-waiting jobs on those resources may now go.
+                    if (accepted[i])
+                    {
+                        foreach (var claim in completion.Release)
+                            Wake(transaction, claim.Resource, claim.Cost);
+                    }
                 }
             }
             finally
@@ -403,7 +426,10 @@ internal sealed partial class SqliteJobStore
 
     private sealed class CompletionCommand : IDisposable
     {
-        public const int KindCount = 5;
+        // The five completion kinds, plus a snooze that waits for a resource.
+        public const int KindCount = 6;
+
+        public const CompletionKind WaitKind = (CompletionKind)5;
 
         private readonly SqliteCommand _command;
         private readonly SqliteParameter _id;
@@ -411,10 +437,20 @@ internal sealed partial class SqliteJobStore
         private readonly SqliteParameter _at;
         private readonly SqliteParameter _runAt;
         private readonly SqliteParameter _error;
+        private readonly SqliteParameter? _waitingOn;
+        private readonly SqliteParameter? _waitReason;
+
+        public static CompletionKind KindOf(JobCompletion completion) =>
+            completion.Kind == CompletionKind.Snooze && completion.Wait is not null ? WaitKind : completion.Kind;
 
         public CompletionCommand(SqliteTransaction transaction, CompletionKind kind)
         {
             _command = Command(transaction, Sql(kind));
+            if (kind == WaitKind)
+            {
+                _waitingOn = _command.Parameters.Add("@waiting_on", SqliteType.Text);
+                _waitReason = _command.Parameters.Add("@wait_reason", SqliteType.Text);
+            }
             _id = _command.Parameters.Add("@id", SqliteType.Integer);
             _token = _command.Parameters.Add("@token", SqliteType.Integer);
             _at = _command.Parameters.Add("@at", SqliteType.Integer);
@@ -429,6 +465,11 @@ internal sealed partial class SqliteJobStore
             _at.Value = JobRows.ToDb(completion.At);
             _runAt.Value = JobRows.ToDb(completion.RunAt);
             _error.Value = JobRows.WriteErrorOrNull(completion.Error);
+            if (_waitingOn is not null)
+            {
+                _waitingOn.Value = completion.Wait!.WaitingOn;
+                _waitReason!.Value = completion.Wait.Reason;
+            }
             return _command.ExecuteNonQuery();
         }
 
@@ -441,6 +482,9 @@ internal sealed partial class SqliteJobStore
             CompletionKind.Discard => $"UPDATE pacer_jobs SET state = 'discarded', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
             // A snooze gives back the attempt the fetch took.
             CompletionKind.Snooze => $"UPDATE pacer_jobs SET state = 'scheduled', scheduled_at = @run_at, attempt = max(attempt - 1, 0), {ClearLease} {HeldByToken}",
+            // A job held back by a resource keeps its scheduled_at (its place in line) and waits, also without using an attempt.
+            WaitKind => $"UPDATE pacer_jobs SET state = 'waiting', wait_until = @run_at, waiting_on = @waiting_on, wait_reason = @wait_reason, " +
+                $"attempt = max(attempt - 1, 0), {ClearLease} {HeldByToken}",
             CompletionKind.Cancel => $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown completion kind."),
         };
@@ -502,10 +546,17 @@ internal sealed partial class SqliteJobStore
             return Task.FromResult(0);
         return WriteAsync(transaction =>
         {
-            using var command = Command(transaction, PromoteSql);
-            command.Parameters.AddWithValue("@now", JobRows.ToDb(now));
-            command.Parameters.AddWithValue("@limit", limit);
-            return command.ExecuteNonQuery();
+            var promoted = 0;
+            foreach (var sql in new[] { PromoteSql, PromoteWaitingSql })
+            {
+                using var command = Command(transaction, sql);
+                command.Parameters.AddWithValue("@now", JobRows.ToDb(now));
+                command.Parameters.AddWithValue("@limit", limit - promoted);
+                promoted += command.ExecuteNonQuery();
+                if (promoted >= limit)
+                    break;
+            }
+            return promoted;
         }, cancellationToken);
     }
 
@@ -540,7 +591,7 @@ internal sealed partial class SqliteJobStore
             flag.ExecuteNonQuery();
             return CancelResult.CancelRequested;
         }
-        using var cancel = Command(transaction, $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease} WHERE id = @id");
+        using var cancel = Command(transaction, $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease}, {ClearWait} WHERE id = @id");
         cancel.Parameters.AddWithValue("@id", jobId);
         cancel.Parameters.AddWithValue("@now", JobRows.ToDb(now));
         cancel.ExecuteNonQuery();
@@ -556,7 +607,7 @@ internal sealed partial class SqliteJobStore
                 return RetryResult.NotFound;
             case JobState.Running:
                 return RetryResult.Running;
-            case JobState.Available or JobState.Scheduled:
+            case JobState.Available or JobState.Scheduled or JobState.Waiting:
                 return RetryResult.AlreadyWaiting;
         }
         // OR IGNORE: if another unfinished job took this job's unique key meanwhile, reviving this one would break

@@ -128,6 +128,39 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task MigrateAsync_FromVersion1_KeepsJobsAndNeverReusesTheirIds()
+    {
+        // A database made by the first release: version 1 only, some jobs, the newest one already deleted by the cleaner.
+        using (var connection = _database.OpenConnection())
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText =
+                "CREATE TABLE pacer_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT;" +
+                SqliteMigrations.All[0].Sql +
+                "INSERT INTO pacer_migrations VALUES (1, 'initial', 0);" +
+                "INSERT INTO pacer_jobs (kind, queue, priority, args, state, attempt, max_attempts, scheduled_at, created_at, tags, claims, errors, unique_key) " +
+                "VALUES ('k', 'default', 0, '{}', 'available', 0, 25, 0, 0, '[]', '[{\"resource\":\"api\",\"cost\":2}]', '[]', 'key-1')," +
+                "       ('k', 'default', 0, '{}', 'completed', 1, 25, 0, 0, '[]', '[]', '[]', NULL)," +
+                "       ('k', 'default', 0, '{}', 'completed', 1, 25, 0, 0, '[]', '[]', '[]', NULL);" +
+                "DELETE FROM pacer_jobs WHERE id = 3;";
+            command.ExecuteNonQuery();
+        }
+
+        await using var store = Open();
+        var result = await store.MigrateAsync(Ct);
+
+        Assert.Equal(1, result.FromVersion);
+        Assert.Equal(SqliteMigrations.LatestVersion, result.ToVersion);
+        var kept = await store.GetAsync(1, Ct);
+        Assert.Equal(JobState.Available, kept!.State);
+        Assert.Equal([new ResourceClaim("api", 2)], kept.Claims);
+        Assert.Equal(JobState.Completed, (await store.GetAsync(2, Ct))!.State);
+        // Id 3 was deleted before the migration: it must not come back as a new job's id.
+        Assert.Equal(4, (await store.InsertManyAsync(new InsertManyRequest([Job()], T0), Ct))[0].Id);
+        Assert.Equal(new InsertResult(1, Existing: true), (await store.InsertManyAsync(new InsertManyRequest([Job(uniqueKey: "key-1")], T0), Ct))[0]);
+    }
+
+    [Fact]
     public async Task MigrateAsync_TwoStoresAtOnce_ApplyEachMigrationOnce()
     {
         await using var a = Open();
@@ -289,6 +322,8 @@ public sealed class SqliteJobStoreTests : IDisposable
         // ListDueSql is FetchSql: a fetch picks what ListDue lists.
         { SqliteJobStore.RescueSelectSql, "pacer_jobs_lease" },
         { SqliteJobStore.PromoteSql, "pacer_jobs_waiting" },
+        { SqliteJobStore.PromoteWaitingSql, "pacer_jobs_wait_until" },
+        { SqliteJobStore.WakeSql, "pacer_jobs_waiting_on" },
         { SqliteJobStore.DeleteFinalizedSql, "pacer_jobs_finalized" },
         { SqliteJobStore.FinalizedSinceSql, "pacer_jobs_finalized" },
         { SqliteJobStore.ExistingByKeySql, "pacer_jobs_unique_key" },
@@ -322,7 +357,7 @@ public sealed class SqliteJobStoreTests : IDisposable
         using var connection = _database.OpenConnection();
         using var command = connection.CreateCommand();
         command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        foreach (var name in new[] { "@queue", "@now", "@limit", "@owner", "@expires_at", "@token_base", "@only_ids", "@before", "@since", "@unique_key" })
+        foreach (var name in new[] { "@queue", "@now", "@limit", "@owner", "@expires_at", "@token_base", "@only_ids", "@before", "@since", "@unique_key", "@resource" })
             command.Parameters.AddWithValue(name, DBNull.Value);
         var plan = new List<string>();
         using (var reader = command.ExecuteReader())

@@ -23,8 +23,15 @@ public static class PacerBuiltInJobsExtensions
             })
             // The factory's loggers write the full URI (query strings carry tokens); the handler logs method, host,
             // path and status itself.
-            .RemoveAllLoggers();
+            .RemoveAllLoggers()
+            // Calls to a configured resource's Hosts are paced and reported like any other client's.
+            .AddPacerResources();
         builder.AddJob<HttpJobHandler, HttpJobArgs>(BuiltInJobKinds.Http);
+        // An http job claims the resource of its URL, so admission paces it before it starts.
+        builder.Registry.Get(BuiltInJobKinds.Http).ClaimsFromArgs = static (args, catalog) =>
+            HttpJobArgs.TryParseUrl(((HttpJobArgs)args).Url, out var uri) && catalog.ForUri(uri) is { } resource
+                ? [new ResourceClaim(resource.Name, resource.Costs.CostOf(((HttpJobArgs)args).Method.ToUpperInvariant(), uri.AbsolutePath))]
+                : [];
         builder.AddJob<NoopJobHandler, NoopJobArgs>(BuiltInJobKinds.Noop);
         builder.AddJob<SleepJobHandler, SleepJobArgs>(BuiltInJobKinds.Sleep);
         return builder;

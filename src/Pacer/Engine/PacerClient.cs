@@ -1,5 +1,7 @@
 using System.Data.Common;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Pacer.Resources;
 using Pacer.Storage;
 
 namespace Pacer.Engine;
@@ -11,7 +13,8 @@ internal sealed class PacerClient(
     TimeProvider time,
     WorkSignal signal,
     RunningJobs running,
-    PacerTelemetry telemetry) : IPacerClient
+    PacerTelemetry telemetry,
+    ResourceCatalog catalog) : IPacerClient
 {
     private const int MaxUniqueKeyLength = 512;
 
@@ -63,7 +66,7 @@ internal sealed class PacerClient(
     {
         ArgumentNullException.ThrowIfNull(request);
         var kind = registry.Get(request.Kind);
-        kind.ParseForEnqueue(request.ArgsJson);
+        var args = kind.ParseForEnqueue(request.ArgsJson);
         var o = request.Options ?? new EnqueueOptions();
         if (o.RunAt is not null && o.RunIn is not null)
             throw new ArgumentException("Set either RunAt or RunIn, not both.", nameof(request));
@@ -78,14 +81,7 @@ internal sealed class PacerClient(
             throw new ArgumentException($"Timeout is {timeout}; it must be positive.", nameof(request));
         if (o.UniqueKey is { } key && (key.Length == 0 || key.Length > MaxUniqueKeyLength))
             throw new ArgumentException($"UniqueKey must be 1-{MaxUniqueKeyLength} characters.", nameof(request));
-        var claims = kind.Options.Claims.Concat(o.Claims ?? []).ToArray();
-        foreach (var claim in claims)
-        {
-            if (string.IsNullOrWhiteSpace(claim.Resource))
-                throw new ArgumentException("A resource claim has an empty resource name.", nameof(request));
-            if (claim.Cost < 1)
-                throw new ArgumentException($"Claim on '{claim.Resource}' costs {claim.Cost}; a cost must be at least 1.", nameof(request));
-        }
+        var claims = ResolveClaims(kind, args, request.ArgsJson, o.Claims);
         return new JobInsert
         {
             Kind = kind.Name,
@@ -100,6 +96,50 @@ internal sealed class PacerClient(
             UniqueKey = o.UniqueKey,
             TraceParent = PacerTelemetry.CurrentTraceParent(),
         };
+    }
+
+    /// <summary>
+    /// The kind's claims, those its arguments imply (the http kind's URL), and the caller's, with <c>{Field}</c> templates
+    /// filled from the arguments. Checked against the resources, so a claim that could never be granted is refused now.
+    /// </summary>
+    private ResourceClaim[] ResolveClaims(JobKind kind, object args, string argsJson, IReadOnlyList<ResourceClaim>? extra)
+    {
+        var claims = kind.Options.Claims
+            .Concat(kind.ClaimsFromArgs?.Invoke(args, catalog) ?? [])
+            .Concat(extra ?? [])
+            .ToArray();
+        if (claims.Length == 0)
+            return claims;
+        JsonDocument? document = null;
+        try
+        {
+            for (var i = 0; i < claims.Length; i++)
+            {
+                var claim = claims[i] ?? throw new ArgumentException("A resource claim is null.", nameof(extra));
+                if (string.IsNullOrWhiteSpace(claim.Resource))
+                    throw new ArgumentException("A resource claim has an empty resource name.", nameof(extra));
+                if (claim.Cost < 1)
+                    throw new ArgumentException($"Claim on '{claim.Resource}' costs {claim.Cost}; a cost must be at least 1.", nameof(extra));
+                if (ResourceCatalog.IsTemplateName(claim.Resource))
+                {
+                    document ??= JsonDocument.Parse(argsJson);
+                    claims[i] = claim = claim with { Resource = ResourceCatalog.FillTemplate(claim.Resource, kind.Name, document.RootElement) };
+                }
+                if (claim.Resource.Length > 200 || claim.Resource.Any(char.IsControl))
+                    throw new ArgumentException($"Resource name '{claim.Resource}' is too long or holds control characters; keep it under 200 printable characters.", nameof(extra));
+                if (catalog.Find(claim.Resource)?.Quota is { } quota && claim.Cost > quota.Units)
+                {
+                    throw new ArgumentException(
+                        $"Claim on '{claim.Resource}' costs {claim.Cost} units, more than its whole quota ({quota}); it could never run. Lower the cost or raise the quota.",
+                        nameof(extra));
+                }
+            }
+        }
+        finally
+        {
+            document?.Dispose();
+        }
+        return claims;
     }
 
     private async Task<IReadOnlyList<EnqueueResult>> InsertAsync(IReadOnlyList<EnqueueRequest> jobs, DbTransaction? transaction, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pacer.Admission;
+using Pacer.Resources;
 using Pacer.Storage;
 
 namespace Pacer.Engine;
@@ -20,7 +21,10 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
     private readonly PacerOptions _options;
     private readonly TimeProvider _time;
     private readonly IRandomSource _random;
-    private readonly IAdmissionController _admission;
+    private readonly ResourceAdmission _admission;
+    private readonly PacerResources _resources;
+    private readonly WorkSignal _signal;
+    private readonly AdmissionSettings _admissionSettings;
     private readonly RunningJobs _running;
     private readonly PacerTelemetry _telemetry;
     private readonly ILogger _logger;
@@ -44,7 +48,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         IOptions<PacerOptions> options,
         TimeProvider time,
         IRandomSource random,
-        IAdmissionController admission,
+        ResourceAdmission admission,
+        PacerResources resources,
         WorkSignal signal,
         RunningJobs running,
         PacerTelemetry telemetry,
@@ -58,6 +63,9 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         _time = time;
         _random = random;
         _admission = admission;
+        _resources = resources;
+        _signal = signal;
+        _admissionSettings = AdmissionSettings.From(_options);
         _running = running;
         _telemetry = telemetry;
         _logger = loggers.CreateLogger("Pacer.Engine");
@@ -184,9 +192,10 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             var taken = TakeSlots(want);
             IReadOnlyList<FetchedJob> fetched;
             DateTimeOffset? nextCheck = null;
+            IReadOnlyDictionary<long, DateTimeOffset>? startAt = null;
             try
             {
-                (fetched, nextCheck) = await FetchAsync(queue, taken, stopping);
+                (fetched, nextCheck, startAt) = await FetchAsync(queue, taken, stopping);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -207,7 +216,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             foreach (var job in fetched)
             {
                 Interlocked.Increment(ref queue.Running);
-                _ = Task.Run(() => ExecuteAsync(queue, job), CancellationToken.None);
+                DateTimeOffset? start = startAt is not null && startAt.TryGetValue(job.Job.Id, out var begin) ? begin : null;
+                _ = Task.Run(() => ExecuteAsync(queue, job, start), CancellationToken.None);
             }
             if (fetched.Count == taken)
                 continue; // there may be more: fetch again as slots allow
@@ -218,26 +228,22 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         }
     }
 
-    private async Task<(IReadOnlyList<FetchedJob>, DateTimeOffset?)> FetchAsync(QueueSlots queue, int limit, CancellationToken stopping)
+    private async Task<(IReadOnlyList<FetchedJob>, DateTimeOffset?, IReadOnlyDictionary<long, DateTimeOffset>?)> FetchAsync(
+        QueueSlots queue, int limit, CancellationToken stopping)
     {
         var now = _time.GetUtcNow();
         var request = new FetchRequest(queue.Name, limit, now, _options.LeaseDuration, WorkerId);
-        if (_admission.AdmitsEverything)
-            return (await _store.FetchAsync(request, stopping), null);
+        if (_admission.Catalog.IsEmpty)
+            return (await _store.FetchAsync(request, stopping), null, null);
 
-        // Admission path: look at due jobs, let admission choose, then claim only those. A refused job stays
-        // where it is and uses no attempt.
-        var candidates = await _store.ListDueAsync(new ListDueRequest(queue.Name, limit * 4, now), stopping);
-        if (candidates.Count == 0)
-            return ([], null);
-        var decision = await _admission.AdmitAsync(candidates, limit, stopping);
-        if (decision.Admitted.Count == 0)
-            return ([], decision.NextCheckAt);
-        var fetched = await _store.FetchAsync(request with { OnlyIds = decision.Admitted }, stopping);
-        var claimed = fetched.Select(f => f.Job.Id).ToHashSet();
-        foreach (var candidate in candidates.Where(c => decision.Admitted.Contains(c.Id) && !claimed.Contains(c.Id)))
-            _admission.Release(candidate);
-        return (fetched, decision.NextCheckAt);
+        // Admission chooses among the due jobs inside the fetch transaction: a job that cannot start stays due or is
+        // parked with its reason, and uses no attempt. Looking past the first few lets jobs on free resources go first.
+        AdmissionDecision? decision = null;
+        var result = await _store.FetchWithAdmissionAsync(
+            new AdmissionFetchRequest(request, limit * 4, input => decision = _admission.Decide(input, limit)), stopping);
+        if (result.Parked > 0)
+            _telemetry.Parked.Add(result.Parked, PacerTelemetry.QueueTag(queue.Name));
+        return (result.Jobs, result.NextCheckAt, decision?.StartAt);
     }
 
     private int TakeSlots(int want)
@@ -268,13 +274,16 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
 
     // ----- executor -----
 
-    private async Task ExecuteAsync(QueueSlots queue, FetchedJob fetched)
+    private async Task ExecuteAsync(QueueSlots queue, FetchedJob fetched, DateTimeOffset? startAt)
     {
         var job = fetched.Job;
         _registry.TryGet(job.Kind, out var kind);
         var timeout = job.Timeout ?? kind?.Options.Timeout ?? _options.DefaultTimeout;
         using var running = new RunningJob(fetched, timeout, _time);
         _running.Add(running);
+        // Admitted ahead of its rate permit (at most the admission lead): start exactly when the permit comes.
+        if (startAt is { } at && at > _time.GetUtcNow())
+            await Task.Delay(at - _time.GetUtcNow(), _time);
         var tags = new TagList { PacerTelemetry.KindTag(job.Kind), PacerTelemetry.QueueTag(job.Queue) };
         var startedAt = _time.GetUtcNow();
         _telemetry.Started.Add(1, tags);
@@ -282,12 +291,14 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         _telemetry.QueueWait.Record(Math.Max(0, (startedAt - due).TotalSeconds), tags);
 
         using var scope = _logger.BeginScope(new JobLogScope(job.Id, job.Kind, job.Queue, job.Attempt));
+        var resources = new JobResourceScope(job);
         JobCompletion? completion;
         using (var activity = PacerTelemetry.StartExecution(job))
         {
             try
             {
-                completion = await RunAttemptAsync(running, kind);
+                completion = await RunAttemptAsync(running, kind, resources);
+                completion = await AfterAttemptAsync(running, resources, completion);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -304,7 +315,6 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         // The slot is free as soon as the handler is done; the outcome is written in the next batch.
         Interlocked.Decrement(ref queue.Running);
         ReturnSlots(1);
-        _admission.Release(job);
         foreach (var waiting in _queues.Values)
         {
             if (Volatile.Read(ref waiting.WaitingForSlots))
@@ -319,6 +329,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
                 Count(completion, accepted, tags);
                 if (!accepted)
                     LogCompletionRejected(_logger, job.Id, completion.Kind);
+                else if (completion.Release.Count > 0)
+                    _signal.NotifyAll(); // the store woke jobs waiting on what this one held
             }
             catch (InvalidOperationException ex)
             {
@@ -332,7 +344,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             _idle.Set();
     }
 
-    private async Task<JobCompletion?> RunAttemptAsync(RunningJob running, JobKind? kind)
+    private async Task<JobCompletion?> RunAttemptAsync(RunningJob running, JobKind? kind, JobResourceScope resources)
     {
         var job = running.Job;
         if (kind is null)
@@ -345,7 +357,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Snooze, putBackAt) { RunAt = putBackAt + UnknownKindDelay };
         }
 
-        var handlerTask = InvokeHandlerAsync(running, kind);
+        var handlerTask = InvokeHandlerAsync(running, kind, resources);
         // A handler that ignores its token is given the grace period after the token fires, then abandoned:
         // its slot is reclaimed and the attempt recorded as failed. Its task runs on unobserved; we log its end.
         var abandoned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -381,12 +393,56 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         {
             JobSnoozeException snooze => new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Snooze, now) { RunAt = now + snooze.Delay },
             LeaseLostException => null,
+            ResourceUnavailableException unavailable => await WaitForResourceAsync(running, unavailable, now),
             _ => Failure(running, kind, error, now),
         };
     }
 
-    private async Task InvokeHandlerAsync(RunningJob running, JobKind kind)
+    /// <summary>The resource stopped the attempt: apply what it said, and let the job wait for it without using an attempt.</summary>
+    private async Task<JobCompletion> WaitForResourceAsync(RunningJob running, ResourceUnavailableException unavailable, DateTimeOffset now)
     {
+        var job = running.Job;
+        var until = await _resources.ApplyAsync(unavailable, now + _admissionSettings.ParkAfter, CancellationToken.None);
+        var resource = unavailable.Resource.Length > 0 ? unavailable.Resource : job.Claims.FirstOrDefault()?.Resource ?? "";
+        LogWaitingForResource(_logger, job.Id, job.Kind, resource, until, unavailable.Message);
+        return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Snooze, now)
+        {
+            RunAt = until > now ? until : now,
+            Wait = new ResourceWaitInfo(resource, $"waiting for {resource}: {unavailable.Message}"),
+        };
+    }
+
+    /// <summary>
+    /// Resource bookkeeping of a finished attempt: breakers count its outcome, a failure while a breaker is open becomes
+    /// a wait for it (the resource's fault, not the job's), and concurrency permits go back to the longest waiters.
+    /// </summary>
+    private async Task<JobCompletion?> AfterAttemptAsync(RunningJob running, JobResourceScope resources, JobCompletion? completion)
+    {
+        var job = running.Job;
+        if (completion is null || job.Claims.Count == 0 || _admission.Catalog.IsEmpty)
+            return completion;
+        // A permanent failure is the job's own (bad input); anything else may be the resource's.
+        var failed = completion.Kind is CompletionKind.Retry or CompletionKind.Discard && !running.FailedPermanently;
+        if (completion.Kind == CompletionKind.Completed || failed)
+        {
+            var open = await _resources.RecordAttemptAsync(job, resources, success: !failed, CancellationToken.None);
+            if (open is { } breaker)
+            {
+                LogWaitingForResource(_logger, job.Id, job.Kind, breaker.Resource, breaker.Until, "its circuit breaker is open");
+                completion = new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Snooze, completion.At)
+                {
+                    RunAt = breaker.Until,
+                    Wait = new ResourceWaitInfo(breaker.Resource, breaker.Reason),
+                };
+            }
+        }
+        var release = job.Claims.Where(c => _admission.Catalog.Find(c.Resource)?.Concurrency is not null).ToArray();
+        return release.Length == 0 ? completion : completion with { Release = release };
+    }
+
+    private async Task InvokeHandlerAsync(RunningJob running, JobKind kind, JobResourceScope resources)
+    {
+        resources.Enter();
         await using var scope = _scopes.CreateAsyncScope();
         var args = kind.ParseForRun(running.Job.Args);
         var context = new JobContext(running.Job, running.Cancellation.Token, _logger, new JobEffects(_store, running, _time));
@@ -412,6 +468,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
     {
         var job = running.Job;
         var jobError = ToError(job, error, now);
+        running.FailedPermanently = error is PermanentJobException;
         if (error is PermanentJobException || job.Attempt >= job.MaxAttempts)
         {
             LogDiscarded(_logger, error, job.Id, job.Kind, job.Attempt, job.MaxAttempts);
@@ -550,6 +607,9 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({Kind}) attempt {Attempt} of {MaxAttempts} failed; retrying in {Delay}")]
     private static partial void LogRetrying(ILogger logger, Exception exception, long jobId, string kind, int attempt, int maxAttempts, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ({Kind}) waits for resource {Resource} until {Until} without using an attempt: {Reason}")]
+    private static partial void LogWaitingForResource(ILogger logger, long jobId, string kind, string resource, DateTimeOffset until, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the lease of job {JobId}; its token fires and its outcome will not be written")]
     private static partial void LogLeaseLost(ILogger logger, long jobId);

@@ -25,6 +25,9 @@ internal sealed class RunningJob : IDisposable
     public CancellationTokenSource Cancellation { get; }
     public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
 
+    /// <summary>Set when the attempt failed in a way that is the job's own (a <see cref="PermanentJobException"/>), not a resource's.</summary>
+    public bool FailedPermanently { get; set; }
+
     /// <summary>Fires the handler's token, remembering the first reason given.</summary>
     public void Stop(StopReason reason)
     {

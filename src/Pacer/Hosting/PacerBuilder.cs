@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Pacer.Admission;
 using Pacer.Storage;
 
 namespace Pacer;
@@ -49,10 +48,20 @@ public sealed class PacerBuilder
         return this;
     }
 
-    /// <summary>Sets the admission controller that decides which due jobs may start (default: admit all).</summary>
-    public PacerBuilder UseAdmission<TAdmission>() where TAdmission : class, IAdmissionController
+    /// <summary>
+    /// Declares a resource in code (after configuration binding: a resource of the same name from configuration is
+    /// changed, not replaced). Jobs claim it through <see cref="JobKindOptions.Claims"/> or <see cref="EnqueueOptions.Claims"/>.
+    /// </summary>
+    public PacerBuilder AddResource(string name, Action<ResourceOptions> configure)
     {
-        Services.AddSingleton<IAdmissionController, TAdmission>();
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure<PacerOptions>(options =>
+        {
+            if (!options.Resources.TryGetValue(name, out var resource))
+                options.Resources[name] = resource = new ResourceOptions();
+            configure(resource);
+        });
         return this;
     }
 

@@ -53,6 +53,12 @@ public sealed class PacerOptions : IValidatableObject
     /// <summary>Default per-attempt timeout for kinds that set none. Default 30 minutes.</summary>
     public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// Resources jobs claim (APIs, accounts, upstreams), by name: rate limits, concurrency caps, quotas and breakers that
+    /// admission checks before a job starts. Bound from <c>Pacer:Resources</c>; see docs/configuration.md. Default: none.
+    /// </summary>
+    public Dictionary<string, ResourceOptions> Resources { get; set; } = new(StringComparer.Ordinal);
+
     internal TimeSpan EffectiveHeartbeat => HeartbeatInterval ?? LeaseDuration / 3;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -77,6 +83,10 @@ public sealed class PacerOptions : IValidatableObject
                 yield return new($"Pacer:Queues:{queue} is {slots}; a queue's concurrency must be at least 1 (remove the queue to stop working it).", [nameof(Queues)]);
         }
         foreach (var result in Retry.Validate("Pacer:Retry"))
+            yield return result;
+        var resourceErrors = new List<ValidationResult>();
+        Pacer.Resources.ResourceCatalog.TryCreate(Resources, resourceErrors);
+        foreach (var result in resourceErrors)
             yield return result;
     }
 }

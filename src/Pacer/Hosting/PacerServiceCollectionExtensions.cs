@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Pacer.Admission;
 using Pacer.Engine;
+using Pacer.Resources;
 using Pacer.Storage;
 
 namespace Pacer;
@@ -34,7 +35,11 @@ public static class PacerServiceCollectionExtensions
                 Options.DefaultName, options => sp.GetService<IConfiguration>()?.GetSection("Pacer").Bind(options)));
             services.TryAddSingleton(TimeProvider.System);
             services.TryAddSingleton<IRandomSource, SharedRandomSource>();
-            services.TryAddSingleton<IAdmissionController, AdmitAll>();
+            services.TryAddSingleton(sp => ResourceCatalog.Create(sp.GetRequiredService<IOptions<PacerOptions>>().Value.Resources));
+            services.TryAddSingleton(sp => new ResourceAdmission(
+                sp.GetRequiredService<ResourceCatalog>(), AdmissionSettings.From(sp.GetRequiredService<IOptions<PacerOptions>>().Value)));
+            services.TryAddSingleton<PacerResources>();
+            services.TryAddSingleton<IPacerResources>(sp => sp.GetRequiredService<PacerResources>());
             services.AddLogging();
             services.TryAddSingleton<PacerTelemetry>();
             services.TryAddSingleton<WorkSignal>();

@@ -38,6 +38,9 @@ internal sealed partial class JobKind
     public JobKindOptions Options { get; }
     public Func<IServiceProvider, object, JobContext, Task> Invoke { get; }
 
+    /// <summary>Claims a kind derives from its parsed arguments and the resource catalog (the http kind: the resource of its URL's host).</summary>
+    internal Func<object, Resources.ResourceCatalog, IEnumerable<ResourceClaim>>? ClaimsFromArgs { get; set; }
+
     public static JobKind Create<THandler, TArgs>(string name, JobKindOptions options)
         where THandler : class, IJobHandler<TArgs>
     {

@@ -39,4 +39,10 @@ public sealed record JobRecord
     public DateTimeOffset? LeaseExpiresAt { get; init; }
     /// <summary>Set when a cancel was requested while the job was running.</summary>
     public bool CancelRequested { get; init; }
+    /// <summary>While waiting: the resource it waits for.</summary>
+    public string? WaitingOn { get; init; }
+    /// <summary>While waiting: why, in words (e.g. "waiting for youtube quota (10000/day@America/Los_Angeles), resets 2026-12-02 08:00:00 UTC").</summary>
+    public string? WaitReason { get; init; }
+    /// <summary>While waiting: when it is looked at again at the latest (it may be woken sooner).</summary>
+    public DateTimeOffset? WaitUntil { get; init; }
 }

@@ -7,6 +7,8 @@ public enum JobState
     Scheduled,
     /// <summary>Due and waiting for a worker.</summary>
     Available,
+    /// <summary>Due, but held back until a resource it claims can admit it (see <see cref="JobRecord.WaitReason"/>). Uses no attempt.</summary>
+    Waiting,
     /// <summary>Held by a worker under a lease.</summary>
     Running,
     /// <summary>Failed an attempt; will run again at <see cref="JobRecord.ScheduledAt"/>.</summary>
@@ -31,6 +33,7 @@ public static class JobStates
     {
         JobState.Scheduled => "scheduled",
         JobState.Available => "available",
+        JobState.Waiting => "waiting",
         JobState.Running => "running",
         JobState.Retryable => "retryable",
         JobState.Completed => "completed",
@@ -46,6 +49,7 @@ public static class JobStates
         {
             case "scheduled": state = JobState.Scheduled; return true;
             case "available": state = JobState.Available; return true;
+            case "waiting": state = JobState.Waiting; return true;
             case "running": state = JobState.Running; return true;
             case "retryable": state = JobState.Retryable; return true;
             case "completed": state = JobState.Completed; return true;

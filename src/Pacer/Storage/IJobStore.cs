@@ -49,10 +49,10 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Returns running jobs whose lease expired to retryable (or discarded at max attempts), recording the lost lease as an error.</summary>
     Task<IReadOnlyList<RescuedJob>> RescueExpiredAsync(RescueRequest request, CancellationToken cancellationToken);
 
-    /// <summary>Moves scheduled and retryable jobs whose time has come to available.</summary>
+    /// <summary>Moves scheduled, retryable and waiting jobs whose time has come to available.</summary>
     Task<int> PromoteDueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Cancels a job: a waiting job becomes cancelled at once; a running job is flagged so its worker's token fires.</summary>
+    /// <summary>Cancels a job: a job not yet running becomes cancelled at once; a running job is flagged so its worker's token fires.</summary>
     Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Makes a finished or retryable job available again now (an operator's retry). Running jobs are refused.</summary>
@@ -99,6 +99,44 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>The latest slot enqueued for a recurring schedule, if any.</summary>
     Task<DateTimeOffset?> GetLastRecurringSlotAsync(string name, CancellationToken cancellationToken);
+
+    // ----- resources and admission -----
+
+    /// <summary>
+    /// Claims jobs the way <see cref="FetchAsync"/> does, but lets <see cref="AdmissionFetchRequest.Decide"/> choose them: in one
+    /// write transaction the store lists up to <see cref="AdmissionFetchRequest.CandidateLimit"/> due jobs, reads the state of the
+    /// resources they claim and the costs running jobs hold on them, calls the decider, then claims the admitted jobs, parks
+    /// the ones it says (state waiting) and writes the resource states. A paused queue yields nothing.
+    /// </summary>
+    Task<AdmissionFetchResult> FetchWithAdmissionAsync(AdmissionFetchRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Reads the named resource states, calls <see cref="ResourceUpdateRequest{T}.Update"/>, and writes its result, in one transaction.</summary>
+    Task<T> UpdateResourcesAsync<T>(ResourceUpdateRequest<T> request, CancellationToken cancellationToken);
+
+    /// <summary>Every stored resource state, by name.</summary>
+    Task<IReadOnlyList<ResourceRow>> ListResourcesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes resource rows that were not written since they were read (idle partitions); returns how many went.</summary>
+    Task<int> DeleteResourcesAsync(IReadOnlyList<ResourceRow> rows, CancellationToken cancellationToken);
+
+    /// <summary>Makes up to <see cref="WakeRequest.Limit"/> jobs waiting on a resource available, in dispatch order.</summary>
+    Task<int> WakeWaitingAsync(WakeRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Waiting jobs per resource they wait on.</summary>
+    Task<IReadOnlyDictionary<string, long>> CountWaitingAsync(CancellationToken cancellationToken);
+
+    /// <summary>Pauses or resumes a queue for every process: a paused queue's jobs are not fetched (running ones finish).</summary>
+    Task SetQueuePausedAsync(string queue, bool paused, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Queues that were ever paused or resumed, with their current flag.</summary>
+    Task<IReadOnlyList<QueueState>> ListQueueStatesAsync(CancellationToken cancellationToken);
+
+    // ----- HTTP conditional-request cache -----
+
+    Task<HttpCacheEntry?> GetHttpCacheAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Inserts or replaces a cache entry.</summary>
+    Task PutHttpCacheAsync(HttpCacheEntry entry, CancellationToken cancellationToken);
 
     // ----- leader lease -----
 

@@ -67,7 +67,19 @@ public sealed record JobCompletion(long JobId, long LeaseToken, CompletionKind K
     public DateTimeOffset? RunAt { get; init; }
     /// <summary>The failed attempt's error (Retry, Discard, optionally Cancel).</summary>
     public JobError? Error { get; init; }
+
+    /// <summary>
+    /// For Snooze: the job waits for a resource (state waiting, until <see cref="RunAt"/> or until woken) instead of
+    /// being scheduled. Either way no attempt is used.
+    /// </summary>
+    public ResourceWaitInfo? Wait { get; init; }
+
+    /// <summary>Resources this job held with a concurrency cap: wake as many of their waiting jobs as the costs it returns.</summary>
+    public IReadOnlyList<ResourceClaim> Release { get; init; } = [];
 }
+
+/// <summary>The resource a snoozed job waits for, and why.</summary>
+public sealed record ResourceWaitInfo(string WaitingOn, string Reason);
 
 public sealed record RescueRequest(DateTimeOffset Now, int Limit);
 

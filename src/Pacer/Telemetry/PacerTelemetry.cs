@@ -29,8 +29,11 @@ internal sealed class PacerTelemetry : IDisposable
         Cancelled = _meter.CreateCounter<long>("pacer.jobs.cancelled", "{job}", "Running jobs stopped by a cancel.");
         Snoozed = _meter.CreateCounter<long>("pacer.jobs.snoozed", "{job}", "Jobs put back without using an attempt.");
         Rescued = _meter.CreateCounter<long>("pacer.jobs.rescued", "{job}", "Jobs whose lease expired and were handed back.");
+        Parked = _meter.CreateCounter<long>("pacer.jobs.parked", "{job}", "Due jobs admission held back to wait for a resource (no attempt used).");
         Abandoned = _meter.CreateCounter<long>("pacer.jobs.abandoned", "{job}", "Handlers that ignored cancellation past the grace period.");
         RejectedCompletions = _meter.CreateCounter<long>("pacer.completions.rejected", "{job}", "Completions refused because the lease was no longer held (fenced zombies).");
+        HttpCalls = _meter.CreateCounter<long>("pacer.http.calls", "{call}", "Calls through the HTTP integration, by resource and what the answer meant for it.");
+        CacheHits = _meter.CreateCounter<long>("pacer.http.cache.hits", "{call}", "GETs answered from the conditional-request cache after a 304.");
         QueueWait = _meter.CreateHistogram<double>("pacer.job.queue_wait", "s", "From due time to start.");
         Duration = _meter.CreateHistogram<double>("pacer.job.duration", "s", "Handler run time.");
     }
@@ -44,8 +47,11 @@ internal sealed class PacerTelemetry : IDisposable
     public Counter<long> Cancelled { get; }
     public Counter<long> Snoozed { get; }
     public Counter<long> Rescued { get; }
+    public Counter<long> Parked { get; }
     public Counter<long> Abandoned { get; }
     public Counter<long> RejectedCompletions { get; }
+    public Counter<long> HttpCalls { get; }
+    public Counter<long> CacheHits { get; }
     public Histogram<double> QueueWait { get; }
     public Histogram<double> Duration { get; }
 

@@ -1,0 +1,277 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Timeout;
+using Pacer.Resources;
+using Pacer.Storage;
+
+namespace Pacer.Http;
+
+/// <summary>
+/// The HTTP integration: charges each call to its resource (waiting for a permit when the job's admission did not
+/// already pay for it), turns the server's limit signals into resource feedback, counts failures for the breaker,
+/// applies a per-call timeout, and answers unchanged GETs from the store's conditional-request cache.
+/// </summary>
+internal sealed partial class PacerHttpHandler : DelegatingHandler
+{
+    /// <summary>Marks an answer served from the cache after a 304.</summary>
+    public const string CacheHeader = "X-Pacer-Cache";
+
+    private readonly ResourceCatalog _catalog;
+    private readonly Lazy<PacerResources> _lazyResources;
+    private readonly Lazy<IJobStore> _lazyStore;
+    private readonly PacerHttpOptions _options;
+    private readonly PacerTelemetry _telemetry;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    /// <remarks>The store is resolved on the first call that needs it, so a client whose calls match no resource works without one.</remarks>
+    public PacerHttpHandler(IServiceProvider services, PacerHttpOptions options)
+    {
+        _catalog = services.GetRequiredService<ResourceCatalog>();
+        _lazyResources = new(services.GetRequiredService<PacerResources>);
+        _lazyStore = new(services.GetRequiredService<IJobStore>);
+        _options = options;
+        _telemetry = services.GetRequiredService<PacerTelemetry>();
+        _time = services.GetRequiredService<TimeProvider>();
+        _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Pacer.Http");
+        if (options.Resource is { } name && _catalog.Find(name) is null)
+            throw new InvalidOperationException($"PacerHttpOptions.Resource is '{name}', which is not configured under Pacer:Resources.");
+    }
+
+    private PacerResources Resources => _lazyResources.Value;
+
+    private IJobStore Store => _lazyStore.Value;
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
+        var definition = _options.Resource is { } explicitName ? _catalog.Find(explicitName) : _catalog.ForUri(uri);
+        var resource = _options.Resource ?? definition?.Name;
+        var cacheable = _options.ConditionalCache && request.Method == HttpMethod.Get;
+        if (definition is null && !cacheable)
+            return await base.SendAsync(request, cancellationToken);
+
+        if (definition is not null)
+            await PayAsync(resource!, definition, request, cancellationToken);
+
+        HttpCacheEntry? cached = null;
+        var key = cacheable ? CacheKey(request) : null;
+        if (key is not null)
+        {
+            cached = await Store.GetHttpCacheAsync(key, cancellationToken);
+            if (cached?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var tag))
+                request.Headers.IfNoneMatch.Add(tag);
+            else if (cached?.LastModified is { } modified && DateTimeOffset.TryParse(modified, out var since))
+                request.Headers.IfModifiedSince = since;
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendWithTimeoutAsync(request, definition, cancellationToken);
+        }
+        catch (Exception ex) when (resource is not null && ex is HttpRequestException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            Count(resource, "failure");
+            await ReportOutcomeAsync(resource, success: false, cancellationToken);
+            throw;
+        }
+
+        if (resource is not null)
+            response = await JudgeAsync(resource, response, cancellationToken);
+
+        if (key is null)
+            return response;
+        if (response.StatusCode == HttpStatusCode.NotModified && cached is not null)
+        {
+            response.Dispose();
+            _telemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("pacer.resource", resource ?? uri.Host));
+            return FromCache(cached, request);
+        }
+        if (response.StatusCode == HttpStatusCode.OK && (response.Headers.ETag is not null || response.Content.Headers.LastModified is not null))
+            return await StoreAsync(key, request, response, cancellationToken);
+        return response;
+    }
+
+    /// <summary>Spends what the running job prepaid for this resource, and takes permits for the rest (waiting if it is soon).</summary>
+    private async Task PayAsync(string resource, ResourceDefinition definition, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var cost = definition.Costs.CostOf(request.Method.Method, request.RequestUri!.AbsolutePath);
+        var needed = JobResourceScope.Current?.UsePrepaid(resource, cost) ?? cost;
+        if (needed == 0)
+            return;
+        var result = await Resources.TryAcquireAsync(resource, needed, PacerResources.MaxAcquireWait, cancellationToken);
+        if (!result.Granted)
+        {
+            Count(resource, "refused");
+            throw new ResourceUnavailableException(resource, result.Reason, result.RetryAt);
+        }
+        // A concurrency permit taken for one call goes back when the call is done; the answer is already in hand then.
+        if (definition.Concurrency is not null)
+            request.Options.Set(HeldLease, result.Lease!);
+    }
+
+    private static readonly HttpRequestOptionsKey<System.Threading.RateLimiting.RateLimitLease> HeldLease = new("Pacer.Lease");
+
+    private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, ResourceDefinition? definition, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var timeout = _options.CallTimeout ?? definition?.CallTimeout;
+            if (timeout is null)
+                return await base.SendAsync(request, cancellationToken);
+            var pipeline = new ResiliencePipelineBuilder { TimeProvider = _time }.AddTimeout(timeout.Value).Build();
+            try
+            {
+                return await pipeline.ExecuteAsync(async token => await base.SendAsync(request, token), cancellationToken);
+            }
+            catch (TimeoutRejectedException ex)
+            {
+                throw new TimeoutException($"{request.Method} {request.RequestUri!.Host}{request.RequestUri.AbsolutePath} did not answer within {ResourceSyntax.Format(timeout.Value)}.", ex);
+            }
+        }
+        finally
+        {
+            if (request.Options.TryGetValue(HeldLease, out var lease))
+                lease.Dispose();
+        }
+    }
+
+    /// <summary>Reports what the answer says about the resource; a limit signal becomes an exception (by default) so the job waits.</summary>
+    private async Task<HttpResponseMessage> JudgeAsync(string resource, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        byte[] body = [];
+        if (ApiErrors.NeedsBody(response.StatusCode))
+        {
+            body = await ReadAtMostAsync(response.Content, ApiErrors.MaxErrorBody, cancellationToken);
+            var content = new ByteArrayContent(body);
+            foreach (var header in response.Content.Headers)
+                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            response.Content = content;
+        }
+        var (verdict, retryAfter, reason) = ApiErrors.Classify(response, body, _time.GetUtcNow());
+        Count(resource, verdict.ToString().ToLowerInvariant());
+        switch (verdict)
+        {
+            case CallVerdict.Limited:
+            {
+                var until = await Resources.ReportLimitedAsync(resource, retryAfter, reason, cancellationToken);
+                LogLimited(_logger, resource, reason, until);
+                if (_options.ThrowWhenLimited)
+                {
+                    response.Dispose();
+                    throw new ResourceUnavailableException(resource, reason, until);
+                }
+                return response;
+            }
+            case CallVerdict.QuotaExhausted:
+            {
+                var until = await Resources.ReportQuotaExhaustedAsync(resource, reason, cancellationToken);
+                LogQuotaExhausted(_logger, resource, reason, until);
+                if (_options.ThrowWhenLimited)
+                {
+                    response.Dispose();
+                    throw new ResourceUnavailableException(resource, reason, until);
+                }
+                return response;
+            }
+            case CallVerdict.Failure:
+                await ReportOutcomeAsync(resource, success: false, cancellationToken);
+                return response;
+            default:
+                await ReportOutcomeAsync(resource, success: true, cancellationToken);
+                return response;
+        }
+    }
+
+    private async Task ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken)
+    {
+        if (_catalog.Find(resource)?.Breaker is null)
+            return;
+        JobResourceScope.Current?.MarkReported(resource);
+        await Resources.ReportOutcomeAsync(resource, success, cancellationToken);
+    }
+
+    // ----- conditional-request cache -----
+
+    /// <summary>A hash of what makes two GETs the same: method, URL and the credentials sent, so one account never sees another's answer.</summary>
+    private static string CacheKey(HttpRequestMessage request)
+    {
+        var text = new StringBuilder().Append(request.Method.Method).Append(' ').Append(request.RequestUri!.AbsoluteUri);
+        if (request.Headers.Authorization is { } authorization)
+            text.Append('\n').Append(authorization);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private async Task<HttpResponseMessage> StoreAsync(string key, HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await ReadAtMostAsync(response.Content, _options.MaxCachedBodyBytes + 1, cancellationToken);
+        var headers = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in response.Content.Headers)
+            headers[header.Key] = [.. header.Value];
+        foreach (var name in new[] { "ETag", "Last-Modified", "Cache-Control" })
+        {
+            if (response.Headers.TryGetValues(name, out var values))
+                headers[name] = [.. values];
+        }
+        var content = new ByteArrayContent(body);
+        foreach (var header in response.Content.Headers)
+            content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        response.Content = content;
+        if (body.Length > _options.MaxCachedBodyBytes)
+            return response;
+        var uri = request.RequestUri!;
+        await Store.PutHttpCacheAsync(new HttpCacheEntry(
+            key,
+            uri.GetLeftPart(UriPartial.Path), // never the query: it may hold an API key
+            response.Headers.ETag?.ToString(),
+            response.Content.Headers.LastModified?.ToString("R"),
+            (int)response.StatusCode,
+            JsonSerializer.Serialize(headers, HttpJson.Default.DictionaryStringStringArray),
+            body,
+            _time.GetUtcNow()), cancellationToken);
+        return response;
+    }
+
+    private static HttpResponseMessage FromCache(HttpCacheEntry entry, HttpRequestMessage request)
+    {
+        var response = new HttpResponseMessage((HttpStatusCode)entry.Status) { RequestMessage = request, Content = new ByteArrayContent(entry.Body) };
+        var headers = JsonSerializer.Deserialize(entry.Headers, HttpJson.Default.DictionaryStringStringArray) ?? [];
+        foreach (var (name, values) in headers)
+        {
+            if (!response.Headers.TryAddWithoutValidation(name, values))
+                response.Content.Headers.TryAddWithoutValidation(name, values);
+        }
+        response.Headers.TryAddWithoutValidation(CacheHeader, "revalidated");
+        return response;
+    }
+
+    private static async Task<byte[]> ReadAtMostAsync(HttpContent content, int limit, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while (buffer.Length < limit && (read = await stream.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, limit - buffer.Length)), cancellationToken)) > 0)
+            buffer.Write(chunk, 0, read);
+        return buffer.ToArray();
+    }
+
+    private void Count(string resource, string outcome) =>
+        _telemetry.HttpCalls.Add(1, new KeyValuePair<string, object?>("pacer.resource", resource), new KeyValuePair<string, object?>("pacer.outcome", outcome));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Resource {Resource} said to slow down ({Reason}); paused until {Until}")]
+    private static partial void LogLimited(ILogger logger, string resource, string reason, DateTimeOffset until);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Resource {Resource} quota is used up ({Reason}); nothing is spent on it until {Until}")]
+    private static partial void LogQuotaExhausted(ILogger logger, string resource, string reason, DateTimeOffset until);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string[]>))]
+internal sealed partial class HttpJson : System.Text.Json.Serialization.JsonSerializerContext;

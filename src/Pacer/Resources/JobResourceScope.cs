@@ -1,0 +1,59 @@
+namespace Pacer.Resources;
+
+/// <summary>
+/// What the running job's admission already paid for, visible to code the handler calls (the HTTP integration) through an
+/// async-local: a job that claimed 1 unit of <c>youtube</c> makes its first call on that unit, and only later calls take
+/// permits of their own.
+/// </summary>
+internal sealed class JobResourceScope
+{
+    private static readonly AsyncLocal<JobResourceScope?> Ambient = new();
+
+    private readonly Dictionary<string, int> _prepaid = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    public JobResourceScope(JobRecord job)
+    {
+        Job = job;
+        foreach (var claim in job.Claims)
+            _prepaid[claim.Resource] = _prepaid.GetValueOrDefault(claim.Resource) + claim.Cost;
+    }
+
+    /// <summary>The scope of the job whose handler is running on this async flow, if any.</summary>
+    public static JobResourceScope? Current => Ambient.Value;
+
+    public JobRecord Job { get; }
+
+    /// <summary>Makes this the current scope for the rest of the calling async method and what it awaits.</summary>
+    public void Enter() => Ambient.Value = this;
+
+    /// <summary>Whether the job claimed the resource at all (then its calls are already paced by admission).</summary>
+    public bool Claimed(string resource) => Job.Claims.Any(c => string.Equals(c.Resource, resource, StringComparison.Ordinal));
+
+    /// <summary>Uses up to <paramref name="cost"/> prepaid units; returns how many units the call still needs.</summary>
+    public int UsePrepaid(string resource, int cost)
+    {
+        lock (_lock)
+        {
+            var left = _prepaid.GetValueOrDefault(resource);
+            var used = Math.Min(left, cost);
+            if (used > 0)
+                _prepaid[resource] = left - used;
+            return cost - used;
+        }
+    }
+
+    /// <summary>Notes that a call reported its own outcome to the resource's breaker, so the job's outcome is not counted again.</summary>
+    public void MarkReported(string resource)
+    {
+        lock (_lock)
+            _reported.Add(resource);
+    }
+
+    public bool WasReported(string resource)
+    {
+        lock (_lock)
+            return _reported.Contains(resource);
+    }
+}

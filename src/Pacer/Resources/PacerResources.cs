@@ -1,0 +1,380 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Logging;
+using Pacer.Storage;
+
+namespace Pacer.Resources;
+
+/// <summary>
+/// Resources at run time. Every change is one read-modify-write of the resource's stored state in a store transaction,
+/// computed by the same <see cref="ResourceDefinition"/> rules admission uses, so processes sharing a store agree.
+/// </summary>
+internal sealed partial class PacerResources : IPacerResources
+{
+    /// <summary>How long a permit taken outside a job is held if its lease is never disposed (a crash, a leak).</summary>
+    internal static readonly TimeSpan HoldTimeToLive = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long <see cref="AcquireAsync"/> waits for a permit before it reports the resource unavailable.</summary>
+    internal static readonly TimeSpan MaxAcquireWait = TimeSpan.FromSeconds(30);
+
+    private readonly IJobStore _store;
+    private readonly ResourceCatalog _catalog;
+    private readonly TimeProvider _time;
+    private readonly Engine.WorkSignal _wake;
+    private readonly ILogger _logger;
+    private readonly Lazy<PartitionedRateLimiter<string>> _limiters;
+
+    public PacerResources(IJobStore store, ResourceCatalog catalog, TimeProvider time, Engine.WorkSignal wake, ILoggerFactory loggers)
+    {
+        _store = store;
+        _catalog = catalog;
+        _time = time;
+        _wake = wake;
+        _logger = loggers.CreateLogger("Pacer.Resources");
+        _limiters = new(() => PartitionedRateLimiter.Create<string, string>(name => RateLimitPartition.Get(name, n => new ResourceRateLimiter(this, n))));
+    }
+
+    public ResourceCatalog Catalog => _catalog;
+
+    public TimeProvider Time => _time;
+
+    // ----- steering -----
+
+    public async Task PauseAsync(string resource, TimeSpan? duration = null, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var definition = Require(resource);
+        if (duration is { } d && d <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(duration), d, "A pause must last a positive time; leave it out to pause until resumed.");
+        await UpdateAsync(resource, definition, (state, now) =>
+        {
+            state.Pause = new PauseData { Until = duration is { } length ? (now + length).UtcTicks : null, Reason = reason ?? "paused by an operator", Manual = true };
+            return (true, 0);
+        }, cancellationToken);
+    }
+
+    public async Task ResumeAsync(string resource, CancellationToken cancellationToken = default)
+    {
+        var definition = Require(resource);
+        await UpdateAsync(resource, definition, (state, _) =>
+        {
+            var changed = state.Pause is not null;
+            state.Pause = null;
+            state.LimitedStreak = 0;
+            return (changed, 0);
+        }, cancellationToken, wake: true);
+    }
+
+    public async Task PauseQueueAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        JobKind.ValidateName(queue, "queue");
+        await _store.SetQueuePausedAsync(queue, paused: true, _time.GetUtcNow(), cancellationToken);
+    }
+
+    public async Task ResumeQueueAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        JobKind.ValidateName(queue, "queue");
+        await _store.SetQueuePausedAsync(queue, paused: false, _time.GetUtcNow(), cancellationToken);
+        _wake.NotifyAll();
+    }
+
+    public Task<IReadOnlyList<QueueState>> ListQueuesAsync(CancellationToken cancellationToken = default) =>
+        _store.ListQueueStatesAsync(cancellationToken);
+
+    // ----- feedback -----
+
+    public Task<DateTimeOffset> ReportLimitedAsync(string resource, TimeSpan? retryAfter, string reason, CancellationToken cancellationToken = default)
+    {
+        var definition = DefinitionOf(resource);
+        return UpdateAsync(resource, definition, (state, now) => (true, definition.RecordLimited(state, now, retryAfter, reason)), cancellationToken);
+    }
+
+    public Task<DateTimeOffset> ReportQuotaExhaustedAsync(string resource, string reason, CancellationToken cancellationToken = default)
+    {
+        var definition = DefinitionOf(resource);
+        return UpdateAsync(resource, definition, (state, now) => (true, definition.RecordQuotaExhausted(state, now, reason)), cancellationToken);
+    }
+
+    public async Task<bool> ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken = default)
+    {
+        var definition = _catalog.Find(resource);
+        if (definition?.Breaker is null)
+            return false;
+        var now = _time.GetUtcNow();
+        var (open, closed) = await _store.UpdateResourcesAsync(new ResourceUpdateRequest<(bool Open, bool Closed)>([resource], now, input =>
+        {
+            var state = ResourceState.Parse(input.Resources.GetValueOrDefault(resource)?.State);
+            definition.Normalize(state, now);
+            bool open, closed = false;
+            if (success)
+            {
+                closed = definition.RecordSuccess(state, now);
+                open = false;
+            }
+            else
+            {
+                open = definition.RecordFailure(state, now);
+            }
+            return new ResourceUpdate<(bool, bool)>([new ResourceWrite(resource, state.ToJson())], (open, closed)) { Wake = closed ? [resource] : [] };
+        }), cancellationToken);
+        if (open)
+            LogBreakerOpen(_logger, resource);
+        if (closed)
+        {
+            LogBreakerClosed(_logger, resource);
+            _wake.NotifyAll();
+        }
+        return open;
+    }
+
+    /// <summary>
+    /// Counts a finished attempt toward the breakers of the resources it claimed (those its calls did not report on
+    /// themselves), and says which breaker, if any, is open afterwards: the failure was then the resource's, not the job's.
+    /// </summary>
+    internal async Task<(string Resource, DateTimeOffset Until, string Reason)?> RecordAttemptAsync(JobRecord job, JobResourceScope scope, bool success, CancellationToken cancellationToken)
+    {
+        var breakers = job.Claims.Select(c => c.Resource).Distinct(StringComparer.Ordinal)
+            .Select(name => (Name: name, Definition: _catalog.Find(name)))
+            .Where(r => r.Definition?.Breaker is not null)
+            .ToArray();
+        if (breakers.Length == 0)
+            return null;
+        var now = _time.GetUtcNow();
+        var (open, closed) = await _store.UpdateResourcesAsync(new ResourceUpdateRequest<((string, DateTimeOffset, string)? Open, string[] Closed)>(
+            [.. breakers.Select(b => b.Name)], now, input =>
+            {
+                var writes = new List<ResourceWrite>();
+                var closed = new List<string>();
+                (string, DateTimeOffset, string)? open = null;
+                foreach (var (name, definition) in breakers)
+                {
+                    var state = ResourceState.Parse(input.Resources.GetValueOrDefault(name)?.State);
+                    var changed = definition!.Normalize(state, now);
+                    if (!scope.WasReported(name))
+                    {
+                        if (success && definition.RecordSuccess(state, now))
+                            closed.Add(name);
+                        else if (!success)
+                            definition.RecordFailure(state, now);
+                        changed = true;
+                    }
+                    if (!success && open is null && state.Breaker is { Phase: BreakerPhase.Open } breaker)
+                    {
+                        var verdict = new Verdict(BlockReason.BreakerOpen, breaker.OpenUntil);
+                        open = (name, new DateTimeOffset(breaker.OpenUntil, TimeSpan.Zero), definition.Describe(name, state, verdict, now));
+                    }
+                    if (changed)
+                        writes.Add(new ResourceWrite(name, state.ToJson()));
+                }
+                return new ResourceUpdate<((string, DateTimeOffset, string)?, string[])>(writes, (open, [.. closed])) { Wake = closed };
+            }), cancellationToken);
+        foreach (var name in closed)
+            LogBreakerClosed(_logger, name);
+        if (closed.Length > 0)
+            _wake.NotifyAll();
+        return open;
+    }
+
+    /// <summary>Applies what a <see cref="ResourceUnavailableException"/> reports, and says until when its job should wait.</summary>
+    internal async Task<DateTimeOffset> ApplyAsync(ResourceUnavailableException unavailable, DateTimeOffset fallback, CancellationToken cancellationToken) =>
+        unavailable.Signal switch
+        {
+            ResourceSignal.Limited => await ReportLimitedAsync(unavailable.Resource, unavailable.RetryAfter, unavailable.Message, cancellationToken),
+            ResourceSignal.QuotaExhausted => await ReportQuotaExhaustedAsync(unavailable.Resource, unavailable.Message, cancellationToken),
+            _ => unavailable.RetryAt ?? fallback,
+        };
+
+    // ----- permits outside jobs -----
+
+    public async ValueTask<RateLimitLease> AcquireAsync(string resource, int cost = 1, CancellationToken cancellationToken = default)
+    {
+        var result = await TryAcquireAsync(resource, cost, MaxAcquireWait, cancellationToken);
+        if (!result.Granted)
+            throw new ResourceUnavailableException(resource, result.Reason, result.RetryAt);
+        return result.Lease!;
+    }
+
+    public RateLimiter GetRateLimiter(string resource)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        return new ResourceRateLimiter(this, resource);
+    }
+
+    public PartitionedRateLimiter<string> Limiters => _limiters.Value;
+
+    internal readonly record struct AcquireResult(bool Granted, ResourceLease? Lease, DateTimeOffset? RetryAt, string Reason);
+
+    /// <summary>Takes permits, waiting while the next permit is at most <paramref name="maxWait"/> away; never throws for "not now".</summary>
+    internal async Task<AcquireResult> TryAcquireAsync(string resource, int cost, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cost, 1);
+        var definition = _catalog.Find(resource);
+        if (definition is null)
+            return new AcquireResult(true, new ResourceLease(this, resource, null, cost), null, "");
+        var deadline = _time.GetUtcNow() + maxWait;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var now = _time.GetUtcNow();
+            var holdId = definition.Concurrency is null ? null : Guid.NewGuid().ToString("N");
+            var (verdict, reason) = await _store.UpdateResourcesAsync(new ResourceUpdateRequest<(Verdict, string)>([resource], now, input =>
+            {
+                var state = ResourceState.Parse(input.Resources.GetValueOrDefault(resource)?.State);
+                var changed = definition.Normalize(state, now);
+                var inUse = input.RunningCosts.GetValueOrDefault(resource) + ResourceDefinition.HeldOutsideJobs(state);
+                var verdict = definition.Check(state, state.Tat, cost, now, inUse);
+                if (verdict.Allowed)
+                {
+                    definition.Grant(state, cost, now);
+                    if (holdId is not null)
+                        (state.Holds ??= []).Add(new HoldData { Id = holdId, Cost = cost, Expires = (now + HoldTimeToLive).UtcTicks });
+                    changed = true;
+                }
+                var reason = verdict.Allowed ? "" : definition.Describe(resource, state, verdict, now);
+                return new ResourceUpdate<(Verdict, string)>(changed ? [new ResourceWrite(resource, state.ToJson())] : [], (verdict, reason));
+            }) { IncludeRunningCosts = definition.Concurrency is not null }, cancellationToken);
+
+            if (verdict.Allowed)
+                return new AcquireResult(true, new ResourceLease(this, resource, holdId, cost), null, "");
+            var retryAt = verdict.RetryAtTicks is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : (DateTimeOffset?)null;
+            // A concurrency permit comes back at no known time: look again shortly, as long as the caller may wait.
+            var next = retryAt ?? now + TimeSpan.FromMilliseconds(50);
+            if (next > deadline || verdict.Reason is BlockReason.Paused or BlockReason.BreakerOpen or BlockReason.Quota && retryAt is null)
+                return new AcquireResult(false, null, retryAt, reason);
+            await Task.Delay(next - now, _time, cancellationToken);
+        }
+    }
+
+    /// <summary>Gives back a concurrency permit taken outside a job.</summary>
+    internal async Task ReleaseHoldAsync(string resource, string holdId)
+    {
+        try
+        {
+            await _store.UpdateResourcesAsync(new ResourceUpdateRequest<bool>([resource], _time.GetUtcNow(), input =>
+            {
+                var state = ResourceState.Parse(input.Resources.GetValueOrDefault(resource)?.State);
+                var removed = state.Holds?.RemoveAll(h => h.Id == holdId) > 0;
+                return new ResourceUpdate<bool>(removed ? [new ResourceWrite(resource, state.ToJson())] : [], removed) { Wake = removed ? [resource] : [] };
+            }), CancellationToken.None);
+            _wake.NotifyAll();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The hold expires by itself (HoldTimeToLive); until then the permit stays taken.
+            LogReleaseFailed(_logger, ex, resource);
+        }
+    }
+
+    // ----- listing -----
+
+    public async Task<IReadOnlyList<ResourceStatus>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = await _store.ListResourcesAsync(cancellationToken);
+        var waiting = await _store.CountWaitingAsync(cancellationToken);
+        var names = _catalog.All.Where(d => !d.IsTemplate).Select(d => d.Name)
+            .Concat(rows.Select(r => r.Name))
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        var now = _time.GetUtcNow();
+        // Running costs come from the job rows: read them in the same way admission does.
+        var running = names.Length == 0 ? new Dictionary<string, int>() : await _store.UpdateResourcesAsync(
+            new ResourceUpdateRequest<IReadOnlyDictionary<string, int>>(names, now, input => new([], input.RunningCosts)) { IncludeRunningCosts = true },
+            cancellationToken);
+        var byName = rows.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        var statuses = new List<ResourceStatus>();
+        foreach (var name in names.Order(StringComparer.Ordinal))
+        {
+            var definition = _catalog.Find(name);
+            var state = ResourceState.Parse(byName.GetValueOrDefault(name)?.State);
+            statuses.Add(Status(name, definition, state, running.GetValueOrDefault(name), waiting.GetValueOrDefault(name), now));
+        }
+        foreach (var template in _catalog.All.Where(d => d.IsTemplate))
+        {
+            statuses.Add(Status(template.Name, template, new ResourceState(), 0,
+                waiting.Where(w => template.Governs(w.Key)).Sum(w => w.Value), now) with { Template = null });
+        }
+        return statuses;
+    }
+
+    private static ResourceStatus Status(string name, ResourceDefinition? definition, ResourceState state, int running, long waiting, DateTimeOffset now)
+    {
+        var d = definition ?? ResourceDefinition.Unlimited(name);
+        d.Normalize(state, now);
+        var nowTicks = now.UtcTicks;
+        var window = d.Quota?.WindowAt(now);
+        return new ResourceStatus
+        {
+            Name = name,
+            Template = definition is { IsTemplate: true } && definition.Name != name ? definition.Name : null,
+            Configured = definition is not null,
+            Rate = d.Rates.Count == 0 ? null : string.Join(", ", d.Rates) + (d.Rates[0].Burst > 1 ? string.Create(CultureInfo.InvariantCulture, $" (burst {d.Rates[0].Burst})") : ""),
+            RatePermitsAvailable = d.Rates.Count == 0 ? null : d.Rates.Select((r, i) => r.Available(state.Tat is { } t && i < t.Length ? t[i] : long.MinValue, nowTicks)).Min(),
+            Concurrency = d.Concurrency,
+            InUse = running + ResourceDefinition.HeldOutsideJobs(state),
+            Quota = d.Quota?.ToString(),
+            QuotaUsed = d.Quota is null ? null : state.Quota?.Used ?? 0,
+            QuotaRemaining = d.Quota is null ? null : Math.Max(0, d.Quota.Units - (state.Quota?.Used ?? 0)),
+            QuotaResetsAt = window?.End,
+            QuotaExhausted = state.Quota?.ExhaustedUntil is not null,
+            Breaker = d.Breaker is null ? null : (state.Breaker?.Phase ?? BreakerPhase.Closed) switch
+            {
+                BreakerPhase.Open => "open",
+                BreakerPhase.HalfOpen => "half-open",
+                _ => "closed",
+            },
+            BreakerOpenUntil = state.Breaker is { Phase: BreakerPhase.Open } b ? new DateTimeOffset(b.OpenUntil, TimeSpan.Zero) : null,
+            Paused = state.Pause is not null,
+            PausedUntil = state.Pause?.Until is { } until ? new DateTimeOffset(until, TimeSpan.Zero) : null,
+            PauseReason = state.Pause?.Reason,
+            Waiting = waiting,
+        };
+    }
+
+    // ----- helpers -----
+
+    private ResourceDefinition Require(string resource)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        var definition = _catalog.Find(resource);
+        if (definition is null)
+        {
+            var known = _catalog.All.Count == 0 ? "none is configured (Pacer:Resources)" : "configured: " + string.Join(", ", _catalog.All.Select(d => d.Name));
+            throw new ArgumentException($"Unknown resource '{resource}'; {known}.", nameof(resource));
+        }
+        if (ResourceCatalog.IsTemplateName(resource))
+            throw new ArgumentException($"'{resource}' is a template; name one of its partitions, such as {definition.Name.Split('{')[0]}42.", nameof(resource));
+        return definition;
+    }
+
+    /// <summary>Feedback may name a resource nobody configured (a server's answer is a fact): it then gets a bare definition.</summary>
+    private ResourceDefinition DefinitionOf(string resource)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        return _catalog.Find(resource) ?? ResourceDefinition.Unlimited(resource);
+    }
+
+    private async Task<T> UpdateAsync<T>(string resource, ResourceDefinition definition, Func<ResourceState, DateTimeOffset, (bool Changed, T Result)> change,
+        CancellationToken cancellationToken, bool wake = false)
+    {
+        var now = _time.GetUtcNow();
+        var result = await _store.UpdateResourcesAsync(new ResourceUpdateRequest<T>([resource], now, input =>
+        {
+            var state = ResourceState.Parse(input.Resources.GetValueOrDefault(resource)?.State);
+            var changed = definition.Normalize(state, now);
+            var (touched, result) = change(state, now);
+            return new ResourceUpdate<T>(changed || touched ? [new ResourceWrite(resource, state.ToJson())] : [], result) { Wake = wake ? [resource] : [] };
+        }), cancellationToken);
+        if (wake)
+            _wake.NotifyAll();
+        return result;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit breaker of resource {Resource} is open")]
+    private static partial void LogBreakerOpen(ILogger logger, string resource);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Circuit breaker of resource {Resource} closed; waiting jobs woken")]
+    private static partial void LogBreakerClosed(ILogger logger, string resource);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Returning a permit of resource {Resource} failed; it expires by itself")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string resource);
+}

@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Pacer.Tests.BuiltIn;
+
+namespace Pacer.Tests.Http;
+
+/// <summary>The HTTP integration's conditional-request cache against a real server that honours If-None-Match.</summary>
+public sealed class ConditionalCacheTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "pacer-tests", Guid.NewGuid().ToString("N"));
+    private string _etag = "\"v1\"";
+    private string _body = """{"items":[1]}""";
+    private TestHttpServer _server = null!;
+    private ServiceProvider _services = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        _server = await TestHttpServer.StartAsync(async context =>
+        {
+            context.Response.Headers.ETag = _etag;
+            if (context.Request.Headers.IfNoneMatch.ToString() == _etag)
+            {
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(_body, context.RequestAborted);
+        });
+        var services = new ServiceCollection();
+        services.AddPacer(p => p
+            .UseSqlite(Path.Combine(_directory, "pacer.db"))
+            .AddResource("api", r => r.Hosts = [$"{_server.BaseAddress.Host}:{_server.BaseAddress.Port}"]));
+        services.AddHttpClient("api").AddPacerResources(o => o.ConditionalCache = true);
+        _services = services.BuildServiceProvider();
+        await _services.GetRequiredService<Storage.IJobStore>().MigrateAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _server.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private async Task<(string Body, string? Cache, string ContentType)> GetAsync()
+    {
+        var client = _services.GetRequiredService<IHttpClientFactory>().CreateClient("api");
+        using var response = await client.GetAsync(_server.Url("/v1/items?key=secret"));
+        response.EnsureSuccessStatusCode();
+        var cache = response.Headers.TryGetValues("X-Pacer-Cache", out var values) ? values.Single() : null;
+        return (await response.Content.ReadAsStringAsync(), cache, response.Content.Headers.ContentType!.MediaType!);
+    }
+
+    [Fact]
+    public async Task Unchanged_IsServedFromTheCacheAfterA304_Changed_Refreshes()
+    {
+        Assert.Equal(("""{"items":[1]}""", null, "application/json"), await GetAsync());
+
+        Assert.Equal(("""{"items":[1]}""", "revalidated", "application/json"), await GetAsync());
+        Assert.Equal("\"v1\"", _server.Requests[^1].Headers["If-None-Match"]);
+
+        _etag = "\"v2\"";
+        _body = """{"items":[1,2]}""";
+        Assert.Equal(("""{"items":[1,2]}""", null, "application/json"), await GetAsync());
+        Assert.Equal(("""{"items":[1,2]}""", "revalidated", "application/json"), await GetAsync());
+        Assert.Equal(4, _server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task CacheEntry_KeepsNoQueryString_WhereAnApiKeyMayBe()
+    {
+        await GetAsync();
+
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory, "pacer.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT key || ' ' || url FROM pacer_http_cache";
+        var row = (string)(await command.ExecuteScalarAsync())!;
+        Assert.DoesNotContain("secret", row, StringComparison.Ordinal);
+        Assert.EndsWith("/v1/items", row, StringComparison.Ordinal);
+    }
+}
