@@ -12,7 +12,8 @@ internal sealed partial class SqliteJobStore
     // Bases stay below 2^62 and ids below 2^62 too in any real database, so base + id neither overflows nor is zero.
     private const long MaxTokenBase = 1L << 62;
 
-    private const string DueStates = "('available', 'scheduled', 'retryable')";
+    // A due job, as the fetch index says it (see JobRows.IsFinal for why not IN (...)).
+    private const string IsDue = "(state = 'available' OR state = 'scheduled' OR state = 'retryable')";
 
     private const string ClearLease = "lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, cancel_requested = 0";
 
@@ -24,7 +25,7 @@ internal sealed partial class SqliteJobStore
 
     // The WHERE matches the partial index pacer_jobs_fetch word for word, so SQLite walks that index in dispatch order.
     private const string DueSelection =
-        $"state IN {DueStates} AND queue = @queue AND scheduled_at <= @now";
+        $"{IsDue} AND queue = @queue AND scheduled_at <= @now";
 
     private const string DispatchOrder = "ORDER BY priority DESC, scheduled_at, id";
 
@@ -39,7 +40,7 @@ internal sealed partial class SqliteJobStore
         "ON CONFLICT DO NOTHING; " +
         "SELECT last_insert_rowid() WHERE changes() = 1";
 
-    internal const string ExistingByKeySql = $"SELECT id FROM pacer_jobs WHERE unique_key = @unique_key AND state NOT IN {JobRows.FinalStates}";
+    internal const string ExistingByKeySql = $"SELECT id FROM pacer_jobs WHERE unique_key = @unique_key AND {JobRows.IsUnfinished}";
 
     /// <summary>
     /// A fetch picks due jobs with this (or <see cref="FetchOnlyIdsSql"/>), then claims each with <see cref="ClaimSql"/>,
@@ -58,7 +59,7 @@ internal sealed partial class SqliteJobStore
     /// </summary>
     private const string ClaimSql =
         "UPDATE pacer_jobs SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_owner = @owner, " +
-        $"lease_expires_at = @expires_at, lease_token = @token, cancel_requested = 0 WHERE id = @id AND state IN {DueStates}";
+        $"lease_expires_at = @expires_at, lease_token = @token, cancel_requested = 0 WHERE id = @id AND {IsDue}";
 
     internal const string ListDueSql = $"SELECT {JobRows.Columns} FROM pacer_jobs WHERE {DueSelection} {DispatchOrder} LIMIT @limit";
 
@@ -77,9 +78,9 @@ internal sealed partial class SqliteJobStore
 
     internal const string DeleteFinalizedSql =
         "DELETE FROM pacer_jobs WHERE id IN (SELECT id FROM pacer_jobs " +
-        $"WHERE state IN {JobRows.FinalStates} AND finalized_at < @before ORDER BY finalized_at LIMIT @limit)";
+        $"WHERE {JobRows.IsFinal} AND finalized_at < @before ORDER BY finalized_at LIMIT @limit)";
 
-    internal const string FinalizedSinceSql = $"SELECT count(*) FROM pacer_jobs WHERE state IN {JobRows.FinalStates} AND finalized_at >= @since";
+    internal const string FinalizedSinceSql = $"SELECT count(*) FROM pacer_jobs WHERE {JobRows.IsFinal} AND finalized_at >= @since";
 
     // ----- insert -----
 

@@ -11,7 +11,7 @@ internal sealed partial class SqliteJobStore
 
     private const string ParkSql =
         "UPDATE pacer_jobs SET state = 'waiting', waiting_on = @waiting_on, wait_reason = @wait_reason, wait_until = @wait_until " +
-        $"WHERE id = @id AND state IN {DueStates}";
+        $"WHERE id = @id AND {IsDue}";
 
     private const string UpsertResourceSql =
         "INSERT INTO pacer_resources (name, state, updated_at) VALUES (@name, @state, @now) " +
