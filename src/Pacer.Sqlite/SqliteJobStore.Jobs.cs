@@ -148,10 +148,11 @@ internal sealed partial class SqliteJobStore
         }
     }
 
-    private static InsertResult[] InsertJobs(SqliteTransaction transaction, InsertManyRequest request)
+    private InsertResult[] InsertJobs(SqliteTransaction transaction, InsertManyRequest request)
     {
         var results = new InsertResult[request.Jobs.Count];
-        using var insert = Command(transaction, InsertSql);
+        using var lease = Statement(transaction, InsertSql);
+        var insert = lease.Command;
         var kind = insert.Parameters.Add("@kind", SqliteType.Text);
         var queue = insert.Parameters.Add("@queue", SqliteType.Text);
         var priority = insert.Parameters.Add("@priority", SqliteType.Integer);
@@ -249,11 +250,12 @@ internal sealed partial class SqliteJobStore
     /// Picks up to <see cref="FetchRequest.Limit"/> due jobs of the queue in dispatch order (only those in
     /// <see cref="FetchRequest.OnlyIds"/> if set) and claims them under leases, inside the caller's write transaction.
     /// </summary>
-    private static List<FetchedJob> PickAndClaim(SqliteTransaction transaction, FetchRequest request, long tokenBase)
+    private List<FetchedJob> PickAndClaim(SqliteTransaction transaction, FetchRequest request, long tokenBase)
     {
         var picked = new List<JobRecord>(request.Limit);
-        using (var select = Command(transaction, request.OnlyIds is null ? FetchSql : FetchOnlyIdsSql))
+        using (var lease = Statement(transaction, request.OnlyIds is null ? FetchSql : FetchOnlyIdsSql))
         {
+            var select = lease.Command;
             select.Parameters.AddWithValue("@queue", request.Queue);
             select.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
             select.Parameters.AddWithValue("@limit", request.Limit);
@@ -268,7 +270,8 @@ internal sealed partial class SqliteJobStore
         // The claimed row is the picked row with these values; stored times round-trip through ticks.
         var attemptedAt = JobRows.FromDb(JobRows.ToDb(request.Now));
         var expiresAt = JobRows.FromDb(JobRows.ToDb(request.Now + request.LeaseDuration));
-        using var claim = Command(transaction, ClaimSql);
+        using var claimLease = Statement(transaction, ClaimSql);
+        var claim = claimLease.Command;
         claim.Parameters.AddWithValue("@now", JobRows.ToDb(attemptedAt));
         claim.Parameters.AddWithValue("@owner", request.Owner);
         claim.Parameters.AddWithValue("@expires_at", JobRows.ToDb(expiresAt));
@@ -398,28 +401,19 @@ internal sealed partial class SqliteJobStore
         return WriteAsync<IReadOnlyList<bool>>(transaction =>
         {
             var accepted = new bool[completions.Count];
-            // One prepared statement per kind, reused for every completion of that kind in the batch.
-            var commands = new CompletionCommand?[CompletionCommand.KindCount];
-            try
+            for (var i = 0; i < completions.Count; i++)
             {
-                for (var i = 0; i < completions.Count; i++)
+                var completion = completions[i];
+                var kind = CompletionCommand.KindOf(completion);
+                // One prepared statement per kind, kept on the writer for every batch.
+                var command = _completionCommands[(int)kind] ??= new CompletionCommand(_writer, kind);
+                accepted[i] = command.Execute(transaction, completion) == 1;
+                // The job gave back what it held: the longest-waiting jobs on those resources may now go.
+                if (accepted[i])
                 {
-                    var completion = completions[i];
-                    var kind = CompletionCommand.KindOf(completion);
-                    var command = commands[(int)kind] ??= new CompletionCommand(transaction, kind);
-                    accepted[i] = command.Execute(completion) == 1;
-                    // The job gave back what it held: the longest-waiting jobs on those resources may now go.
-                    if (accepted[i])
-                    {
-                        foreach (var claim in completion.Release)
-                            Wake(transaction, claim.Resource, claim.Cost);
-                    }
+                    foreach (var claim in completion.Release)
+                        Wake(transaction, claim.Resource, claim.Cost);
                 }
-            }
-            finally
-            {
-                foreach (var command in commands)
-                    command?.Dispose();
             }
             return accepted;
         }, cancellationToken);
@@ -444,9 +438,9 @@ internal sealed partial class SqliteJobStore
         public static CompletionKind KindOf(JobCompletion completion) =>
             completion.Kind == CompletionKind.Snooze && completion.Wait is not null ? WaitKind : completion.Kind;
 
-        public CompletionCommand(SqliteTransaction transaction, CompletionKind kind)
+        public CompletionCommand(SqliteConnection writer, CompletionKind kind)
         {
-            _command = Command(transaction, Sql(kind));
+            _command = Command(writer, null, Sql(kind));
             if (kind == WaitKind)
             {
                 _waitingOn = _command.Parameters.Add("@waiting_on", SqliteType.Text);
@@ -459,8 +453,9 @@ internal sealed partial class SqliteJobStore
             _error = _command.Parameters.Add("@error", SqliteType.Text);
         }
 
-        public int Execute(JobCompletion completion)
+        public int Execute(SqliteTransaction transaction, JobCompletion completion)
         {
+            _command.Transaction = transaction;
             _id.Value = completion.JobId;
             _token.Value = completion.LeaseToken;
             _at.Value = JobRows.ToDb(completion.At);
