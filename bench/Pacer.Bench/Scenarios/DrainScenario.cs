@@ -7,7 +7,7 @@ namespace Pacer.Bench.Scenarios;
 internal sealed class DrainScenario : IScenario
 {
     internal static readonly int[] WorkerCounts = [1, 10, 50];
-    private const int SizingJobs = 500;
+    private const int SizingJobs = 200;
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
 
     // Jobs per drain for each system and case, from the sizing pass: systems differ a hundredfold, so one count

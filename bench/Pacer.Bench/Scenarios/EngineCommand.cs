@@ -16,14 +16,23 @@ internal static class EngineCommand
 {
     private static readonly IScenario[] AllScenarios = [new EnqueueScenario(), new DrainScenario(), new LatencyScenario()];
 
-    private static readonly IJobSystemFactory[] AllSystems = [new PacerSqliteFactory(), HangfireFactory.InMemory, HangfireFactory.Sqlite];
+    private static readonly IJobSystemFactory[] AllSystems =
+        [new PacerSqliteFactory(), new PacerSqliteFactory(SqliteSynchronous.Full), HangfireFactory.InMemory, HangfireFactory.Sqlite];
+
+    /// <summary>The ratios the table shows: Pacer against each peer, and each at the same durability.</summary>
+    private static readonly (string Ours, string Theirs)[] Comparisons =
+    [
+        ("Pacer SQLite", "Hangfire InMemory"),
+        ("Pacer SQLite", "Hangfire SQLite"),
+        ("Pacer SQLite Full", "Hangfire SQLite"),
+    ];
 
     public const string Usage =
         "engine [--quick] [--repeat N] [--scenario enqueue|drain|latency]... [--system NAME]... [--markdown FILE]\n" +
         "  --quick      smoke run: small sizes, one repetition\n" +
         "  --repeat N   repetitions per case (default 3; the table shows medians)\n" +
         "  --scenario   run only these scenarios\n" +
-        "  --system     run only systems whose name contains NAME (pacer, inmemory, sqlite)\n" +
+        "  --system     run only systems whose name contains NAME (pacer, full, inmemory, hangfire sqlite)\n" +
         "  --markdown   also write the report as markdown to FILE";
 
     public static async Task<int> RunAsync(string[] args)
@@ -72,7 +81,8 @@ internal static class EngineCommand
         {
             foreach (var scenario in scenarios)
                 await scenario.PrepareAsync(systems, (c, s) => MeasureAsync(c, s, root.FullName, cancel.Token), size);
-            var table = new ResultTable(systems[0].Name, [.. systems.Select(s => s.Name)]);
+            var names = systems.Select(s => s.Name).ToArray();
+            var table = new ResultTable(names, [.. Comparisons.Where(c => names.Contains(c.Ours) && names.Contains(c.Theirs))]);
             var cases = scenarios.SelectMany(s => s.Cases(size)).ToArray();
             for (var rep = 0; rep < size.Repetitions; rep++)
             {

@@ -4,10 +4,10 @@ using System.Text;
 namespace Pacer.Bench.Scenarios;
 
 /// <summary>
-/// Every figure of a run, by case, metric and system; rendered with the median of the repetitions and, for each peer,
-/// the ratio turned so that above 1 means the baseline (Pacer) did better.
+/// Every figure of a run, by case, metric and system; rendered with the median of the repetitions and, for each pair
+/// compared, the ratio turned so that above 1 means the first of the pair did better.
 /// </summary>
-internal sealed class ResultTable(string baseline, IReadOnlyList<string> systems)
+internal sealed class ResultTable(IReadOnlyList<string> systems, IReadOnlyList<(string Ours, string Theirs)> comparisons)
 {
     private readonly List<Row> _rows = [];
 
@@ -38,18 +38,17 @@ internal sealed class ResultTable(string baseline, IReadOnlyList<string> systems
 
     private string Render(bool markdown)
     {
-        var peers = systems.Where(s => s != baseline).ToList();
         var header = new List<string> { "scenario", "case", "metric" };
         header.AddRange(systems);
-        header.AddRange(peers.Select(p => $"{baseline} vs {p}"));
+        header.AddRange(comparisons.Select(c => $"{c.Ours} vs {c.Theirs}"));
         var lines = new List<string[]> { header.ToArray() };
         foreach (var row in _rows)
         {
             var cells = new List<string> { row.Scenario, row.Case, $"{row.Metric} ({row.Unit})" };
             cells.AddRange(systems.Select(s => row.Values.TryGetValue(s, out var v) ? Format(Median(v), row.Unit) : "n/a"));
-            foreach (var peer in peers)
+            foreach (var (us, peer) in comparisons)
             {
-                if (!row.Values.TryGetValue(baseline, out var ours) || !row.Values.TryGetValue(peer, out var theirs))
+                if (!row.Values.TryGetValue(us, out var ours) || !row.Values.TryGetValue(peer, out var theirs))
                 {
                     cells.Add("n/a");
                     continue;

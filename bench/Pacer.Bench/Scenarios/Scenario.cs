@@ -43,7 +43,7 @@ internal interface IScenario
 /// <param name="DrainSeconds">How long each drain should last on its system; <paramref name="DrainJobs"/> caps the jobs.</param>
 internal sealed record BenchSize(string Name, int EnqueueJobs, int BatchSize, double DrainSeconds, int DrainJobs, int LatencySamples, int Repetitions)
 {
-    public static BenchSize Full { get; } = new("full", EnqueueJobs: 2_000, BatchSize: 100, DrainSeconds: 2, DrainJobs: 50_000, LatencySamples: 200, Repetitions: 3);
+    public static BenchSize Full { get; } = new("full", EnqueueJobs: 1_000, BatchSize: 100, DrainSeconds: 1.5, DrainJobs: 50_000, LatencySamples: 100, Repetitions: 3);
 
-    public static BenchSize Quick { get; } = new("quick", EnqueueJobs: 300, BatchSize: 100, DrainSeconds: 0.3, DrainJobs: 2_000, LatencySamples: 30, Repetitions: 1);
+    public static BenchSize Quick { get; } = new("quick", EnqueueJobs: 200, BatchSize: 100, DrainSeconds: 0.3, DrainJobs: 2_000, LatencySamples: 20, Repetitions: 1);
 }

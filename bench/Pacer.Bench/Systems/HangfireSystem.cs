@@ -39,7 +39,7 @@ internal sealed class HangfireFactory : IJobSystemFactory
     public string Name => _sqlite ? "Hangfire SQLite" : "Hangfire InMemory";
 
     public string Settings => _sqlite
-        ? $"Hangfire.Core 1.8.25 + Hangfire.Storage.SQLite 0.4.3 (WAL, its default; connection pool 20). QueuePollInterval {SqliteQueuePollInterval.TotalMilliseconds:0} ms " +
+        ? $"Hangfire.Core 1.8.25 + Hangfire.Storage.SQLite 0.4.3 (WAL and connection pool of 20, its defaults; SQLite's default synchronous = FULL, which it does not expose, so every commit is synced). QueuePollInterval {SqliteQueuePollInterval.TotalMilliseconds:0} ms " +
           $"(default 15 s), other storage options default. Server: WorkerCount = workers, SchedulePollingInterval {SchedulePollingInterval.TotalSeconds:0} s, rest default."
         : $"Hangfire.Core 1.8.25 + Hangfire.InMemory 1.0.0, default options (its fetch blocks on a signal: no polling). " +
           $"Server: WorkerCount = workers, SchedulePollingInterval {SchedulePollingInterval.TotalSeconds:0} s, rest default.";

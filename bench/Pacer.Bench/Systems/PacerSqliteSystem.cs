@@ -5,20 +5,26 @@ using Pacer.Storage;
 namespace Pacer.Bench.Systems;
 
 /// <summary>Pacer on its SQLite store, wired as an application would: <c>AddPacer(...).UseSqlite(path)</c>, default options.</summary>
-internal sealed class PacerSqliteFactory : IJobSystemFactory
+/// <param name="synchronous">
+/// Normal is Pacer's default. Full syncs every commit, as Hangfire.Storage.SQLite does (SQLite's default, which that
+/// storage does not let one change), so the two can also be compared at the same durability.
+/// </param>
+internal sealed class PacerSqliteFactory(SqliteSynchronous synchronous = SqliteSynchronous.Normal) : IJobSystemFactory
 {
-    public string Name => "Pacer SQLite";
+    public string Name => synchronous == SqliteSynchronous.Normal ? "Pacer SQLite" : "Pacer SQLite Full";
 
-    public string Settings =>
-        "Pacer on SQLite (WAL, Synchronous = Normal, the defaults). PacerOptions defaults except Concurrency = workers: " +
-        "PollInterval 1 s (enqueue in the same process wakes the producer at once), CompletionBatchSize 1,000, " +
-        "LeaseDuration 30 s, MaintenanceInterval 1 s. Typed enqueue: args serialized, then validated (strict JSON, DataAnnotations).";
+    public string Settings => synchronous == SqliteSynchronous.Normal
+        ? "Pacer on SQLite: WAL, Synchronous = Normal (the default: a commit survives a process crash, not necessarily a " +
+          "power loss). PacerOptions defaults except Concurrency = workers: PollInterval 1 s (an enqueue in the same process " +
+          "wakes the producer at once), CompletionBatchSize 1,000, LeaseDuration 30 s, MaintenanceInterval 1 s. Typed enqueue: " +
+          "args serialized, then validated (strict JSON, DataAnnotations)."
+        : "The same with Synchronous = Full: every commit is synced to disk, as Hangfire.Storage.SQLite does.";
 
     public async Task<IJobSystem> CreateAsync(string directory, int workers)
     {
         var services = new ServiceCollection();
         services.AddPacer(pacer => pacer
-            .UseSqlite(Path.Combine(directory, "pacer.db"))
+            .UseSqlite(Path.Combine(directory, "pacer.db"), sqlite => sqlite.Synchronous = synchronous)
             .AddJob<NoopHandler, NoopArgs>("bench.noop")
             .AddJob<DelayHandler, DelayArgs>("bench.delay")
             .Configure(options => options.Concurrency = Math.Max(workers, 1)));
