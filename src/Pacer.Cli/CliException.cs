@@ -41,4 +41,8 @@ internal sealed class CliException : Exception
     public static CliException Usage(string message, Exception? innerException = null) => new(ExitCodes.Usage, message, innerException);
 
     public static CliException Failure(string message, Exception? innerException = null) => new(ExitCodes.Failure, message, innerException);
+
+    /// <summary>A usage error from the core's argument check, its message without the " (Parameter 'x')" suffix.</summary>
+    public static CliException Usage(ArgumentException exception) =>
+        Usage(exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : exception.Message, exception);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace Pacer.Cli;
 
@@ -38,6 +39,45 @@ internal sealed record CliOverrides
 internal static class CliHost
 {
     private const string DefaultsResource = "Pacer.Cli.pacer.defaults.json";
+
+    /// <summary>
+    /// Builds a command's host and checks its configuration before anything opens the database. A missing or malformed
+    /// <c>--config</c> file and values the binder cannot convert are usage errors; values that fail validation throw
+    /// <see cref="OptionsValidationException"/>, which <see cref="PacerCli.GuardAsync"/> reports with every failure.
+    /// </summary>
+    public static IHost Build(CliHostSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var file = settings.ConfigFile;
+        if (file is not null && !File.Exists(file))
+            throw CliException.Usage($"--config {file} does not exist; pass the path of an appsettings-style JSON file.");
+        IHost host;
+        try
+        {
+            host = CreateBuilder(settings).Build();
+        }
+        catch (InvalidDataException ex) when (file is not null)
+        {
+            throw CliException.Usage($"--config {file} is not valid JSON: {ex.InnerException?.Message ?? ex.Message} Fix the file and run again.", ex);
+        }
+        try
+        {
+            // Binding and validation happen here, for every command: enqueue needs the resources as much as run does.
+            _ = host.Services.GetRequiredService<IOptions<PacerOptions>>().Value;
+            return host;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder's own message names the key and the type it expected.
+            host.Dispose();
+            throw CliException.Usage($"invalid configuration: {ex.Message} Fix the value in --config or the environment.", ex);
+        }
+        catch (OptionsValidationException)
+        {
+            host.Dispose();
+            throw;
+        }
+    }
 
     public static HostApplicationBuilder CreateBuilder(CliHostSettings settings)
     {

@@ -6,12 +6,19 @@ namespace Pacer.Cli;
 /// <summary>Parsers for option values; each failure is a usage error that shows what a good value looks like.</summary>
 internal static partial class CliParse
 {
-    /// <summary>A duration such as <c>30s</c>, <c>5m</c>, <c>1h</c>, <c>2d</c>, <c>250ms</c> or combined <c>1h30m</c>.</summary>
+    /// <summary>
+    /// A duration such as <c>30s</c>, <c>5m</c> or <c>5min</c>, <c>1h</c>, <c>2d</c>, <c>250ms</c> or combined <c>1h30m</c>.
+    /// </summary>
+    /// <remarks>
+    /// The core parses the durations of resource configuration (<c>Break</c>, <c>CallTimeout</c>) with its own internal
+    /// parser, which the CLI cannot reach; this one accepts the same units (min as well as m) so a duration written for
+    /// one reads the same in the other.
+    /// </remarks>
     public static TimeSpan Duration(string option, string value)
     {
         var match = DurationPattern().Match(value.Trim());
         if (!match.Success)
-            throw CliException.Usage($"{option} '{value}' is not a duration; use a number and a unit, e.g. 30s, 5m, 1h, 2d or 1h30m.");
+            throw CliException.Usage($"{option} '{value}' is not a duration; use a number and a unit, e.g. 30s, 5min, 2h, 1d or 1h30m.");
         var total = TimeSpan.Zero;
         try
         {
@@ -24,7 +31,7 @@ internal static partial class CliParse
                 {
                     "ms" => TimeSpan.FromMilliseconds(amount),
                     "s" => TimeSpan.FromSeconds(amount),
-                    "m" => TimeSpan.FromMinutes(amount),
+                    "m" or "min" => TimeSpan.FromMinutes(amount),
                     "h" => TimeSpan.FromHours(amount),
                     _ => TimeSpan.FromDays(amount),
                 };
@@ -78,7 +85,7 @@ internal static partial class CliParse
         return states;
     }
 
-    [GeneratedRegex("^(?:(?<amount>[0-9]{1,9})(?<unit>ms|s|m|h|d))+$")]
+    [GeneratedRegex("^(?:(?<amount>[0-9]{1,9})(?<unit>ms|min|s|m|h|d))+$")]
     private static partial Regex DurationPattern();
 
     [GeneratedRegex("^[0-9]{4}-[0-9]{2}-[0-9]{2}")]

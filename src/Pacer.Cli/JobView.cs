@@ -25,20 +25,25 @@ internal sealed record JobView(
     string? TraceParent,
     string? LeaseOwner,
     DateTimeOffset? LeaseExpiresAt,
-    bool CancelRequested)
+    bool CancelRequested,
+    string? WaitingOn,
+    string? WaitReason,
+    DateTimeOffset? WaitUntil)
 {
     public static JobView From(JobRecord job) => new(
         job.Id, job.Kind, job.Queue, job.Priority, job.State, job.Attempt, job.MaxAttempts, job.ScheduledAt, job.CreatedAt,
         job.AttemptedAt, job.FinalizedAt, job.Timeout, job.Tags, job.Claims, job.UniqueKey, ArgsRedactor.Redact(job.Args),
-        job.Errors, job.TraceParent, job.LeaseOwner, job.LeaseExpiresAt, job.CancelRequested);
+        job.Errors, job.TraceParent, job.LeaseOwner, job.LeaseExpiresAt, job.CancelRequested, job.WaitingOn, job.WaitReason, job.WaitUntil);
 }
 
-/// <summary>A job's line in a list: no arguments, no error details.</summary>
+/// <summary>A job's line in a list: no arguments, no error details; a waiting job says what it waits for.</summary>
 internal sealed record JobSummary(long Id, string Kind, string Queue, JobState State, int Attempt, int MaxAttempts, int Priority,
-    DateTimeOffset ScheduledAt, DateTimeOffset CreatedAt, DateTimeOffset? FinalizedAt, IReadOnlyList<string> Tags, string? LastError)
+    DateTimeOffset ScheduledAt, DateTimeOffset CreatedAt, DateTimeOffset? FinalizedAt, IReadOnlyList<string> Tags, string? LastError,
+    string? WaitingOn, string? WaitReason, DateTimeOffset? WaitUntil)
 {
     public static JobSummary From(JobRecord job) => new(job.Id, job.Kind, job.Queue, job.State, job.Attempt, job.MaxAttempts, job.Priority,
-        job.ScheduledAt, job.CreatedAt, job.FinalizedAt, job.Tags, job.Errors.Count > 0 ? job.Errors[^1].Message : null);
+        job.ScheduledAt, job.CreatedAt, job.FinalizedAt, job.Tags, job.Errors.Count > 0 ? job.Errors[^1].Message : null,
+        job.WaitingOn, job.WaitReason, job.WaitUntil);
 }
 
 /// <summary>

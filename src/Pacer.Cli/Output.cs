@@ -59,4 +59,11 @@ internal static class Output
         time?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-";
 
     public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>Text for a table cell: one line, at most <paramref name="max"/> characters.</summary>
+    public static string Shorten(string text, int max)
+    {
+        var line = PacerCli.OneLine(text);
+        return line.Length <= max ? line : string.Concat(line.AsSpan(0, max - 1), "…");
+    }
 }

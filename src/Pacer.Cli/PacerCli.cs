@@ -3,13 +3,14 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Pacer.Cli.Commands;
 
 namespace Pacer.Cli;
 
 /// <summary>The <c>pacer</c> command line: parsing, dispatch, and turning failures into one line and an exit code.</summary>
-internal static class PacerCli
+internal static partial class PacerCli
 {
     public const string DefaultDatabase = "./pacer.db";
 
@@ -68,17 +69,30 @@ internal static class PacerCli
             HelpName = "PATH",
             Recursive = true,
         };
+        var config = new Option<string?>("--config")
+        {
+            Description = "appsettings-style JSON file; its \"Pacer\" section sets engine options and resources (see docs/configuration.md)",
+            HelpName = "FILE",
+            Recursive = true,
+        };
         var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of unexpected errors", Recursive = true };
         root.Options.Add(database);
+        root.Options.Add(config);
         root.Options.Add(verbose);
-        CliContext Context(ParseResult parse) => new(console, parse.GetValue(database) ?? DefaultDatabase, parse.GetValue(verbose), overrides);
+        CliContext Context(ParseResult parse) => new(console, parse.GetValue(database) ?? DefaultDatabase, parse.GetValue(verbose), overrides)
+        {
+            ConfigFile = parse.GetValue(config),
+        };
 
         root.Subcommands.Add(RunCommand.Create(Context));
         root.Subcommands.Add(EnqueueCommand.Create(Context));
         root.Subcommands.Add(JobsCommand.Create(Context));
         root.Subcommands.Add(StatusCommand.Create(Context));
+        root.Subcommands.Add(ResourcesCommand.Create(Context));
+        root.Subcommands.Add(QueuesCommand.Create(Context));
         root.Subcommands.Add(MigrateCommand.Create(Context));
         root.Subcommands.Add(DemoCommand.Create(Context));
+        root.Subcommands.Add(EmulateCommand.Create(Context));
         return root;
     }
 
@@ -109,7 +123,8 @@ internal static class PacerCli
         }
         catch (OptionsValidationException ex)
         {
-            await error.WriteLineAsync($"error: invalid configuration: {OneLine(string.Join(" ", ex.Failures))} Fix the value in --config, the environment or the flag.");
+            var failures = string.Join(" ", ex.Failures.Select(ConfigurationFailure));
+            await error.WriteLineAsync($"error: invalid configuration: {OneLine(failures)} Fix the value in --config, the environment or the flag.");
             return ExitCodes.Usage;
         }
         catch (Exception ex) when (StoreErrors.Describe(ex, context.DatabasePath) is { } message)
@@ -128,6 +143,26 @@ internal static class PacerCli
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>
+    /// One validation failure as the user should read it. DataAnnotations wraps each message as
+    /// "DataAnnotation validation failed for 'PacerOptions' members: 'X' with the error: '...'."; keep the message, and
+    /// name the key when the message does not (a [Range] message says "The field Concurrency ...").
+    /// </summary>
+    internal static string ConfigurationFailure(string failure)
+    {
+        var match = DataAnnotationFailure().Match(failure);
+        if (!match.Success)
+            return failure;
+        var message = match.Groups["message"].Value;
+        var member = match.Groups["member"].Value;
+        return message.StartsWith("Pacer:", StringComparison.Ordinal) || member.Length == 0 || member.Contains(',', StringComparison.Ordinal)
+            ? message
+            : $"Pacer:{member}: {message}";
+    }
+
+    [GeneratedRegex(@"^DataAnnotation validation failed for '[^']*' members: '(?<member>[^']*)' with the error: '(?<message>.*)'\.$", RegexOptions.Singleline)]
+    private static partial Regex DataAnnotationFailure();
 
     /// <summary>Error output is one line per problem, whatever the message contains.</summary>
     internal static string OneLine(string message) =>

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Pacer.Storage;
 
 namespace Pacer.Cli;
 
 /// <summary>
-/// The client and store of one short command (enqueue, jobs, status, migrate): a host that is built but never started,
+/// The client, store and resources of one short command (enqueue, jobs, status, resources, queues, migrate): a host that is built but never started,
 /// so no engine runs; disposing it closes the store.
 /// </summary>
 internal sealed class StoreSession : IAsyncDisposable
@@ -18,6 +19,8 @@ internal sealed class StoreSession : IAsyncDisposable
         Client = host.Services.GetRequiredService<IPacerClient>();
         Store = host.Services.GetRequiredService<IJobStore>();
         Time = host.Services.GetRequiredService<TimeProvider>();
+        Resources = host.Services.GetRequiredService<IPacerResources>();
+        Options = host.Services.GetRequiredService<IOptions<PacerOptions>>().Value;
     }
 
     public IPacerClient Client { get; }
@@ -26,16 +29,22 @@ internal sealed class StoreSession : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
+    public IPacerResources Resources { get; }
+
+    /// <summary>The options as bound from the defaults, <c>--config</c> and the environment (validated).</summary>
+    public PacerOptions Options { get; }
+
     /// <param name="create">True for commands that may create the database; the others need an existing one.</param>
     public static StoreSession Open(CliContext context, bool create = false)
     {
-        if (create)
-            DatabaseFile.EnsureCreatable(context.DatabasePath);
-        else
-            DatabaseFile.EnsureExisting(context.DatabasePath);
-        var host = CliHost.CreateBuilder(context.HostSettings()).Build();
+        // Configuration first: a usage error is reported before the database is looked at.
+        var host = CliHost.Build(context.HostSettings());
         try
         {
+            if (create)
+                DatabaseFile.EnsureCreatable(context.DatabasePath);
+            else
+                DatabaseFile.EnsureExisting(context.DatabasePath);
             return new StoreSession(host);
         }
         catch (Exception)

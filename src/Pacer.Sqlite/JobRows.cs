@@ -18,7 +18,7 @@ internal static class JobRows
     public const int ColumnCount = 24;
 
     /// <summary>
-    /// A finished job. Written as comparisons, not IN (...): the partial indexes say it this way (migration 3 says why),
+    /// A finished job. Written as comparisons, not IN (...): the partial indexes say it this way (migration 4 says why),
     /// and a query must say it the same way to use them.
     /// </summary>
     public const string IsFinal = "(state = 'completed' OR state = 'cancelled' OR state = 'discarded')";

@@ -175,6 +175,52 @@ internal sealed partial class SqliteJobStore
         }, cancellationToken);
     }
 
+    // ----- stored schedules -----
+
+    public Task UpsertScheduleAsync(StoredSchedule schedule, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentException.ThrowIfNullOrEmpty(schedule.Name, nameof(schedule));
+        return WriteAsync(transaction =>
+        {
+            using var command = Command(transaction,
+                "INSERT OR REPLACE INTO pacer_schedules (name, cron, time_zone, kind, args, options, updated_at) " +
+                "VALUES (@name, @cron, @time_zone, @kind, @args, @options, @updated_at)");
+            command.Parameters.AddWithValue("@name", schedule.Name);
+            command.Parameters.AddWithValue("@cron", schedule.Cron);
+            command.Parameters.AddWithValue("@time_zone", schedule.TimeZone);
+            command.Parameters.AddWithValue("@kind", schedule.Kind);
+            command.Parameters.AddWithValue("@args", schedule.Args);
+            command.Parameters.AddWithValue("@options", JobRows.ToDb(schedule.Options));
+            command.Parameters.AddWithValue("@updated_at", JobRows.ToDb(schedule.UpdatedAt));
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+    }
+
+    public Task<bool> DeleteScheduleAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return WriteAsync(transaction =>
+        {
+            using var command = Command(transaction, "DELETE FROM pacer_schedules WHERE name = @name");
+            command.Parameters.AddWithValue("@name", name);
+            return command.ExecuteNonQuery() == 1;
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<StoredSchedule>> ListSchedulesAsync(CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<StoredSchedule>>(connection =>
+    {
+        using var command = Command(connection, null, "SELECT name, cron, time_zone, kind, args, options, updated_at FROM pacer_schedules ORDER BY name");
+        using var reader = command.ExecuteReader();
+        var schedules = new List<StoredSchedule>();
+        while (reader.Read())
+        {
+            schedules.Add(new StoredSchedule(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5), JobRows.FromDb(reader.GetInt64(6))));
+        }
+        return schedules;
+    }, cancellationToken);
+
     // ----- leader lease -----
 
     public Task<bool> TryAcquireLeaderAsync(LeaderRequest request, CancellationToken cancellationToken)

@@ -331,6 +331,8 @@ internal sealed partial class SqliteJobStore
             sql.Append(" AND queue = @queue");
         if (query.Kind is not null)
             sql.Append(" AND kind = @kind");
+        if (query.Tag is not null)
+            sql.Append(" AND tags <> '[]' AND EXISTS (SELECT 1 FROM json_each(tags) WHERE value = @tag)");
         if (query.BeforeId is not null)
             sql.Append(" AND id < @before");
         // Running jobs are at most the workers' slots: read them through the lease index and sort the few, rather
@@ -644,6 +646,8 @@ internal sealed partial class SqliteJobStore
                 command.Parameters.AddWithValue("@queue", query.Queue);
             if (query.Kind is not null)
                 command.Parameters.AddWithValue("@kind", query.Kind);
+            if (query.Tag is not null)
+                command.Parameters.AddWithValue("@tag", query.Tag);
             if (query.BeforeId is { } before)
                 command.Parameters.AddWithValue("@before", before);
             command.Parameters.AddWithValue("@limit", query.Limit);

@@ -33,6 +33,14 @@ public sealed class BadInputTests : IDisposable
         { ["run", "--queues", "default=0"], 2, "--queues 'default=0' is not a queue list" },
         { ["run", "--queues", "a=1,a=2"], 2, "names queue 'a' twice" },
         { ["run", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
+        { ["enqueue", "noop", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
+        { ["jobs", "list", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
+        { ["resources", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
+        { ["--config", "no-such-file.json", "queues"], 2, "--config no-such-file.json does not exist" },
+        { ["resources", "pause", "hooks"], 2, "No resources are configured, so there is no 'hooks'. Declare it under Pacer:Resources in a --config file" },
+        { ["resources", "frobnicate"], 2, "frobnicate" },
+        { ["queues", "pause", "bad queue!"], 2, "Invalid queue name 'bad queue!'" },
+        { ["queues", "resume"], 2, "Required argument missing" },
         { ["demo", "--jobs", "0"], 2, "--jobs 0 is out of range" },
     };
 
@@ -51,7 +59,11 @@ public sealed class BadInputTests : IDisposable
 
     [Theory]
     [InlineData("{ not json", "is not valid JSON")]
-    [InlineData("""{"Pacer":{"Concurrency":0}}""", "Concurrency")]
+    [InlineData("""{"Pacer":{"Concurrency":0}}""", "invalid configuration: Pacer:Concurrency: The field Concurrency must be between 1 and 10000.")]
+    [InlineData("""{"Pacer":{"Resources":{"hooks":{"Rate":"50/x"}}}}""", "invalid configuration: Pacer:Resources:hooks:Rate '50/x' has '50/x', whose period is not one of ms, s, min, h, d")]
+    [InlineData("""{"Pacer":{"Resources":{"hooks":{"Rate":"5/s","Burst":"five"}}}}""", "'Pacer:Resources:hooks:Burst'")]
+    [InlineData("""{"Pacer":{"Resources":{"yt":{"Quota":"100/day@Mars/Olympus"}}}}""", "Pacer:Resources:yt:Quota '100/day@Mars/Olympus' names time zone 'Mars/Olympus'")]
+    [InlineData("""{"Pacer":{"Resources":{"account:{AccountId}":{"Concurrency":1}}}}""", "use another separator, e.g. 'account-{AccountId}'")]
     [InlineData("""{"Pacer":{"Concurrency":"lots"}}""", "Pacer:Concurrency")]
     [InlineData("""{"Pacer":{"LeaseDuration":"00:00:00.5"}}""", "LeaseDuration")]
     public async Task Run_BadConfigFile_PrintsOneLineAndExits2(string json, string expected)
@@ -64,7 +76,79 @@ public sealed class BadInputTests : IDisposable
         var result = await _cli.RunAsync("run", "--drain", "--config", config);
 
         AssertOneLineError(result, 2, expected);
+        Assert.DoesNotContain("DataAnnotation", result.Error, StringComparison.Ordinal);
         Assert.Equal(before, await _cli.SnapshotAsync());
+    }
+
+    private const string ResourceConfig = """
+        {"Pacer":{"Resources":{"hooks":{"Rate":"50/s","Hosts":["127.0.0.1:9"]},"account-{AccountId}":{"Concurrency":1}}}}
+        """;
+
+    public static TheoryData<string[], string> BadResourceCases => new()
+    {
+        { ["resources", "pause", "nope"], "Unknown resource 'nope'; configured: account-{AccountId}, hooks." },
+        { ["resources", "resume", "nope"], "Unknown resource 'nope'; configured: account-{AccountId}, hooks." },
+        { ["resources", "pause", "account-{AccountId}"], "'account-{AccountId}' is a template; name one of its partitions, such as account-42." },
+        { ["resources", "resume", "account-{AccountId}"], "'account-{AccountId}' is a template" },
+        { ["resources", "pause", "hooks", "--for", "5x"], "--for '5x' is not a duration; use a number and a unit, e.g. 30s, 5min, 2h" },
+        { ["resources", "pause", "hooks", "--for", "0s"], "--for '0s' is no time at all" },
+        { ["resources", "pause", "hooks", "--reason", new string('x', 201)], "--reason is 201 characters long; keep it to 200." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadResourceCases))]
+    public async Task BadResourceInput_PrintsOneLineAndExits2_AndChangesNoResource(string[] args, string expected)
+    {
+        await SeedAsync();
+        var config = await _cli.ConfigAsync(ResourceConfig);
+        var before = await _cli.SnapshotAsync();
+
+        var result = await _cli.RunAsync([.. args, "--config", config]);
+
+        AssertOneLineError(result, 2, expected);
+        Assert.Equal(before, await _cli.SnapshotAsync());
+    }
+
+    [Theory]
+    [InlineData("enqueue", "noop")]
+    [InlineData("enqueue", "http", "--args", """{"url":"http://127.0.0.1:9/x"}""")]
+    [InlineData("jobs", "list")]
+    [InlineData("jobs", "show", "1")]
+    [InlineData("jobs", "cancel", "1")]
+    [InlineData("jobs", "retry", "1")]
+    [InlineData("status")]
+    [InlineData("resources")]
+    [InlineData("resources", "pause", "hooks")]
+    [InlineData("resources", "resume", "hooks")]
+    [InlineData("queues")]
+    [InlineData("queues", "pause", "default")]
+    [InlineData("migrate")]
+    [InlineData("run", "--drain")]
+    public async Task InvalidResourceConfig_EveryCommand_PrintsOneLineNamingTheKey_AndChangesNothing(params string[] args)
+    {
+        await SeedAsync();
+        var config = await _cli.ConfigAsync("""{"Pacer":{"Resources":{"hooks":{"Rate":"50/x","Hosts":["127.0.0.1:9"]}}}}""");
+        var before = await _cli.SnapshotAsync();
+
+        var result = await _cli.RunAsync([.. args, "--config", config]);
+
+        AssertOneLineError(result, 2, "invalid configuration: Pacer:Resources:hooks:Rate '50/x' has '50/x', whose period is not one of ms, s, min, h, d; write N/unit such as 50/s");
+        Assert.EndsWith("Fix the value in --config, the environment or the flag.", result.ErrorLines[0], StringComparison.Ordinal);
+        Assert.Equal(before, await _cli.SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task Demo_InvalidConfig_KeepsThePreviousDemoDatabase()
+    {
+        var folder = Path.Combine(_cli.Folder, "demo");
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "demo.db"), "");
+        var config = await _cli.ConfigAsync("""{"Pacer":{"Resources":{"hooks":{"Rate":"50/x"}}}}""");
+
+        var result = await _cli.RunAsync("demo", "--dir", folder, "--config", config);
+
+        AssertOneLineError(result, 2, "Pacer:Resources:hooks:Rate '50/x'");
+        Assert.True(File.Exists(Path.Combine(folder, "demo.db")));
     }
 
     [Theory]

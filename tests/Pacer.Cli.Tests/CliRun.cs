@@ -75,14 +75,24 @@ internal sealed class CliRun : IDisposable
         return result.Json();
     }
 
-    /// <summary>Everything stored, read straight from the store (not through the CLI under test).</summary>
+    /// <summary>Everything stored (jobs, resource states, queue flags), read straight from the store, not through the CLI under test.</summary>
     public async Task<string> SnapshotAsync()
     {
         if (!File.Exists(Database))
             return "(no database)";
         await using var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = Database });
         var jobs = await store.ListAsync(new JobQuery { Limit = 10_000 }, CancellationToken.None);
-        return JsonSerializer.Serialize(jobs);
+        var resources = await store.ListResourcesAsync(CancellationToken.None);
+        var queues = await store.ListQueueStatesAsync(CancellationToken.None);
+        return JsonSerializer.Serialize(new { jobs, resources, queues });
+    }
+
+    /// <summary>Writes an appsettings-style file into this test's folder and returns its path (for <c>--config</c>).</summary>
+    public async Task<string> ConfigAsync(string json, string name = "pacer.json")
+    {
+        var path = Path.Combine(Folder, name);
+        await File.WriteAllTextAsync(path, json);
+        return path;
     }
 
     /// <summary>Polls the store until the job is in a final state (bounded; the engine gives no signal across processes).</summary>

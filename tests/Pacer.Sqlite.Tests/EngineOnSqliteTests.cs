@@ -87,6 +87,30 @@ public sealed class EngineOnSqliteTests : IAsyncLifetime
         Assert.DoesNotContain(row.Errors, e => e.Type.Contains("NullReference", StringComparison.Ordinal));
     }
 
+    // Regression: the drain check counted a paused queue's due jobs as work left, so WaitUntilDrainedAsync (and
+    // 'pacer run --drain') never returned while a queue with due jobs was paused.
+    [Fact]
+    public async Task Drain_PausedQueueWithDueJobs_ReturnsAndLeavesThem_ThenRunsThemAfterResume()
+    {
+        await StartAsync();
+        var resources = _services!.GetRequiredService<IPacerResources>();
+        await resources.PauseQueueAsync("default");
+        var job = await Client.EnqueueAsync(new CountArgs(1));
+
+        using (var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+            await Engine.WaitUntilDrainedAsync(patience.Token);
+
+        Assert.Equal(JobState.Available, (await Client.GetAsync(job.Id))!.State);
+        Assert.Equal(0, _signals.Counted);
+
+        await resources.ResumeQueueAsync("default");
+        using (var patience = new CancellationTokenSource(Patience))
+            await Engine.WaitUntilDrainedAsync(patience.Token);
+
+        Assert.Equal(JobState.Completed, (await Client.GetAsync(job.Id))!.State);
+        Assert.Equal(1, _signals.Counted);
+    }
+
     public sealed record CountArgs(int N = 0);
 
     public sealed record BlockArgs(int N = 0);

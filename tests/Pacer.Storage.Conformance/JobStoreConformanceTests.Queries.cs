@@ -47,6 +47,20 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task ListAsync_Tag_FindsOnlyJobsCarryingIt()
+    {
+        var tagged = await InsertAsync(NewJob() with { Tags = ["run:7", "sync"] });
+        await InsertAsync(NewJob() with { Tags = ["run:70"] });
+        await InsertAsync(NewJob());
+        var otherState = await InsertAsync(NewJob() with { Tags = ["run:7"] });
+        await FetchJobAsync(otherState);
+
+        Assert.Equal([otherState, tagged], (await Store.ListAsync(new JobQuery { Tag = "run:7" }, Ct)).Select(j => j.Id));
+        Assert.Equal([tagged], (await Store.ListAsync(new JobQuery { Tag = "run:7", States = [JobState.Available] }, Ct)).Select(j => j.Id));
+        Assert.Empty(await Store.ListAsync(new JobQuery { Tag = "run" }, Ct));
+    }
+
+    [Fact]
     public async Task ListAsync_Limit_CapsTheResult()
     {
         await InsertManyAsync(5);

@@ -31,14 +31,15 @@ internal static class DemoCommand
             if (count is < 1 or > 1_000_000)
                 throw CliException.Usage($"--jobs {count} is out of range; use 1 to 1000000.");
             var directory = Path.GetFullPath(parse.GetValue(dir)!);
-            Directory.CreateDirectory(directory);
             var database = Path.Combine(directory, DatabaseName);
+            // Configuration is checked before the previous demo is deleted; the store opens only when first used.
+            var settings = (cli with { DatabasePath = database }).HostSettings() with { Options = DemoOptions };
+            using var host = CliHost.Build(settings);
+            Directory.CreateDirectory(directory);
             foreach (var file in new[] { database, database + "-wal", database + "-shm", database + "-journal" })
                 File.Delete(file);
 
             await using var endpoint = await DemoEndpoint.StartAsync(cancellationToken);
-            var settings = (cli with { DatabasePath = database }).HostSettings() with { Options = DemoOptions };
-            using var host = CliHost.CreateBuilder(settings).Build();
             var time = host.Services.GetRequiredService<TimeProvider>();
             var store = host.Services.GetRequiredService<IJobStore>();
             var client = host.Services.GetRequiredService<IPacerClient>();

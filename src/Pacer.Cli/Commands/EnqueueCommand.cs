@@ -17,7 +17,7 @@ internal static class EnqueueCommand
         var queue = new Option<string?>("--queue") { Description = "Queue (default: the kind's, usually 'default')", HelpName = "Q" };
         var priority = new Option<int?>("--priority") { Description = "Higher runs first among due jobs of a queue", HelpName = "N" };
         var at = new Option<string?>("--at") { Description = "Run at this ISO 8601 time, e.g. 2026-11-25T17:00:00Z", HelpName = "TIME" };
-        var @in = new Option<string?>("--in") { Description = "Run after this delay, e.g. 30s, 5m, 1h", HelpName = "DURATION" };
+        var @in = new Option<string?>("--in") { Description = "Run after this delay, e.g. 30s, 5min, 1h", HelpName = "DURATION" };
         var uniqueKey = new Option<string?>("--unique-key") { Description = "While an unfinished job has this key, return it instead of adding another", HelpName = "K" };
         var maxAttempts = new Option<int?>("--max-attempts") { Description = "Attempts before the job is discarded", HelpName = "N" };
         var tags = new Option<string[]>("--tag") { Description = "A tag (repeat for more)", HelpName = "T" };
@@ -66,7 +66,7 @@ internal static class EnqueueCommand
             catch (ArgumentException ex)
             {
                 // The client checks options (queue name, times, unique key) before storing anything.
-                throw CliException.Usage(WithoutParameterName(ex), ex);
+                throw CliException.Usage(ex);
             }
 
             if (parse.GetValue(json))
@@ -79,7 +79,4 @@ internal static class EnqueueCommand
         });
         return command;
     }
-
-    private static string WithoutParameterName(ArgumentException exception) =>
-        exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : exception.Message;
 }

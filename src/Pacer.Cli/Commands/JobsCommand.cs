@@ -22,7 +22,7 @@ internal static class JobsCommand
 
     private static Command List(Func<ParseResult, CliContext> context)
     {
-        var state = new Option<string[]>("--state") { Description = "Only jobs in these states (repeat or comma-separate): scheduled, available, running, retryable, completed, cancelled, discarded", HelpName = "S" };
+        var state = new Option<string[]>("--state") { Description = "Only jobs in these states (repeat or comma-separate): scheduled, available, waiting, running, retryable, completed, cancelled, discarded", HelpName = "S" };
         var queue = new Option<string?>("--queue") { Description = "Only jobs of this queue", HelpName = "Q" };
         var kind = new Option<string?>("--kind") { Description = "Only jobs of this kind", HelpName = "K" };
         var limit = new Option<int>("--limit") { Description = "Most jobs to list, newest first", DefaultValueFactory = _ => 100, HelpName = "N" };
@@ -53,13 +53,14 @@ internal static class JobsCommand
                 await Output.WriteLineAsync(cli.Console, "No jobs match.");
                 return ExitCodes.Ok;
             }
+            // One last column for why a job is where it is: what a waiting job waits for, else the last error.
             await Output.WriteTableAsync(cli.Console,
-                ["ID", "STATE", "KIND", "QUEUE", "ATTEMPT", "SCHEDULED", "FINALIZED", "LAST ERROR"],
+                ["ID", "STATE", "KIND", "QUEUE", "ATTEMPT", "SCHEDULED", "FINALIZED", "WAITING FOR / LAST ERROR"],
                 [.. jobs.Select(j => (IReadOnlyList<string>)
                 [
                     j.Id.ToString(CultureInfo.InvariantCulture), j.State.ToWire(), j.Kind, j.Queue,
                     $"{j.Attempt}/{j.MaxAttempts}", Output.Time(j.ScheduledAt), Output.Time(j.FinalizedAt),
-                    Shorten(j.Errors.Count > 0 ? j.Errors[^1].Message : "", 60),
+                    Output.Shorten(j.State == JobState.Waiting && j.WaitReason is { } reason ? reason : j.Errors.Count > 0 ? j.Errors[^1].Message : "", 90),
                 ])]);
             return ExitCodes.Ok;
         });
@@ -144,6 +145,12 @@ internal static class JobsCommand
         ("kind", job.Kind),
         ("queue", job.Queue),
         ("state", job.State.ToWire() + (job.CancelRequested ? " (cancel requested)" : "")),
+        .. job.WaitingOn is null ? [] : (IEnumerable<(string, string)>)
+        [
+            ("waiting on", job.WaitingOn),
+            ("wait reason", job.WaitReason ?? "-"),
+            ("wait until", $"{Output.Time(job.WaitUntil)} (looked at again then, or sooner when the resource frees up)"),
+        ],
         ("attempt", $"{job.Attempt} of {job.MaxAttempts}"),
         ("priority", job.Priority.ToString(CultureInfo.InvariantCulture)),
         ("args", job.Args?.ToJsonString() ?? "null"),
@@ -192,11 +199,5 @@ internal static class JobsCommand
                     await output.WriteLineAsync($"    {line.TrimEnd()}");
             }
         }
-    }
-
-    private static string Shorten(string text, int max)
-    {
-        var line = PacerCli.OneLine(text);
-        return line.Length <= max ? line : string.Concat(line.AsSpan(0, max - 1), "…");
     }
 }

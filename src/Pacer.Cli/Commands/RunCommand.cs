@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Pacer.Storage;
 
 namespace Pacer.Cli.Commands;
 
@@ -10,29 +11,26 @@ internal static class RunCommand
 {
     public static Command Create(Func<ParseResult, CliContext> context)
     {
-        var config = new Option<string?>("--config") { Description = "appsettings-style JSON file; its \"Pacer\" section sets the engine options (see docs/configuration.md)", HelpName = "FILE" };
         var concurrency = new Option<int?>("--concurrency") { Description = "Jobs this worker runs at once, across all queues", HelpName = "N" };
         var queues = new Option<string?>("--queues") { Description = "Queues to work and their concurrency, e.g. default=5,emails=2", HelpName = "LIST" };
-        var drain = new Option<bool>("--drain") { Description = "Exit 0 once no job is running or due; jobs scheduled for later stay in place" };
+        var drain = new Option<bool>("--drain")
+        {
+            Description = "Exit 0 once no job is running or due; jobs scheduled for later, waiting for a resource or in a paused queue stay",
+        };
         var command = new Command("run", "Run a worker: execute due jobs until stopped (Ctrl+C or SIGTERM stop it gracefully)")
         {
-            config, concurrency, queues, drain,
+            concurrency, queues, drain,
         };
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
-            var configFile = parse.GetValue(config);
-            if (configFile is not null && !File.Exists(configFile))
-                throw CliException.Usage($"--config {configFile} does not exist; pass the path of an appsettings-style JSON file.");
             var slots = parse.GetValue(concurrency);
             if (slots is < 1)
                 throw CliException.Usage($"--concurrency {slots} is too small; use 1 or more.");
             var queueValue = parse.GetValue(queues);
             var queueSlots = queueValue is null ? null : CliParse.Queues("--queues", queueValue);
-            DatabaseFile.EnsureCreatable(cli.DatabasePath);
 
             var settings = cli.HostSettings() with
             {
-                ConfigFile = configFile,
                 ConsoleLogging = true,
                 Options = options =>
                 {
@@ -47,7 +45,8 @@ internal static class RunCommand
                     }
                 },
             };
-            using var host = BuildHost(settings, configFile);
+            using var host = CliHost.Build(settings);
+            DatabaseFile.EnsureCreatable(cli.DatabasePath);
             await host.StartAsync(cancellationToken);
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
@@ -74,39 +73,26 @@ internal static class RunCommand
                 await host.StopAsync(CancellationToken.None);
             }
             if (drained)
-                await Output.WriteLineAsync(cli.Console, "Drained: no job is running or due.");
+                await WriteDrainedAsync(cli.Console, host.Services, cancellationToken);
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    /// <summary>Builds the worker host and checks its configuration before anything starts.</summary>
-    private static IHost BuildHost(CliHostSettings settings, string? configFile)
+    /// <summary>Says what a drain left behind that is not scheduled for later: jobs waiting for resources, paused queues.</summary>
+    private static async Task WriteDrainedAsync(CliConsole console, IServiceProvider services, CancellationToken cancellationToken)
     {
-        IHost host;
-        try
-        {
-            host = CliHost.CreateBuilder(settings).Build();
-        }
-        catch (InvalidDataException ex)
-        {
-            throw CliException.Usage($"--config {configFile} is not valid JSON: {ex.InnerException?.Message ?? ex.Message} Fix the file and run again.", ex);
-        }
-        try
-        {
-            _ = host.Services.GetRequiredService<IOptions<PacerOptions>>().Value;
-            return host;
-        }
-        catch (InvalidOperationException ex)
-        {
-            // The binder's own message names the key and the type it expected.
-            host.Dispose();
-            throw CliException.Usage($"invalid configuration: {ex.Message} Fix the value in --config or the environment.", ex);
-        }
-        catch (OptionsValidationException)
-        {
-            host.Dispose();
-            throw;
-        }
+        await Output.WriteLineAsync(console, "Drained: no job is running or due.");
+        var store = services.GetRequiredService<IJobStore>();
+        var waiting = (await store.CountWaitingAsync(cancellationToken)).Values.Sum();
+        if (waiting > 0)
+            await Output.WriteLineAsync(console, $"{Output.Number(waiting)} {(waiting == 1 ? "job waits" : "jobs wait")} for a resource; see 'pacer jobs list --state waiting' and 'pacer resources'.");
+        // The engine works the configured queues, or "default" when none is configured.
+        var worked = services.GetRequiredService<IOptions<PacerOptions>>().Value.Queues.Keys.DefaultIfEmpty("default").ToHashSet(StringComparer.Ordinal);
+        var paused = (await store.ListQueueStatesAsync(cancellationToken)).Where(q => q.Paused && worked.Contains(q.Name)).Select(q => q.Name).ToArray();
+        if (paused.Length == 1)
+            await Output.WriteLineAsync(console, $"Queue {paused[0]} is paused; its jobs run after 'pacer queues resume {paused[0]}'.");
+        else if (paused.Length > 1)
+            await Output.WriteLineAsync(console, $"Queues {string.Join(", ", paused)} are paused; their jobs run after 'pacer queues resume NAME'.");
     }
 }

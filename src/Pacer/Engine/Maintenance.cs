@@ -11,6 +11,7 @@ namespace Pacer.Engine;
 /// </summary>
 internal sealed partial class Maintenance(
     IJobStore store,
+    Resources.ResourceCatalog catalog,
     RecurringRegistry recurring,
     PacerClient client,
     PacerOptions options,
@@ -24,6 +25,9 @@ internal sealed partial class Maintenance(
     internal const string LeaderName = "maintenance";
     private const int BatchLimit = 1000;
     private static readonly TimeSpan CleanerInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>A template's partition (account:42) unused this long, with nothing left to remember, is forgotten.</summary>
+    internal static readonly TimeSpan PartitionIdleTimeout = TimeSpan.FromMinutes(10);
     private DateTimeOffset _nextClean;
     private bool _isLeader;
 
@@ -83,18 +87,59 @@ internal sealed partial class Maintenance(
             var deleted = await store.DeleteFinalizedAsync(now - options.FinalizedRetention, BatchLimit * 10, cancellationToken);
             if (deleted > 0)
                 LogCleaned(logger, deleted);
+            await EvictIdlePartitionsAsync(now, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Partitions are made on demand (one row per account, chat, ...); a partition that is idle and remembers nothing time
+    /// has not already undone (no quota spent in this window, no pause, breaker closed) is deleted, guarded by its
+    /// last write so one that came back to life meanwhile stays.
+    /// </summary>
+    private async Task EvictIdlePartitionsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (catalog.IsEmpty)
+            return;
+        var idle = new List<ResourceRow>();
+        foreach (var row in await store.ListResourcesAsync(cancellationToken))
+        {
+            if (row.UpdatedAt > now - PartitionIdleTimeout)
+                continue;
+            var definition = catalog.Find(row.Name);
+            if (definition is { IsTemplate: false })
+                continue; // a configured resource is listed whatever its state; only partitions come and go
+            var state = Resources.ResourceState.Parse(row.State);
+            (definition ?? Resources.ResourceDefinition.Unlimited(row.Name)).Normalize(state, now);
+            if (Resources.ResourceDefinition.IsAtRest(state, now.UtcTicks))
+                idle.Add(row);
+        }
+        if (idle.Count == 0)
+            return;
+        var evicted = await store.DeleteResourcesAsync(idle, cancellationToken);
+        if (evicted > 0)
+            LogEvicted(logger, evicted);
     }
 
     private async Task<int> EnqueueRecurringAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var enqueued = 0;
-        foreach (var schedule in recurring.All)
+        foreach (var schedule in recurring.All.Concat(await StoredSchedulesAsync(cancellationToken)))
         {
             var last = await store.GetLastRecurringSlotAsync(schedule.Name, cancellationToken);
             if (schedule.LatestDueSlot(last, now) is not { } slot)
                 continue;
-            var job = client.BuildInsert(new EnqueueRequest(schedule.Kind, schedule.ArgsJson, schedule.Options), now);
+            JobInsert job;
+            try
+            {
+                job = client.BuildInsert(new EnqueueRequest(schedule.Kind, schedule.ArgsJson, schedule.Options), now);
+            }
+            catch (Exception ex) when (ex is JobArgsException or ArgumentException)
+            {
+                // A stored schedule of a kind this worker does not know (or whose arguments no longer fit): another
+                // worker may know it; this one says so and goes on with the others.
+                LogScheduleSkipped(logger, ex, schedule.Name);
+                continue;
+            }
             // The slot is part of the job's identity in the store, so it is enqueued once however many leaders try.
             if (await store.InsertRecurringAsync(new RecurringInsert(schedule.Name, slot, job, now), cancellationToken) is not null)
             {
@@ -103,6 +148,41 @@ internal sealed partial class Maintenance(
             }
         }
         return enqueued;
+    }
+
+    private readonly Dictionary<string, (DateTimeOffset UpdatedAt, RecurringSchedule? Schedule)> _stored = new(StringComparer.Ordinal);
+
+    /// <summary>Stored schedules, parsed once per version; one that no longer parses is reported once and skipped.</summary>
+    private async Task<IEnumerable<RecurringSchedule>> StoredSchedulesAsync(CancellationToken cancellationToken)
+    {
+        var rows = await store.ListSchedulesAsync(cancellationToken);
+        var schedules = new List<RecurringSchedule>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (!_stored.TryGetValue(row.Name, out var cached) || cached.UpdatedAt != row.UpdatedAt)
+            {
+                RecurringSchedule? parsed = null;
+                try
+                {
+                    parsed = recurring.Contains(row.Name) ? null : RecurringSchedule.Create(row.Name, row.Cron, row.Kind, row.Args,
+                        RecurringRegistry.Zone(row.TimeZone), StoredScheduleOptions.FromJson(row.Options));
+                    if (parsed is not null)
+                        client.BuildInsert(new EnqueueRequest(parsed.Kind, parsed.ArgsJson, parsed.Options), time.GetUtcNow());
+                }
+                catch (Exception ex) when (ex is ArgumentException or JobArgsException or System.Text.Json.JsonException)
+                {
+                    // Said once per version of the schedule, not every pass.
+                    LogScheduleSkipped(logger, ex, row.Name);
+                    parsed = null;
+                }
+                _stored[row.Name] = cached = (row.UpdatedAt, parsed);
+            }
+            if (cached.Schedule is { } schedule)
+                schedules.Add(schedule);
+        }
+        foreach (var gone in _stored.Keys.Except(rows.Select(r => r.Name)).ToArray())
+            _stored.Remove(gone);
+        return schedules;
     }
 
     public async Task ResignAsync()
@@ -129,6 +209,12 @@ internal sealed partial class Maintenance(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rescued {Count} jobs whose lease expired")]
     private static partial void LogRescued(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recurring schedule {Name} skipped on this worker")]
+    private static partial void LogScheduleSkipped(ILogger logger, Exception exception, string name);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Forgot {Count} idle resource partitions")]
+    private static partial void LogEvicted(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} finished jobs past retention")]
     private static partial void LogCleaned(ILogger logger, int count);

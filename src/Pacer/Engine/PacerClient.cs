@@ -14,7 +14,8 @@ internal sealed class PacerClient(
     WorkSignal signal,
     RunningJobs running,
     PacerTelemetry telemetry,
-    ResourceCatalog catalog) : IPacerClient
+    ResourceCatalog catalog,
+    RecurringRegistry recurring) : IPacerClient
 {
     private const int MaxUniqueKeyLength = 512;
 
@@ -60,6 +61,46 @@ internal sealed class PacerClient(
 
     public Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken = default) =>
         store.GetAsync(jobId, cancellationToken);
+
+    public async Task ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var schedule = RecurringSchedule.Create(request.Name, request.Cron, request.Kind, request.ArgsJson, RecurringRegistry.Zone(request.TimeZone), request.Options);
+        if (recurring.Contains(schedule.Name))
+            throw new ArgumentException($"Recurring schedule '{schedule.Name}' is registered in code (AddRecurring); choose another name.", nameof(request));
+        var options = StoredScheduleOptions.ToJson(request.Options);
+        // The job each slot will enqueue must be valid now, not at 3 am.
+        BuildInsert(new EnqueueRequest(schedule.Kind, schedule.ArgsJson, request.Options), time.GetUtcNow());
+        await store.UpsertScheduleAsync(new StoredSchedule(schedule.Name, request.Cron.Trim(), schedule.TimeZone.Id, schedule.Kind, schedule.ArgsJson, options, time.GetUtcNow()), cancellationToken);
+    }
+
+    public Task<bool> UnscheduleAsync(string name, CancellationToken cancellationToken = default)
+    {
+        JobKind.ValidateName(name, "recurring schedule");
+        return store.DeleteScheduleAsync(name, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ScheduleInfo>> ListSchedulesAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var list = recurring.All
+            .Select(s => new ScheduleInfo(s.Name, s.CronText, s.TimeZone.Id, s.Kind, s.ArgsJson, Stored: false, s.NextSlot(now)))
+            .ToList();
+        foreach (var stored in await store.ListSchedulesAsync(cancellationToken))
+        {
+            DateTimeOffset? next = null;
+            try
+            {
+                next = RecurringSchedule.Create(stored.Name, stored.Cron, stored.Kind, stored.Args, RecurringRegistry.Zone(stored.TimeZone), null).NextSlot(now);
+            }
+            catch (ArgumentException)
+            {
+                // Listed anyway, with no next slot: the operator needs to see it to remove it.
+            }
+            list.Add(new ScheduleInfo(stored.Name, stored.Cron, stored.TimeZone, stored.Kind, stored.Args, Stored: true, next));
+        }
+        return [.. list.OrderBy(s => s.Name, StringComparer.Ordinal)];
+    }
 
     /// <summary>Turns a request into a row to insert, validating everything first so a bad request stores nothing.</summary>
     internal JobInsert BuildInsert(EnqueueRequest request, DateTimeOffset now)

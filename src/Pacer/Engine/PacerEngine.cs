@@ -71,7 +71,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         _logger = loggers.CreateLogger("Pacer.Engine");
         WorkerId = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
         _completer = new Completer(store, time, _logger, _options.CompletionBatchSize);
-        _maintenance = new Maintenance(store, recurring, client, _options, time, random, signal, telemetry, WorkerId, loggers.CreateLogger("Pacer.Maintenance"));
+        _maintenance = new Maintenance(store, admission.Catalog, recurring, client, _options, time, random, signal, telemetry, WorkerId, loggers.CreateLogger("Pacer.Maintenance"));
         var queues = _options.Queues.Count > 0 ? _options.Queues : new Dictionary<string, int> { ["default"] = _options.Concurrency };
         foreach (var (name, slots) in queues)
             _queues[name] = new QueueSlots(name, Math.Min(slots, _options.Concurrency), signal.For(name));
@@ -148,9 +148,11 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
     {
         // Two indexed probes per queue rather than full statistics: this runs every few milliseconds while draining.
         var now = _time.GetUtcNow();
+        // A paused queue's due jobs wait for a resume, as jobs scheduled for later wait for their time: not work to drain.
+        var paused = (await _store.ListQueueStatesAsync(cancellationToken)).Where(q => q.Paused).Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var queue in _queues.Keys)
         {
-            if ((await _store.ListDueAsync(new ListDueRequest(queue, 1, now), cancellationToken)).Count > 0)
+            if (!paused.Contains(queue) && (await _store.ListDueAsync(new ListDueRequest(queue, 1, now), cancellationToken)).Count > 0)
                 return false;
             var running = await _store.ListAsync(new JobQuery { Queue = queue, States = [JobState.Running], Limit = 1 }, cancellationToken);
             if (running.Count > 0)

@@ -25,4 +25,27 @@ public interface IPacerClient
     Task<Storage.RetryResult> RetryAsync(long jobId, CancellationToken cancellationToken = default);
 
     Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Registers or replaces a recurring schedule kept in the store, so every worker on the store enqueues one job per
+    /// slot (once, whichever worker), also after this process exits. Validated now: cron, time zone, kind and arguments.
+    /// </summary>
+    /// <exception cref="JobArgsException">Unknown kind or invalid arguments.</exception>
+    /// <exception cref="ArgumentException">Invalid name, cron or time zone, or options that make no sense on a schedule.</exception>
+    Task ScheduleAsync(ScheduleRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a stored schedule; false if there was none. Jobs it already enqueued stay.</summary>
+    Task<bool> UnscheduleAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>The schedules registered in code on this process and those stored, with their next slot.</summary>
+    Task<IReadOnlyList<ScheduleInfo>> ListSchedulesAsync(CancellationToken cancellationToken = default);
 }
+
+/// <summary>A recurring schedule to keep in the store.</summary>
+/// <param name="Cron">Cronos syntax: 5 fields, or 6 with seconds first.</param>
+/// <param name="TimeZone">An IANA time zone id such as <c>Europe/Berlin</c>; default UTC.</param>
+/// <param name="Options">Queue, priority, attempts, timeout, tags and claims of each job (not RunAt, RunIn or UniqueKey).</param>
+public sealed record ScheduleRequest(string Name, string Cron, string Kind, string ArgsJson = "{}", string? TimeZone = null, EnqueueOptions? Options = null);
+
+/// <param name="Stored">True for a schedule kept in the store; false for one registered in code (AddRecurring).</param>
+public sealed record ScheduleInfo(string Name, string Cron, string TimeZone, string Kind, string ArgsJson, bool Stored, DateTimeOffset? NextSlot);

@@ -11,7 +11,8 @@ public interface IPacerEngine
 
     /// <summary>
     /// Completes once nothing is left to do now: no job of this process's queues is running (here or elsewhere) or due,
-    /// and every outcome is written. Jobs scheduled for later stay where they are.
+    /// and every outcome is written. Jobs scheduled for later, jobs waiting for a resource and the due jobs of paused
+    /// queues stay where they are.
     /// </summary>
     Task WaitUntilDrainedAsync(CancellationToken cancellationToken);
 }

@@ -32,13 +32,18 @@ public static class PacerServiceCollectionExtensions
                 .ValidateOnStart();
             // Bound from the "Pacer" section when the host has configuration; a bare ServiceCollection works too.
             services.AddSingleton<IConfigureOptions<PacerOptions>>(sp => new ConfigureNamedOptions<PacerOptions>(
-                Options.DefaultName, options => sp.GetService<IConfiguration>()?.GetSection("Pacer").Bind(options)));
+                Options.DefaultName, options =>
+                {
+                    if (sp.GetService<IConfiguration>() is { } configuration)
+                        PacerConfiguration.Bind(configuration, options);
+                }));
             services.TryAddSingleton(TimeProvider.System);
             services.TryAddSingleton<IRandomSource, SharedRandomSource>();
             services.TryAddSingleton(sp => ResourceCatalog.Create(sp.GetRequiredService<IOptions<PacerOptions>>().Value.Resources));
             services.TryAddSingleton(sp => new ResourceAdmission(
                 sp.GetRequiredService<ResourceCatalog>(), AdmissionSettings.From(sp.GetRequiredService<IOptions<PacerOptions>>().Value)));
             services.TryAddSingleton<PacerResources>();
+            services.TryAddSingleton<Http.SendPacer>();
             services.TryAddSingleton<IPacerResources>(sp => sp.GetRequiredService<PacerResources>());
             services.AddLogging();
             services.TryAddSingleton<PacerTelemetry>();

@@ -27,6 +27,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
     private readonly Lazy<IJobStore> _lazyStore;
     private readonly PacerHttpOptions _options;
     private readonly PacerTelemetry _telemetry;
+    private readonly SendPacer _pacer;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -38,6 +39,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         _lazyStore = new(services.GetRequiredService<IJobStore>);
         _options = options;
         _telemetry = services.GetRequiredService<PacerTelemetry>();
+        _pacer = services.GetRequiredService<SendPacer>();
         _time = services.GetRequiredService<TimeProvider>();
         _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Pacer.Http");
         if (options.Resource is { } name && _catalog.Find(name) is null)
@@ -58,7 +60,10 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
             return await base.SendAsync(request, cancellationToken);
 
         if (definition is not null)
+        {
             await PayAsync(resource!, definition, request, cancellationToken);
+            await _pacer.WaitTurnAsync(resource!, definition, definition.Costs.CostOf(request.Method.Method, uri.AbsolutePath), cancellationToken);
+        }
 
         HttpCacheEntry? cached = null;
         var key = cacheable ? CacheKey(request) : null;

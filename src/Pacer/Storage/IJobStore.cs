@@ -138,6 +138,14 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Inserts or replaces a cache entry.</summary>
     Task PutHttpCacheAsync(HttpCacheEntry entry, CancellationToken cancellationToken);
 
+    /// <summary>Inserts or replaces a stored schedule by name.</summary>
+    Task UpsertScheduleAsync(StoredSchedule schedule, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a stored schedule; false if there was none. Jobs it enqueued stay.</summary>
+    Task<bool> DeleteScheduleAsync(string name, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<StoredSchedule>> ListSchedulesAsync(CancellationToken cancellationToken);
+
     // ----- leader lease -----
 
     /// <summary>Acquires or renews a named leader lease for <see cref="LeaderRequest.Owner"/>; false if another owner holds an unexpired lease.</summary>

@@ -94,6 +94,8 @@ public sealed record JobQuery
     public IReadOnlyList<JobState>? States { get; init; }
     public string? Queue { get; init; }
     public string? Kind { get; init; }
+    /// <summary>Only jobs carrying this tag (e.g. the run a recipe's jobs belong to).</summary>
+    public string? Tag { get; init; }
     /// <summary>Newest first; pass the last id seen to page on.</summary>
     public long? BeforeId { get; init; }
     public int Limit { get; init; } = 100;
@@ -141,5 +143,11 @@ public sealed record EffectTransactionResult(EffectTransactionOutcome Outcome, s
 // ----- recurring, leader -----
 
 public sealed record RecurringInsert(string Name, DateTimeOffset Slot, JobInsert Job, DateTimeOffset Now);
+
+/// <summary>
+/// A recurring schedule kept in the store (registered at run time, e.g. by <c>pacer sync --every</c>), so every worker on
+/// the store enqueues its slots. <see cref="Options"/> is the core's own JSON of the enqueue options.
+/// </summary>
+public sealed record StoredSchedule(string Name, string Cron, string TimeZone, string Kind, string Args, string? Options, DateTimeOffset UpdatedAt);
 
 public sealed record LeaderRequest(string Name, string Owner, DateTimeOffset Now, TimeSpan Ttl);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -55,5 +56,77 @@ public sealed class PacerOptionsTests
         var options = provider.GetRequiredService<IOptions<PacerOptions>>().Value;
 
         Assert.Equal(TimeSpan.FromSeconds(10), options.EffectiveHeartbeat);
+    }
+
+    // Regression: configuration keys ignore case and the merged view spells a key as its last source does, so the
+    // override PACER__RESOURCES__HOOKS__RATE renamed resource "hooks" to "HOOKS" (and claims on "hooks" went unpaced).
+    [Fact]
+    public void Bind_EnvironmentOverrideInUpperCase_ChangesTheValue_NotTheName()
+    {
+        var prefix = $"PACERTEST{Guid.NewGuid():N}_";
+        Environment.SetEnvironmentVariable(prefix + "PACER__RESOURCES__HOOKS__RATE", "50/s");
+        Environment.SetEnvironmentVariable(prefix + "PACER__QUEUES__EMAILS", "3");
+        try
+        {
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Pacer:Resources:hooks:Rate"] = "10/s",
+                    ["Pacer:Resources:hooks:Concurrency"] = "4",
+                    ["Pacer:Queues:emails"] = "1",
+                })
+                .AddEnvironmentVariables(prefix)
+                .Build();
+            var services = new ServiceCollection();
+            services.AddSingleton<IConfiguration>(configuration);
+            services.AddPacer();
+            using var provider = services.BuildServiceProvider();
+
+            var options = provider.GetRequiredService<IOptions<PacerOptions>>().Value;
+
+            var hooks = Assert.Single(options.Resources);
+            Assert.Equal("hooks", hooks.Key);
+            Assert.Equal("50/s", hooks.Value.Rate);
+            Assert.Equal(4, hooks.Value.Concurrency);
+            Assert.Equal(3, Assert.Contains("emails", options.Queues));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(prefix + "PACER__RESOURCES__HOOKS__RATE", null);
+            Environment.SetEnvironmentVariable(prefix + "PACER__QUEUES__EMAILS", null);
+        }
+    }
+
+    private static PacerOptions Bind(string json)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build());
+        services.AddPacer();
+        using var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<IOptions<PacerOptions>>().Value;
+    }
+
+    // Regression: the binder drops a dictionary entry it cannot convert without a word, so a typo in one value made the
+    // whole resource (or queue) vanish and its jobs run unpaced.
+    [Theory]
+    [InlineData("""{"Pacer":{"Resources":{"hooks":{"Rate":"5/s","Burst":"five"}}}}""", "'Pacer:Resources:hooks:Burst'")]
+    [InlineData("""{"Pacer":{"Resources":{"hooks":{"Breaker":{"FailureRatio":"half"}}}}}""", "'Pacer:Resources:hooks:Breaker:FailureRatio'")]
+    [InlineData("""{"Pacer":{"Queues":{"emails":"two"}}}""", "'Pacer:Queues:emails'")]
+    [InlineData("""{"Pacer":{"Resources":{"hooks":{"Rat":"5/s"}}}}""", "Pacer:Resources:hooks:Rat is not a resource setting; use Rate, Burst,")]
+    [InlineData("""{"Pacer":{"Resources":{"hooks":{"Breaker":{"Ratio":0.5}}}}}""", "Pacer:Resources:hooks:Breaker:Ratio is not a breaker setting")]
+    [InlineData("""{"Pacer":{"Resources":{"account:{AccountId}":{"Concurrency":1}}}}""", "':' separates configuration keys, so resource 'account:{AccountId}' cannot be named in configuration; use another separator, e.g. 'account-{AccountId}'")]
+    public void Bind_EntryTheBinderWouldDropOrIgnore_ThrowsNamingTheKey(string json, string expected)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Bind(json));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bind_TemplateResourceWithoutColon_IsBound()
+    {
+        var options = Bind("""{"Pacer":{"Resources":{"account-{AccountId}":{"Concurrency":1,"Breaker":{"ConsecutiveFailures":3}}}}}""");
+
+        Assert.Equal(1, Assert.Contains("account-{AccountId}", options.Resources).Concurrency);
     }
 }

@@ -1,4 +1,4 @@
--- Pacer schema, version 3: the partial indexes of version 2, their state conditions written as comparisons.
+-- Pacer schema, version 4: the partial indexes of version 2, their state conditions written as comparisons.
 --
 -- SQLite evaluates the WHERE of every partial index for the old and the new row of a write that changes a job's
 -- state. It evaluates an IN list of more than two constants through a temporary b-tree that it builds and frees for
