@@ -1,0 +1,209 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Pacer.Sinks;
+
+namespace Pacer.ChannelSync;
+
+/// <summary>The job kinds of the recipe.</summary>
+public static class ChannelSyncKinds
+{
+    /// <summary>Starts a run: resolves the channels and fans out one channel job each, plus the finish job.</summary>
+    public const string Run = "channel-sync";
+
+    /// <summary>One channel: its new uploads into every destination of the run.</summary>
+    public const string Channel = "channel-sync.channel";
+
+    /// <summary>Waits for the run's channel jobs, then completes the destinations (formatting, final files).</summary>
+    public const string Finish = "channel-sync.finish";
+}
+
+/// <summary>
+/// Starts a run. Resolving costs 1 unit per 50 channel ids and 1 per handle or username. The channel jobs and the
+/// finish job are enqueued in the store's transaction that records the plan, so a retry after a crash neither loses
+/// nor repeats the fan-out.
+/// </summary>
+internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient client, Destinations destinations, ChannelSyncProgress progress, ILoggerFactory loggers)
+    : IJobHandler<ChannelSyncArgs>
+{
+    private readonly ILogger _logger = loggers.CreateLogger("Pacer.ChannelSync");
+
+    public async Task HandleAsync(ChannelSyncArgs args, JobContext context)
+    {
+        var run = args.Run ?? context.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var destination in args.Destinations)
+        {
+            try
+            {
+                await destinations.ValidateAsync(destination);
+            }
+            catch (SinkException ex)
+            {
+                throw new PermanentJobException(ex.Message, ex);
+            }
+        }
+        var refs = args.Channels.Select(c => ChannelRef.TryParse(c, out var r) ? r : throw new PermanentJobException($"'{c}' is not a channel.")).ToArray();
+        if (await context.Effects.GetAsync(SyncKeys.Plan(run)) is { ResultJson: { } done })
+        {
+            // A retry after the fan-out was recorded: nothing left to do.
+            var existing = JsonSerializer.Deserialize<SyncPlanRecord>(done, JsonSerializerOptions.Web)!;
+            progress.For(run).Planned(existing.Channels, existing.Channels - existing.Unknown.Count);
+            return;
+        }
+        {
+            var resolved = await youtube.ResolveAsync(refs, context.CancellationToken);
+            var record = await context.Effects.RunInStoreTransactionAsync(SyncKeys.Plan(run), async (transaction, ct) =>
+            {
+                var tag = SyncKeys.Tag(run);
+                var jobs = resolved.Found.Select(channel => new EnqueueRequest(ChannelSyncKinds.Channel, JsonSerializer.Serialize(new ChannelJobArgs
+                {
+                    Run = run,
+                    ChannelId = channel.ChannelId,
+                    Title = channel.Title,
+                    UploadsPlaylistId = channel.UploadsPlaylistId,
+                    Destinations = args.Destinations,
+                }, JsonSerializerOptions.Web), new EnqueueOptions { Tags = [tag], UniqueKey = $"{run}:{channel.ChannelId}" }))
+                .Append(new EnqueueRequest(ChannelSyncKinds.Finish, JsonSerializer.Serialize(new FinishJobArgs { Run = run, Destinations = args.Destinations }, JsonSerializerOptions.Web),
+                    new EnqueueOptions { Tags = [tag], UniqueKey = $"{run}:finish" }))
+                .ToArray();
+                var results = await client.EnqueueManyAsync(jobs, transaction, ct);
+                return new SyncPlanRecord([.. resolved.Unknown.Select(u => u.Text)], [.. results.Take(results.Count - 1).Select(r => r.Id)], refs.Length);
+            });
+            progress.For(run).Planned(refs.Length, refs.Length - record.Unknown.Count);
+            LogPlanned(_logger, run, record.ChannelJobs.Count, record.Unknown.Count);
+            foreach (var unknown in record.Unknown)
+                LogUnknown(_logger, run, unknown);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sync {Run}: {Channels} channels to sync, {UnknownCount} not found")]
+    private static partial void LogPlanned(ILogger logger, string run, int channels, int unknownCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sync {Run}: channel {Channel} was not found on YouTube; the others sync")]
+    private static partial void LogUnknown(ILogger logger, string run, string channel);
+}
+
+/// <summary>
+/// One channel: pages its uploads newest first until a page holds only videos every destination already has, looks the
+/// new ones up 50 at a time (while paging on), and writes them oldest first. Writing oldest first keeps what a
+/// destination holds of a channel a run of its oldest videos, so a crash mid-write can never leave a gap that a later
+/// run would stop short of: the next run pages until it reaches what was written.
+/// </summary>
+internal sealed class ChannelHandler(IChannelSource youtube, Destinations destinations, ChannelSyncProgress progress, TimeProvider time)
+    : IJobHandler<ChannelJobArgs>
+{
+    private const int VideosPerCall = 50;
+
+    public async Task HandleAsync(ChannelJobArgs args, JobContext context)
+    {
+        var ct = context.CancellationToken;
+        var runProgress = progress.For(args.Run);
+        var open = new OpenDestination[args.Destinations.Count];
+        for (var i = 0; i < open.Length; i++)
+            open[i] = await OpenAsync(args.Destinations[i], ct);
+
+        var fresh = new List<UploadItem>();
+        var details = new List<Task<IReadOnlyList<VideoDetails>>>();
+        string? pageToken = null;
+        int pages = 0, fromCache = 0;
+        do
+        {
+            var page = await youtube.GetUploadsPageAsync(args.UploadsPlaylistId, pageToken, ct);
+            pages++;
+            fromCache += page.FromCache ? 1 : 0;
+            runProgress.Page(page.FromCache);
+            var unknown = page.Items.Where(item => !open.All(d => d.Contains(item.VideoId))).ToArray();
+            if (unknown.Length == 0)
+                break;
+            fresh.AddRange(unknown);
+            // Details of full chunks are asked for while the next page is fetched.
+            while (fresh.Count - (details.Count * VideosPerCall) >= VideosPerCall)
+                details.Add(youtube.GetVideosAsync([.. fresh.Skip(details.Count * VideosPerCall).Take(VideosPerCall).Select(v => v.VideoId)], ct));
+            pageToken = page.NextPageToken;
+        }
+        while (pageToken is not null);
+        if (fresh.Count > details.Count * VideosPerCall)
+            details.Add(youtube.GetVideosAsync([.. fresh.Skip(details.Count * VideosPerCall).Select(v => v.VideoId)], ct));
+        runProgress.Found(fresh.Count);
+
+        var byId = (await Task.WhenAll(details)).SelectMany(d => d).ToDictionary(v => v.VideoId, StringComparer.Ordinal);
+        var now = time.GetUtcNow();
+        var channel = new ResolvedChannelInfo(args.ChannelId, args.Title);
+        var rows = Enumerable.Reverse(fresh).Select(item => VideoTable.Row(item, byId.GetValueOrDefault(item.VideoId), channel, now)).ToArray();
+
+        var total = new SinkWriteResult(0, 0);
+        if (rows.Length > 0)
+        {
+            foreach (var destination in open)
+                total += await destination.WriteAsync(rows, ct);
+        }
+        runProgress.Wrote(total.Written, total.Skipped);
+        runProgress.ChannelDone();
+        await context.Effects.RunAsync(SyncKeys.Channel(args.Run, args.ChannelId), _ =>
+            Task.FromResult(new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, fresh.Count, total.Written, total.Skipped)));
+    }
+
+    private async Task<OpenDestination> OpenAsync(string destination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await destinations.OpenAsync(destination, cancellationToken);
+        }
+        catch (SinkException ex)
+        {
+            throw new PermanentJobException(ex.Message, ex);
+        }
+    }
+}
+
+/// <summary>
+/// Finishes a run once every channel job of it is final: completes each destination once (formatting, the XLSX file)
+/// and records the run's summary. Until then it looks again shortly, without using an attempt.
+/// </summary>
+internal sealed partial class FinishHandler(IPacerClient client, Destinations destinations, ILoggerFactory loggers) : IJobHandler<FinishJobArgs>
+{
+    internal static readonly TimeSpan LookAgain = TimeSpan.FromMilliseconds(100);
+
+    private readonly ILogger _logger = loggers.CreateLogger("Pacer.ChannelSync");
+
+    public async Task HandleAsync(FinishJobArgs args, JobContext context)
+    {
+        var planRecord = await context.Effects.GetAsync(SyncKeys.Plan(args.Run));
+        if (planRecord?.ResultJson is null)
+            throw new PermanentJobException($"Sync {args.Run} has no plan; the finish job runs only after the run job fanned out.");
+        var plan = JsonSerializer.Deserialize<SyncPlanRecord>(planRecord.ResultJson, JsonSerializerOptions.Web)!;
+
+        var channels = new List<JobRecord>(plan.ChannelJobs.Count);
+        foreach (var id in plan.ChannelJobs)
+        {
+            var job = await client.GetAsync(id, context.CancellationToken);
+            if (job is not null && !job.State.IsFinal())
+                throw new JobSnoozeException(LookAgain);
+            if (job is not null)
+                channels.Add(job);
+        }
+
+        await context.Effects.RunAsync(SyncKeys.Summary(args.Run), async ct =>
+        {
+            foreach (var destination in args.Destinations)
+                await destinations.CompleteAsync(destination, ct);
+            var records = new List<ChannelRecord>();
+            foreach (var job in channels)
+            {
+                var channelArgs = JsonSerializer.Deserialize<ChannelJobArgs>(job.Args, JsonSerializerOptions.Web)!;
+                if (await context.Effects.GetAsync(SyncKeys.Channel(args.Run, channelArgs.ChannelId)) is { ResultJson: { } json })
+                    records.Add(JsonSerializer.Deserialize<ChannelRecord>(json, JsonSerializerOptions.Web)!);
+            }
+            var failed = channels.Where(j => j.State != JobState.Completed)
+                .Select(j => JsonSerializer.Deserialize<ChannelJobArgs>(j.Args, JsonSerializerOptions.Web)!.Title + $" ({j.State.ToWire()})")
+                .ToArray();
+            var summary = new SyncSummary(args.Run, plan.Channels, records.Count, plan.Unknown, failed,
+                records.Sum(r => r.Pages), records.Sum(r => r.PagesFromCache), records.Sum(r => r.NewVideos),
+                records.Sum(r => r.Written), records.Sum(r => r.Duplicates), args.Destinations);
+            LogFinished(_logger, args.Run, summary.ChannelsSynced, summary.Written, summary.Duplicates);
+            return summary;
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sync {Run} finished: {Channels} channels, {Written} new rows, {Duplicates} duplicates skipped")]
+    private static partial void LogFinished(ILogger logger, string run, int channels, int written, int duplicates);
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Pacer.ChannelSync;
+
+namespace Pacer;
+
+/// <summary>Adds the channel-sync recipe to Pacer.</summary>
+public static class ChannelSyncPacerBuilderExtensions
+{
+    /// <summary>
+    /// Registers the recipe's job kinds (<c>channel-sync</c>, <c>channel-sync.channel</c>, <c>channel-sync.finish</c>).
+    /// Needs <c>services.AddYouTube(...)</c>; <c>services.AddSheets(...)</c> too for <c>sheets:</c> destinations.
+    /// Start a run with <c>EnqueueAsync(new ChannelSyncArgs { Channels = [...], Destinations = [...] })</c>.
+    /// </summary>
+    public static PacerBuilder AddChannelSync(this PacerBuilder builder, Action<ChannelSyncOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new ChannelSyncOptions();
+        configure?.Invoke(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.YouTubeResource);
+        var services = builder.Services;
+        services.TryAddSingleton<ChannelSyncProgress>();
+        services.TryAddSingleton<Destinations>();
+        services.TryAddSingleton<IChannelSource, YouTubeChannelSource>();
+        services.TryAddSingleton<ITableSinkFactory>(sp => new ChannelSyncSinkFactory(
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(), sp.GetService<Sheets.ISheetsSinkFactory>()));
+        var youtube = new ResourceClaim(options.YouTubeResource);
+        builder.AddJob<RunHandler, ChannelSyncArgs>(ChannelSyncKinds.Run, k => { k.Queue = options.Queue; k.Claims.Add(youtube); });
+        builder.AddJob<ChannelHandler, ChannelJobArgs>(ChannelSyncKinds.Channel, k => { k.Queue = options.Queue; k.Claims.Add(youtube); });
+        builder.AddJob<FinishHandler, FinishJobArgs>(ChannelSyncKinds.Finish, k => k.Queue = options.Queue);
+        return builder;
+    }
+}

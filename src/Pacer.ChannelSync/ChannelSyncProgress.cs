@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+
+namespace Pacer.ChannelSync;
+
+/// <summary>Live figures of the runs this process works on, for progress bars; the durable summary is in the store.</summary>
+public sealed class ChannelSyncProgress
+{
+    private readonly ConcurrentDictionary<string, RunProgress> _runs = new(StringComparer.Ordinal);
+
+    public RunProgress For(string run) => _runs.GetOrAdd(run, r => new RunProgress(r));
+}
+
+/// <summary>What one run has done so far in this process.</summary>
+public sealed class RunProgress(string run)
+{
+    private int _channels = -1;
+    private int _resolved;
+    private int _channelsDone;
+    private long _pages;
+    private long _pagesFromCache;
+    private long _videosFound;
+    private long _videosWritten;
+    private long _duplicates;
+
+    public string Run { get; } = run;
+
+    /// <summary>Channels asked for, once the run's plan has resolved them (-1 before).</summary>
+    public int Channels => Volatile.Read(ref _channels);
+    public int Resolved => Volatile.Read(ref _resolved);
+    public int ChannelsDone => Volatile.Read(ref _channelsDone);
+    public long Pages => Interlocked.Read(ref _pages);
+    public long PagesFromCache => Interlocked.Read(ref _pagesFromCache);
+    public long VideosFound => Interlocked.Read(ref _videosFound);
+    public long VideosWritten => Interlocked.Read(ref _videosWritten);
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    internal void Planned(int channels, int resolved)
+    {
+        Volatile.Write(ref _resolved, resolved);
+        Volatile.Write(ref _channels, channels);
+    }
+
+    internal void Page(bool fromCache)
+    {
+        Interlocked.Increment(ref _pages);
+        if (fromCache)
+            Interlocked.Increment(ref _pagesFromCache);
+    }
+
+    internal void Found(int videos) => Interlocked.Add(ref _videosFound, videos);
+
+    internal void Wrote(int written, int duplicates)
+    {
+        Interlocked.Add(ref _videosWritten, written);
+        Interlocked.Add(ref _duplicates, duplicates);
+    }
+
+    internal void ChannelDone() => Interlocked.Increment(ref _channelsDone);
+}

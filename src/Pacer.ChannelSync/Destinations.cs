@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using Pacer.Sinks;
+
+namespace Pacer.ChannelSync;
+
+/// <summary>Makes a sink for a destination string (<c>out.csv</c>, <c>out.xlsx</c>, <c>sqlite:PATH</c>, <c>sheets:ID/TAB</c>).</summary>
+public interface ITableSinkFactory
+{
+    /// <summary>Creates the sink without touching the destination; a string that names no destination throws <see cref="SinkException"/>.</summary>
+    ITableSink Create(string destination);
+}
+
+/// <summary>
+/// The destinations open in this process. All channel jobs of a run write to the same few sinks at once, so each is
+/// opened once (reading its keys back), shared behind a batching writer, and remembers every key it holds, which is how
+/// a channel job knows a video is already there.
+/// </summary>
+internal sealed class Destinations(ITableSinkFactory factory, TimeProvider time) : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<OpenDestination>>> _open = new(StringComparer.Ordinal);
+
+    /// <summary>Checks that a destination string names a destination, without opening it.</summary>
+    public async ValueTask ValidateAsync(string destination)
+    {
+        await using var sink = factory.Create(destination);
+    }
+
+    public async Task<OpenDestination> OpenAsync(string destination, CancellationToken cancellationToken)
+    {
+        var lazy = _open.GetOrAdd(destination, d => new Lazy<Task<OpenDestination>>(() => OpenNewAsync(d)));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A failed open is not cached: the next job tries again (the file may be back, the service up).
+            _open.TryRemove(new KeyValuePair<string, Lazy<Task<OpenDestination>>>(destination, lazy));
+            throw;
+        }
+    }
+
+    private async Task<OpenDestination> OpenNewAsync(string destination)
+    {
+        var sink = TableSinks.Batching(factory.Create(destination), timeProvider: time);
+        var opened = false;
+        try
+        {
+            // Not the caller's token: the open is shared by every job writing here.
+            var keys = await sink.OpenAsync(VideoTable.Schema, CancellationToken.None);
+            opened = true;
+            return new OpenDestination(destination, sink, keys);
+        }
+        finally
+        {
+            if (!opened)
+                await sink.DisposeAsync();
+        }
+    }
+
+    /// <summary>Completes a destination at the end of a run (formatting, the final file) and closes it, so the next run reopens it.</summary>
+    public async Task CompleteAsync(string destination, CancellationToken cancellationToken)
+    {
+        if (!_open.TryRemove(destination, out var lazy))
+        {
+            // Nothing was written here in this process (e.g. every channel was unchanged): still complete it, so a
+            // destination left staged by a crash is finished.
+            await using var sink = factory.Create(destination);
+            await sink.OpenAsync(VideoTable.Schema, cancellationToken);
+            await sink.CompleteAsync(cancellationToken);
+            return;
+        }
+        var open = await lazy.Value;
+        await using (open.Sink)
+            await open.Sink.CompleteAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var lazy in _open.Values)
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+                await lazy.Value.Result.Sink.DisposeAsync();
+        }
+        _open.Clear();
+    }
+}
+
+/// <summary>An open destination and the keys it holds.</summary>
+internal sealed class OpenDestination(string destination, ITableSink sink, IReadOnlySet<string> existing)
+{
+    private readonly ConcurrentDictionary<string, byte> _written = new(StringComparer.Ordinal);
+
+    public string Destination { get; } = destination;
+
+    public ITableSink Sink { get; } = sink;
+
+    public bool Contains(string key) => existing.Contains(key) || _written.ContainsKey(key);
+
+    public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
+    {
+        var result = await Sink.WriteAsync(rows, cancellationToken);
+        foreach (var row in rows)
+            _written.TryAdd(row.Key, 0);
+        return result;
+    }
+}

@@ -1,0 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pacer.ChannelSync;
+
+/// <summary>
+/// Arguments of <c>channel-sync</c>, the job that starts a sync run: which channels, into which destinations.
+/// <c>{"channels":["UC...","@name"],"destinations":["videos.xlsx","videos.csv"]}</c>
+/// </summary>
+public sealed record ChannelSyncArgs : IValidatableObject
+{
+    [Required(ErrorMessage = "is required: the channels to sync (ids, @handles, URLs or username:NAME).")]
+    public required IReadOnlyList<string> Channels { get; init; }
+
+    [Required(ErrorMessage = "is required: where the videos go (out.csv, out.xlsx, sqlite:PATH, sheets:ID/TAB).")]
+    public required IReadOnlyList<string> Destinations { get; init; }
+
+    /// <summary>Names the run (its jobs are tagged <c>run:RUN</c>); default: the id of this job.</summary>
+    public string? Run { get; init; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Channels is { Count: 0 })
+            yield return new("lists no channel; give at least one.", [nameof(Channels)]);
+        if (Destinations is { Count: 0 })
+            yield return new("lists no destination; give at least one.", [nameof(Destinations)]);
+        foreach (var channel in Channels ?? [])
+        {
+            if (!ChannelRef.TryParse(channel ?? "", out _))
+                yield return new($"has '{channel}', which is not a channel id (UC...), @handle, channel URL or username:NAME.", [nameof(Channels)]);
+        }
+    }
+}
+
+/// <summary>Arguments of <c>channel-sync.channel</c>: one channel's new videos into the run's destinations.</summary>
+public sealed record ChannelJobArgs
+{
+    public required string Run { get; init; }
+    public required string ChannelId { get; init; }
+    public required string Title { get; init; }
+    public required string UploadsPlaylistId { get; init; }
+    public required IReadOnlyList<string> Destinations { get; init; }
+}
+
+/// <summary>Arguments of <c>channel-sync.finish</c>: waits for the run's channel jobs, then completes the destinations.</summary>
+public sealed record FinishJobArgs
+{
+    public required string Run { get; init; }
+    public required IReadOnlyList<string> Destinations { get; init; }
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pacer.Sinks;
+
+/// <summary>
+/// A CSV file (see <see cref="CsvTableFile"/> for the format). Each write appends its new rows and flushes them to the
+/// disk before it reports them, so a row reported written survives a crash; opening reads back the key column and cuts
+/// off a torn last record. Nothing is left to do at completion.
+/// </summary>
+internal sealed class CsvTableSink(string path, ILogger logger) : TableSinkBase
+{
+    private CsvTableFile? file;
+    private HashSet<string> keys = [];
+
+    public override string Description => path;
+
+    protected override Task<IReadOnlySet<string>> OpenCoreAsync(TableSchema schema, CancellationToken cancellationToken)
+    {
+        var opened = new CsvTableFile(path, schema, logger);
+        keys = opened.Open(onRecord: null, cancellationToken);
+        file = opened;
+        return Task.FromResult<IReadOnlySet<string>>(new HashSet<string>(keys, keys.Comparer));
+    }
+
+    protected override Task<SinkWriteResult> WriteCoreAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
+    {
+        var (fresh, freshKeys, skipped) = SelectFresh(rows, keys);
+        if (fresh.Count > 0)
+        {
+            file!.Append(fresh, cancellationToken);
+            keys.UnionWith(freshKeys);
+        }
+        return Task.FromResult(new SinkWriteResult(fresh.Count, skipped));
+    }
+
+    protected override Task CompleteCoreAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected override ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
+}

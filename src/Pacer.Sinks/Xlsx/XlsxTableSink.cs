@@ -1,0 +1,181 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace Pacer.Sinks;
+
+/// <summary>
+/// An XLSX workbook. A zip file cannot be appended to safely, so writes go to a staging CSV next to it
+/// (<c>videos.xlsx.pending.csv</c>, appended and flushed to disk per batch, exactly like the CSV sink), and
+/// <see cref="ITableSink.CompleteAsync"/> streams the workbook's rows and the staged rows into <c>videos.xlsx.tmp</c>, flushes it
+/// to disk, renames it over the workbook (atomic on one file system) and only then deletes the staging file.
+/// </summary>
+/// <remarks>
+/// Whatever step a crash interrupts, the files left behind hold every reported row exactly once as far as the next run
+/// can tell: before the rename the old workbook and the staging file are intact (the temp file is deleted on open);
+/// after it, the new workbook holds the staged rows and a staging file still there is merged again with its rows that
+/// the workbook already has skipped. Opening reads the keys of both, so rows are never written twice.
+/// </remarks>
+internal sealed class XlsxTableSink(string path, string sheetName, ILogger logger) : TableSinkBase
+{
+    private CsvTableFile? staging;
+    private HashSet<string> workbookKeys = [];
+    private HashSet<string> keys = [];
+    private XlsxColumnWidths? widths;
+
+    public override string Description => path;
+
+    internal string StagingPath => path + ".pending.csv";
+
+    internal string TemporaryPath => path + ".tmp";
+
+    protected override Task<IReadOnlySet<string>> OpenCoreAsync(TableSchema schema, CancellationToken cancellationToken)
+    {
+        // A completion that stopped before its rename: the workbook and staging file it read are still as they were.
+        DeleteIfPresent(TemporaryPath);
+        var measured = new XlsxColumnWidths(schema);
+        workbookKeys = File.Exists(path) ? ReadWorkbookKeys(schema, measured, cancellationToken) : new HashSet<string>(StringComparer.Ordinal);
+
+        var stagingFile = new CsvTableFile(StagingPath, schema, logger);
+        var stagedKeys = stagingFile.Open(measured.Measure, cancellationToken);
+        if (stagedKeys.Count > 0)
+            logger.LogInformation("{Count} rows staged in {Staging} by an earlier run will be merged into {Path} at completion.", stagedKeys.Count, StagingPath, path);
+
+        keys = new HashSet<string>(workbookKeys, StringComparer.Ordinal);
+        keys.UnionWith(stagedKeys);
+        staging = stagingFile;
+        widths = measured;
+        return Task.FromResult<IReadOnlySet<string>>(new HashSet<string>(keys, StringComparer.Ordinal));
+    }
+
+    protected override Task<SinkWriteResult> WriteCoreAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
+    {
+        var (fresh, freshKeys, skipped) = SelectFresh(rows, keys);
+        if (fresh.Count > 0)
+        {
+            staging!.Append(fresh, cancellationToken);
+            keys.UnionWith(freshKeys);
+            foreach (var row in fresh)
+                widths!.Measure(row);
+        }
+        return Task.FromResult(new SinkWriteResult(fresh.Count, skipped));
+    }
+
+    protected override Task CompleteCoreAsync(CancellationToken cancellationToken)
+    {
+        // Nothing staged: the workbook (if any) already holds every row and its formatting.
+        if (staging!.IsEmpty)
+            return Task.CompletedTask;
+        var published = false;
+        try
+        {
+            WriteTemporaryWorkbook(cancellationToken);
+            File.Move(TemporaryPath, path, overwrite: true);
+            published = true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SinkException(
+                $"Could not write '{path}' ({e.Message}). Is it open in another program? The rows are kept in '{StagingPath}' " +
+                "and the next run merges them.", e);
+        }
+        finally
+        {
+            if (!published)
+                DeleteIfPresent(TemporaryPath);
+        }
+        // The workbook now holds every staged row. Should deleting the staging file fail, a second completion must not
+        // add those rows again.
+        workbookKeys.UnionWith(keys);
+        File.Delete(StagingPath);
+        logger.LogInformation("Wrote {Path} with the rows staged in this run.", path);
+        return Task.CompletedTask;
+    }
+
+    protected override ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
+
+    private HashSet<string> ReadWorkbookKeys(TableSchema schema, XlsxColumnWidths measured, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = XlsxWorkbookReader.Open(path, sheetName);
+        var values = new object?[schema.Columns.Count];
+        if (!reader.ReadRow(values) || !values.Select(v => v as string).SequenceEqual(schema.Columns.Select(c => c.Name), StringComparer.Ordinal))
+        {
+            throw new SinkException(
+                $"'{path}' has other columns than this sink writes: expected header {string.Join(",", schema.Columns.Select(c => c.Name))}, " +
+                $"found {string.Join(",", values.Select(v => v?.ToString()))}. Write to another file, or move this one away.");
+        }
+        foreach (var (column, width) in reader.ColumnWidths)
+            measured.AtLeast(column, width);
+        var count = 0;
+        while (reader.ReadRow(values))
+        {
+            if (++count % 4096 == 0)
+                cancellationToken.ThrowIfCancellationRequested();
+            if (KeyText(values[schema.KeyColumn]) is { Length: > 0 } key)
+                found.Add(key);
+        }
+        return found;
+    }
+
+    private void WriteTemporaryWorkbook(CancellationToken cancellationToken)
+    {
+        var schema = Schema;
+        var values = new object?[schema.Columns.Count];
+        using var output = new FileStream(TemporaryPath, FileMode.Create, FileAccess.Write, FileShare.None);
+        using (var workbook = new XlsxWorkbookWriter(output, schema, sheetName, widths!.Widths))
+        {
+            if (File.Exists(path))
+            {
+                using var existing = XlsxWorkbookReader.Open(path, sheetName);
+                existing.ReadRow(values); // the header, checked when the sink opened
+                while (existing.ReadRow(values))
+                    workbook.WriteRow(values);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = 0;
+            staging!.ForEachRecord(record =>
+            {
+                if (++count % 4096 == 0)
+                    cancellationToken.ThrowIfCancellationRequested();
+                // Already in the workbook: a completion that renamed its workbook but did not get to delete the staging file.
+                if (workbookKeys.Contains(record.GetString(schema.KeyColumn)))
+                    return;
+                for (var i = 0; i < values.Length; i++)
+                    values[i] = ParseStaged(schema.Columns[i], record.GetString(i));
+                workbook.WriteRow(values);
+            }, cancellationToken);
+            workbook.Complete();
+        }
+        // The rename must not publish a workbook whose bytes are still only in the page cache.
+        output.Flush(flushToDisk: true);
+    }
+
+    private object? ParseStaged(TableColumn column, string text)
+    {
+        try
+        {
+            return TableValues.Parse(column.Kind, text);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw new SinkException($"'{StagingPath}' has '{text}' in column '{column.Name}', which is not {column.Kind}; was the file edited?", e);
+        }
+    }
+
+    // A key as the sheet holds it: text, or a number for an Integer key column.
+    private static string? KeyText(object? value) => value switch
+    {
+        string text => text,
+        XlsxNumber number when long.TryParse(number.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer) => TableValues.Format(integer),
+        // Excel may have saved a whole number as 1.2345E+5.
+        XlsxNumber number when double.TryParse(number.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var real) =>
+            real == Math.Floor(real) && Math.Abs(real) < 1e15 ? TableValues.Format((long)real) : TableValues.Format(real),
+        _ => null,
+    };
+
+    private static void DeleteIfPresent(string file)
+    {
+        if (File.Exists(file))
+            File.Delete(file);
+    }
+}

@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Pacer.GoogleApis;
+
+/// <summary>
+/// A credential's value and where it was found. <see cref="ToString"/> names the place, never the value, so a secret that
+/// ends up in a log line or an exception message by accident shows as "the environment variable X".
+/// </summary>
+internal sealed class Secret
+{
+    public Secret(string value, string source)
+    {
+        Value = value;
+        Source = source;
+    }
+
+    public string Value { get; }
+
+    /// <summary>Where it came from, for messages: "the environment variable PACER_YOUTUBE_API_KEY".</summary>
+    public string Source { get; }
+
+    /// <summary>Replaces every occurrence of the value in <paramref name="text"/> (a server's message, say) with <c>***</c>.</summary>
+    public string Scrub(string text) => Value.Length == 0 ? text : text.Replace(Value, "***", StringComparison.Ordinal);
+
+    public override string ToString() => Source;
+}
+
+/// <summary>
+/// The places a secret may be kept, looked at in this order: a configuration key (appsettings.json, <c>dotnet user-secrets</c>,
+/// or any other configuration provider), an environment variable, a file whose whole content is the secret. The first
+/// non-blank one wins.
+/// </summary>
+internal sealed record SecretSources(string What, string? ConfigurationKey, string? EnvironmentVariable, string? FilePath)
+{
+    public Secret? Find(IConfiguration? configuration)
+    {
+        if (ConfigurationKey is { } key && configuration?[key] is { } configured && !string.IsNullOrWhiteSpace(configured))
+            return new Secret(configured.Trim(), $"the configuration key {key}");
+        if (EnvironmentVariable is { } variable && Environment.GetEnvironmentVariable(variable) is { } environment && !string.IsNullOrWhiteSpace(environment))
+            return new Secret(environment.Trim(), $"the environment variable {variable}");
+        if (FilePath is { } path && File.Exists(path))
+        {
+            var content = File.ReadAllText(path).Trim();
+            if (content.Length > 0)
+                return new Secret(content, $"the file {path}");
+        }
+        return null;
+    }
+
+    /// <summary>One message that says what is missing and every way to provide it.</summary>
+    public string Missing()
+    {
+        var ways = new List<string>();
+        if (ConfigurationKey is { } key)
+            ways.Add($"the configuration key {key} (appsettings.json, or `dotnet user-secrets set \"{key}\" ...`)");
+        if (EnvironmentVariable is { } variable)
+            ways.Add($"the environment variable {variable}");
+        if (FilePath is { } path)
+            ways.Add(File.Exists(path) ? $"the file {path} (it is empty)" : $"the file {path} (it does not exist)");
+        return ways.Count == 0
+            ? $"No {What}: no place to read it from is configured."
+            : $"No {What} found. Set {string.Join(", or ", ways)}.";
+    }
+}
