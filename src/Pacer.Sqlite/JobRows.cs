@@ -17,7 +17,14 @@ internal static class JobRows
     /// <summary>Ordinal of the first column after <see cref="Columns"/>, for queries that select more.</summary>
     public const int ColumnCount = 24;
 
-    public const string FinalStates = "('completed', 'cancelled', 'discarded')";
+    /// <summary>
+    /// A finished job. Written as comparisons, not IN (...): the partial indexes say it this way (migration 4 says why),
+    /// and a query must say it the same way to use them.
+    /// </summary>
+    public const string IsFinal = "(state = 'completed' OR state = 'cancelled' OR state = 'discarded')";
+
+    /// <summary>An unfinished job, as the unique-key index says it.</summary>
+    public const string IsUnfinished = "state <> 'completed' AND state <> 'cancelled' AND state <> 'discarded'";
 
     private const string EmptyArray = "[]";
 

@@ -12,14 +12,12 @@ internal sealed partial class SqliteJobStore
     // Bases stay below 2^62 and ids below 2^62 too in any real database, so base + id neither overflows nor is zero.
     private const long MaxTokenBase = 1L << 62;
 
-    private const string DueStates = "('available', 'scheduled', 'retryable')";
+    // A due job, as the fetch index says it (see JobRows.IsFinal for why not IN (...)).
+    private const string IsDue = "(state = 'available' OR state = 'scheduled' OR state = 'retryable')";
 
     private const string ClearLease = "lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, cancel_requested = 0";
 
     private const string ClearWait = "waiting_on = NULL, wait_reason = NULL, wait_until = NULL";
-
-    // A paused queue yields nothing to any fetch, in every process.
-    private const string QueueNotPaused = "NOT EXISTS (SELECT 1 FROM pacer_queues WHERE name = @queue AND paused = 1)";
 
     private const string HeldByToken = "WHERE id = @id AND state = 'running' AND lease_token = @token";
 
@@ -27,32 +25,41 @@ internal sealed partial class SqliteJobStore
 
     // The WHERE matches the partial index pacer_jobs_fetch word for word, so SQLite walks that index in dispatch order.
     private const string DueSelection =
-        $"state IN {DueStates} AND queue = @queue AND scheduled_at <= @now";
+        $"{IsDue} AND queue = @queue AND scheduled_at <= @now";
 
     private const string DispatchOrder = "ORDER BY priority DESC, scheduled_at, id";
 
+    /// <summary>
+    /// Inserts one job and yields its id, or nothing when an unfinished job holds the unique key (the partial unique
+    /// index on unique_key is the only constraint an insert can hit). Two statements rather than RETURNING: SQLite
+    /// buffers RETURNING rows in a temporary b-tree built and freed on every execution, which cost more than the insert.
+    /// </summary>
     private const string InsertSql =
         "INSERT INTO pacer_jobs (kind, queue, priority, args, state, attempt, max_attempts, scheduled_at, created_at, timeout_ticks, tags, claims, unique_key, errors, trace_parent) " +
         "VALUES (@kind, @queue, @priority, @args, @state, 0, @max_attempts, @scheduled_at, @created_at, @timeout_ticks, @tags, @claims, @unique_key, '[]', @trace_parent) " +
-        // The partial unique index on unique_key is the only constraint an insert can hit: a key held by an unfinished job.
-        "ON CONFLICT DO NOTHING RETURNING id";
+        "ON CONFLICT DO NOTHING; " +
+        "SELECT last_insert_rowid() WHERE changes() = 1";
 
-    internal const string ExistingByKeySql = $"SELECT id FROM pacer_jobs WHERE unique_key = @unique_key AND state NOT IN {JobRows.FinalStates}";
+    internal const string ExistingByKeySql = $"SELECT id FROM pacer_jobs WHERE unique_key = @unique_key AND {JobRows.IsUnfinished}";
 
     /// <summary>
-    /// One statement claims the jobs. Each fetch draws one random base from a CSPRNG and a job's token is base + id:
-    /// distinct for every job of the fetch, and equal to a token of an earlier attempt of the same job only if two
-    /// random bases are equal (one chance in 2^62), without having to pair a list of tokens with the picked rows.
+    /// A fetch picks due jobs with this (or <see cref="FetchOnlyIdsSql"/>), then claims each with <see cref="ClaimSql"/>,
+    /// all in one write transaction, so nothing moves in between. Not one UPDATE ... WHERE id IN (SELECT ...) RETURNING:
+    /// SQLite runs that through two temporary b-trees built and freed on every fetch, which cost more than the work.
     /// </summary>
-    private const string FetchTemplate =
+    internal const string FetchSql = ListDueSql;
+
+    internal const string FetchOnlyIdsSql =
+        $"SELECT {JobRows.Columns} FROM pacer_jobs WHERE {DueSelection} AND id IN (SELECT value FROM json_each(@only_ids)) {DispatchOrder} LIMIT @limit";
+
+    /// <summary>
+    /// Claims one picked job. Each fetch draws one random base from a CSPRNG and a job's token is base + id: distinct
+    /// for every job of the fetch, and equal to a token of an earlier attempt of the same job only if two random bases
+    /// are equal (one chance in 2^62).
+    /// </summary>
+    private const string ClaimSql =
         "UPDATE pacer_jobs SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_owner = @owner, " +
-        "lease_expires_at = @expires_at, lease_token = @token_base + id, cancel_requested = 0 " +
-        $"WHERE id IN (SELECT id FROM pacer_jobs WHERE {DueSelection} /*only*/ {DispatchOrder} LIMIT @limit) AND {QueueNotPaused} " +
-        $"RETURNING {JobRows.Columns}, lease_token";
-
-    internal static readonly string FetchSql = FetchTemplate.Replace("/*only*/", "", StringComparison.Ordinal);
-
-    internal static readonly string FetchOnlyIdsSql = FetchTemplate.Replace("/*only*/", "AND id IN (SELECT value FROM json_each(@only_ids))", StringComparison.Ordinal);
+        $"lease_expires_at = @expires_at, lease_token = @token, cancel_requested = 0 WHERE id = @id AND {IsDue}";
 
     internal const string ListDueSql = $"SELECT {JobRows.Columns} FROM pacer_jobs WHERE {DueSelection} {DispatchOrder} LIMIT @limit";
 
@@ -71,17 +78,9 @@ internal sealed partial class SqliteJobStore
 
     internal const string DeleteFinalizedSql =
         "DELETE FROM pacer_jobs WHERE id IN (SELECT id FROM pacer_jobs " +
-        $"WHERE state IN {JobRows.FinalStates} AND finalized_at < @before ORDER BY finalized_at LIMIT @limit)";
+        $"WHERE {JobRows.IsFinal} AND finalized_at < @before ORDER BY finalized_at LIMIT @limit)";
 
-    internal const string FinalizedSinceSql = $"SELECT count(*) FROM pacer_jobs WHERE state IN {JobRows.FinalStates} AND finalized_at >= @since";
-
-    private static readonly Comparison<FetchedJob> ByDispatchOrder = static (a, b) =>
-    {
-        var c = b.Job.Priority.CompareTo(a.Job.Priority);
-        if (c == 0)
-            c = a.Job.ScheduledAt.CompareTo(b.Job.ScheduledAt);
-        return c != 0 ? c : a.Job.Id.CompareTo(b.Job.Id);
-    };
+    internal const string FinalizedSinceSql = $"SELECT count(*) FROM pacer_jobs WHERE {JobRows.IsFinal} AND finalized_at >= @since";
 
     // ----- insert -----
 
@@ -149,10 +148,11 @@ internal sealed partial class SqliteJobStore
         }
     }
 
-    private static InsertResult[] InsertJobs(SqliteTransaction transaction, InsertManyRequest request)
+    private InsertResult[] InsertJobs(SqliteTransaction transaction, InsertManyRequest request)
     {
         var results = new InsertResult[request.Jobs.Count];
-        using var insert = Command(transaction, InsertSql);
+        using var lease = Statement(transaction, InsertSql);
+        var insert = lease.Command;
         var kind = insert.Parameters.Add("@kind", SqliteType.Text);
         var queue = insert.Parameters.Add("@queue", SqliteType.Text);
         var priority = insert.Parameters.Add("@priority", SqliteType.Integer);
@@ -239,25 +239,65 @@ internal sealed partial class SqliteJobStore
         var tokenBase = NewTokenBase();
         return WriteAsync<IReadOnlyList<FetchedJob>>(transaction =>
         {
-            using var command = Command(transaction, only is null ? FetchSql : FetchOnlyIdsSql);
-            command.Parameters.AddWithValue("@queue", request.Queue);
-            command.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
-            command.Parameters.AddWithValue("@limit", count);
-            command.Parameters.AddWithValue("@owner", request.Owner);
-            command.Parameters.AddWithValue("@expires_at", JobRows.ToDb(request.Now + request.LeaseDuration));
-            command.Parameters.AddWithValue("@token_base", tokenBase);
-            if (only is not null)
-                command.Parameters.AddWithValue("@only_ids", JsonIds(only));
-            var fetched = new List<FetchedJob>(count);
-            using (var reader = command.ExecuteReader())
-            {
-                while (reader.Read())
-                    fetched.Add(new FetchedJob(JobRows.Read(reader), reader.GetInt64(JobRows.ColumnCount)));
-            }
-            // RETURNING gives rows in the order they were updated, not the order they were picked.
-            fetched.Sort(ByDispatchOrder);
-            return fetched;
+            // A paused queue yields nothing to any fetch, in every process.
+            if (IsQueuePaused(transaction, request.Queue))
+                return [];
+            return PickAndClaim(transaction, request with { Limit = count }, tokenBase);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Picks up to <see cref="FetchRequest.Limit"/> due jobs of the queue in dispatch order (only those in
+    /// <see cref="FetchRequest.OnlyIds"/> if set) and claims them under leases, inside the caller's write transaction.
+    /// </summary>
+    private List<FetchedJob> PickAndClaim(SqliteTransaction transaction, FetchRequest request, long tokenBase)
+    {
+        var picked = new List<JobRecord>(request.Limit);
+        using (var lease = Statement(transaction, request.OnlyIds is null ? FetchSql : FetchOnlyIdsSql))
+        {
+            var select = lease.Command;
+            select.Parameters.AddWithValue("@queue", request.Queue);
+            select.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
+            select.Parameters.AddWithValue("@limit", request.Limit);
+            if (request.OnlyIds is { } only)
+                select.Parameters.AddWithValue("@only_ids", JsonIds(only));
+            // Read to the end before claiming: SQLite leaves undefined what a cursor sees of rows changed under it.
+            picked.AddRange(ReadJobs(select));
+        }
+        if (picked.Count == 0)
+            return [];
+
+        // The claimed row is the picked row with these values; stored times round-trip through ticks.
+        var attemptedAt = JobRows.FromDb(JobRows.ToDb(request.Now));
+        var expiresAt = JobRows.FromDb(JobRows.ToDb(request.Now + request.LeaseDuration));
+        using var claimLease = Statement(transaction, ClaimSql);
+        var claim = claimLease.Command;
+        claim.Parameters.AddWithValue("@now", JobRows.ToDb(attemptedAt));
+        claim.Parameters.AddWithValue("@owner", request.Owner);
+        claim.Parameters.AddWithValue("@expires_at", JobRows.ToDb(expiresAt));
+        var token = claim.Parameters.Add("@token", SqliteType.Integer);
+        var id = claim.Parameters.Add("@id", SqliteType.Integer);
+        var fetched = new List<FetchedJob>(picked.Count);
+        foreach (var job in picked)
+        {
+            token.Value = tokenBase + job.Id;
+            id.Value = job.Id;
+            // The write lock is held since the select, so the job is still due; anything else is a bug worth a crash.
+            if (claim.ExecuteNonQuery() != 1)
+                throw new InvalidOperationException($"Job {job.Id} was picked as due but could not be claimed.");
+            var claimed = job with
+            {
+                State = JobState.Running,
+                Attempt = job.Attempt + 1,
+                AttemptedAt = attemptedAt,
+                LeaseOwner = request.Owner,
+                LeaseExpiresAt = expiresAt,
+                CancelRequested = false,
+            };
+            fetched.Add(new FetchedJob(claimed, tokenBase + job.Id));
+        }
+        // In dispatch order already: the select reads it from the index.
+        return fetched;
     }
 
     private static long NewTokenBase()
@@ -363,28 +403,19 @@ internal sealed partial class SqliteJobStore
         return WriteAsync<IReadOnlyList<bool>>(transaction =>
         {
             var accepted = new bool[completions.Count];
-            // One prepared statement per kind, reused for every completion of that kind in the batch.
-            var commands = new CompletionCommand?[CompletionCommand.KindCount];
-            try
+            for (var i = 0; i < completions.Count; i++)
             {
-                for (var i = 0; i < completions.Count; i++)
+                var completion = completions[i];
+                var kind = CompletionCommand.KindOf(completion);
+                // One prepared statement per kind, kept on the writer for every batch.
+                var command = _completionCommands[(int)kind] ??= new CompletionCommand(_writer, kind);
+                accepted[i] = command.Execute(transaction, completion) == 1;
+                // The job gave back what it held: the longest-waiting jobs on those resources may now go.
+                if (accepted[i])
                 {
-                    var completion = completions[i];
-                    var kind = CompletionCommand.KindOf(completion);
-                    var command = commands[(int)kind] ??= new CompletionCommand(transaction, kind);
-                    accepted[i] = command.Execute(completion) == 1;
-                    // The job gave back what it held: the longest-waiting jobs on those resources may now go.
-                    if (accepted[i])
-                    {
-                        foreach (var claim in completion.Release)
-                            Wake(transaction, claim.Resource, claim.Cost);
-                    }
+                    foreach (var claim in completion.Release)
+                        Wake(transaction, claim.Resource, claim.Cost);
                 }
-            }
-            finally
-            {
-                foreach (var command in commands)
-                    command?.Dispose();
             }
             return accepted;
         }, cancellationToken);
@@ -409,9 +440,9 @@ internal sealed partial class SqliteJobStore
         public static CompletionKind KindOf(JobCompletion completion) =>
             completion.Kind == CompletionKind.Snooze && completion.Wait is not null ? WaitKind : completion.Kind;
 
-        public CompletionCommand(SqliteTransaction transaction, CompletionKind kind)
+        public CompletionCommand(SqliteConnection writer, CompletionKind kind)
         {
-            _command = Command(transaction, Sql(kind));
+            _command = Command(writer, null, Sql(kind));
             if (kind == WaitKind)
             {
                 _waitingOn = _command.Parameters.Add("@waiting_on", SqliteType.Text);
@@ -424,8 +455,9 @@ internal sealed partial class SqliteJobStore
             _error = _command.Parameters.Add("@error", SqliteType.Text);
         }
 
-        public int Execute(JobCompletion completion)
+        public int Execute(SqliteTransaction transaction, JobCompletion completion)
         {
+            _command.Transaction = transaction;
             _id.Value = completion.JobId;
             _token.Value = completion.LeaseToken;
             _at.Value = JobRows.ToDb(completion.At);

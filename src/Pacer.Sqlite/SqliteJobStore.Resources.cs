@@ -11,7 +11,7 @@ internal sealed partial class SqliteJobStore
 
     private const string ParkSql =
         "UPDATE pacer_jobs SET state = 'waiting', waiting_on = @waiting_on, wait_reason = @wait_reason, wait_until = @wait_until " +
-        $"WHERE id = @id AND state IN {DueStates}";
+        $"WHERE id = @id AND {IsDue}";
 
     private const string UpsertResourceSql =
         "INSERT INTO pacer_resources (name, state, updated_at) VALUES (@name, @state, @now) " +
@@ -60,22 +60,9 @@ internal sealed partial class SqliteJobStore
 
             WriteResources(transaction, decision.Writes, fetch.Now);
             var parked = Park(transaction, decision.Park);
-            var jobs = new List<FetchedJob>(decision.Admit.Count);
-            if (decision.Admit.Count > 0)
-            {
-                using var claim = Command(transaction, FetchOnlyIdsSql);
-                claim.Parameters.AddWithValue("@queue", fetch.Queue);
-                claim.Parameters.AddWithValue("@now", JobRows.ToDb(fetch.Now));
-                claim.Parameters.AddWithValue("@limit", Math.Min(fetch.Limit, decision.Admit.Count));
-                claim.Parameters.AddWithValue("@owner", fetch.Owner);
-                claim.Parameters.AddWithValue("@expires_at", JobRows.ToDb(fetch.Now + fetch.LeaseDuration));
-                claim.Parameters.AddWithValue("@token_base", tokenBase);
-                claim.Parameters.AddWithValue("@only_ids", JsonIds(decision.Admit));
-                using var reader = claim.ExecuteReader();
-                while (reader.Read())
-                    jobs.Add(new FetchedJob(JobRows.Read(reader), reader.GetInt64(JobRows.ColumnCount)));
-            }
-            jobs.Sort(ByDispatchOrder);
+            var jobs = decision.Admit.Count == 0
+                ? []
+                : PickAndClaim(transaction, fetch with { Limit = Math.Min(fetch.Limit, decision.Admit.Count), OnlyIds = decision.Admit }, tokenBase);
             return new AdmissionFetchResult(jobs, parked, decision.NextCheckAt);
         }, cancellationToken);
     }

@@ -27,6 +27,10 @@ internal sealed partial class SqliteJobStore : IJobStore
     // The file name as SQLite spells it, read once: the writer connection is not to be touched outside the write lock.
     private readonly string _writerDataSource;
     private readonly ConcurrentQueue<SqliteConnection> _readers = new();
+    // The hot statements (pick, claim, insert, complete), prepared once on the writer and kept: SQLite compiles one
+    // in tens of microseconds, longer than most of them take to run. Touched only under the write lock.
+    private readonly Dictionary<string, SqliteCommand> _keptStatements = new(StringComparer.Ordinal);
+    private readonly CompletionCommand?[] _completionCommands = new CompletionCommand?[CompletionCommand.KindCount];
     private int _disposed;
 
     private SqliteJobStore(string path, SqliteStoreOptions options, TimeProvider time)
@@ -167,6 +171,7 @@ internal sealed partial class SqliteJobStore : IJobStore
     {
         ThrowIfDisposed();
         await _writeLock.WaitAsync(cancellationToken);
+        var written = false;
         try
         {
             ThrowIfDisposed();
@@ -174,6 +179,7 @@ internal sealed partial class SqliteJobStore : IJobStore
             var result = work(transaction);
             if (transaction.Connection is not null)
                 transaction.Commit();
+            written = true;
             return result;
         }
         catch (SqliteException ex) when (Translate(ex) is { } clear)
@@ -182,7 +188,48 @@ internal sealed partial class SqliteJobStore : IJobStore
         }
         finally
         {
+            // A failed write may have left a kept statement half-stepped; prepare afresh rather than find out.
+            if (!written)
+                DropKeptStatements();
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// A command for <paramref name="sql"/> in <paramref name="transaction"/>, parameters empty. On the writer it is the
+    /// kept, already prepared one (disposing the lease keeps it); on another connection (a caller's transaction), a new one.
+    /// </summary>
+    private StatementLease Statement(SqliteTransaction transaction, string sql)
+    {
+        if (!ReferenceEquals(transaction.Connection, _writer))
+            return new StatementLease(Command(transaction, sql), kept: false);
+        if (!_keptStatements.TryGetValue(sql, out var command))
+            _keptStatements[sql] = command = Command(_writer, null, sql);
+        command.Transaction = transaction;
+        command.Parameters.Clear();
+        return new StatementLease(command, kept: true);
+    }
+
+    private void DropKeptStatements()
+    {
+        foreach (var command in _keptStatements.Values)
+            command.Dispose();
+        _keptStatements.Clear();
+        for (var i = 0; i < _completionCommands.Length; i++)
+        {
+            _completionCommands[i]?.Dispose();
+            _completionCommands[i] = null;
+        }
+    }
+
+    private readonly struct StatementLease(SqliteCommand command, bool kept) : IDisposable
+    {
+        public SqliteCommand Command => command;
+
+        public void Dispose()
+        {
+            if (!kept)
+                command.Dispose();
         }
     }
 
@@ -301,6 +348,7 @@ internal sealed partial class SqliteJobStore : IJobStore
         await _writeLock.WaitAsync(CancellationToken.None);
         try
         {
+            DropKeptStatements();
             // Closing the last connection checkpoints the WAL into the database file and removes -wal and -shm.
             _writer.Dispose();
         }

@@ -1,0 +1,19 @@
+using Pacer.Bench.Micro;
+using Pacer.Bench.Scenarios;
+
+// The benchmark runner: `engine` runs the scenarios side by side with Hangfire, `micro` the BenchmarkDotNet suite.
+return args switch
+{
+    ["engine", .. var rest] => await EngineCommand.RunAsync(rest),
+    ["micro", .. var rest] => MicroCommand.Run(rest),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine(
+        "usage: dotnet run -c Release --project bench/Pacer.Bench -- <command>\n\n" +
+        EngineCommand.Usage + "\n\n" +
+        MicroCommand.Usage);
+    return 2;
+}
