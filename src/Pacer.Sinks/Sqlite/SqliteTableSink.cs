@@ -13,6 +13,7 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
     private SqliteConnection? connection;
     private string[] columnNames = [];
     private bool tableExists;
+    private bool walEnabled;
     private SqliteCommand? insert;
 
     public override string Description => $"sqlite:{path}#{table}";
@@ -58,6 +59,15 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
     protected override async Task<SinkWriteResult> WriteCoreAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
     {
         connection ??= await ConnectAsync(SqliteOpenMode.ReadWriteCreate, cancellationToken);
+        if (!walEnabled)
+        {
+            // Set by the first write, not on open, which must leave the database as it found it. WAL lets readers
+            // (sqlite3, a BI tool) read while batches commit.
+            using var wal = connection.CreateCommand();
+            wal.CommandText = "PRAGMA journal_mode=WAL";
+            await wal.ExecuteNonQueryAsync(cancellationToken);
+            walEnabled = true;
+        }
         if (!tableExists)
         {
             await CreateTableAsync(connection, cancellationToken);
@@ -84,7 +94,7 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
 
     protected override async Task CompleteCoreAsync(CancellationToken cancellationToken)
     {
-        if (connection is null)
+        if (connection is null || !walEnabled)
             return;
         // Folds the WAL back into the database, so the run leaves one self-contained file to copy or mail.
         using var checkpoint = connection.CreateCommand();
@@ -110,8 +120,9 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
         {
             await opened.OpenAsync(cancellationToken);
             using var pragma = opened.CreateCommand();
-            // busy_timeout: wait for a reader in another process (sqlite3, a BI tool) instead of failing at once.
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+            // synchronous=FULL: a committed batch is on disk, not only in the WAL's page cache. busy_timeout: wait for
+            // another process's lock instead of failing at once.
+            pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             ready = true;
             return opened;
