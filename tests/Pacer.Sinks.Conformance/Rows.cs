@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Pacer.Sinks.Tests;
+namespace Pacer.Sinks.Conformance;
 
 /// <summary>The channel-sync video table of issue 5, and rows for it.</summary>
 public static class Rows
