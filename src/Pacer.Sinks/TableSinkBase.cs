@@ -24,7 +24,7 @@ internal abstract class TableSinkBase : ITableSink
         if (state != State.Created)
             throw new InvalidOperationException($"{Description} is already open (state: {state}).");
         cancellationToken.ThrowIfCancellationRequested();
-        var keys = await OpenCoreAsync(schema, cancellationToken).ConfigureAwait(false);
+        var keys = await OpenCoreAsync(schema, cancellationToken);
         this.schema = schema;
         state = State.Open;
         return keys;
@@ -38,7 +38,7 @@ internal abstract class TableSinkBase : ITableSink
         cancellationToken.ThrowIfCancellationRequested();
         if (rows.Count == 0)
             return default;
-        return await WriteCoreAsync(rows, cancellationToken).ConfigureAwait(false);
+        return await WriteCoreAsync(rows, cancellationToken);
     }
 
     public async Task CompleteAsync(CancellationToken cancellationToken)
@@ -47,7 +47,7 @@ internal abstract class TableSinkBase : ITableSink
         EnsureOpen();
         cancellationToken.ThrowIfCancellationRequested();
         // A completion that failed leaves the sink open, so it can be retried (a file that was locked, say).
-        await CompleteCoreAsync(cancellationToken).ConfigureAwait(false);
+        await CompleteCoreAsync(cancellationToken);
         state = State.Completed;
     }
 
@@ -56,7 +56,7 @@ internal abstract class TableSinkBase : ITableSink
         if (state == State.Disposed)
             return;
         state = State.Disposed;
-        await DisposeCoreAsync().ConfigureAwait(false);
+        await DisposeCoreAsync();
     }
 
     protected abstract Task<IReadOnlySet<string>> OpenCoreAsync(TableSchema schema, CancellationToken cancellationToken);

@@ -75,7 +75,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         var opened = false;
         try
         {
-            var keys = await inner.OpenAsync(schema, cancellationToken).ConfigureAwait(false);
+            var keys = await inner.OpenAsync(schema, cancellationToken);
             knownKeys = new HashSet<string>(keys, StringComparer.Ordinal);
             lock (gate)
             {
@@ -128,7 +128,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
                     ArmTimer();
             }
         }
-        return await write.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await write.Completion.Task.WaitAsync(cancellationToken);
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken)
@@ -140,7 +140,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
             last = RequestFlush();
         }
         if (last is not null)
-            await WhenDone(last).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WhenDone(last).WaitAsync(cancellationToken);
     }
 
     public async Task CompleteAsync(CancellationToken cancellationToken)
@@ -157,14 +157,14 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         try
         {
             if (last is not null)
-                await WhenDone(last).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await WhenDone(last).WaitAsync(cancellationToken);
             Task? loop;
             lock (gate)
                 loop = flushLoop;
             // One caller of the wrapped sink at a time: the loop has nothing left to write, but let it finish first.
             if (loop is not null)
-                await loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-            await inner.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                await loop.WaitAsync(cancellationToken);
+            await inner.CompleteAsync(cancellationToken);
             completed = true;
         }
         finally
@@ -197,10 +197,10 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         foreach (var write in abandoned)
             write.Completion.TrySetException(error);
         // Stops a batch in flight at the wrapped sink's next safe point (sinks roll back what they did not finish).
-        await lifetime.CancelAsync().ConfigureAwait(false);
+        await lifetime.CancelAsync();
         if (loop is not null)
-            await loop.ConfigureAwait(false); // never faults: batch failures go to their writers
-        await inner.DisposeAsync().ConfigureAwait(false);
+            await loop; // never faults: batch failures go to their writers
+        await inner.DisposeAsync();
         lifetime.Dispose();
     }
 
@@ -271,7 +271,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
                 lastInFlight = batch.Count > 0 ? batch[^1] : null;
             }
             if (batch.Count > 0)
-                await WriteBatchAsync(batch).ConfigureAwait(false);
+                await WriteBatchAsync(batch);
             lock (gate)
             {
                 lastInFlight = null;
@@ -313,7 +313,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
             SinkWriteResult result;
             try
             {
-                result = await inner.WriteAsync(rows, lifetime.Token).ConfigureAwait(false);
+                result = await inner.WriteAsync(rows, lifetime.Token);
             }
             catch (Exception e)
             {

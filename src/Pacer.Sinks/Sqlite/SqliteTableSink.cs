@@ -13,6 +13,7 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
     private SqliteConnection? connection;
     private string[] columnNames = [];
     private bool tableExists;
+    private bool walEnabled;
     private SqliteCommand? insert;
 
     public override string Description => $"sqlite:{path}#{table}";
@@ -30,8 +31,8 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
             return keys;
         try
         {
-            connection = await ConnectAsync(SqliteOpenMode.ReadWrite, cancellationToken).ConfigureAwait(false);
-            var found = await ReadColumnsAsync(connection, cancellationToken).ConfigureAwait(false);
+            connection = await ConnectAsync(SqliteOpenMode.ReadWrite, cancellationToken);
+            var found = await ReadColumnsAsync(connection, cancellationToken);
             if (found.Count == 0)
                 return keys;
             var expected = ExpectedColumns(schema);
@@ -44,8 +45,8 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
             tableExists = true;
             using var select = connection.CreateCommand();
             select.CommandText = $"SELECT {SqliteNames.Quote(columnNames[schema.KeyColumn])} FROM {SqliteNames.Quote(table)}";
-            using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
                 keys.Add(Convert.ToString(reader.GetValue(0), CultureInfo.InvariantCulture) ?? "");
             return keys;
         }
@@ -57,10 +58,19 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
 
     protected override async Task<SinkWriteResult> WriteCoreAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
     {
-        connection ??= await ConnectAsync(SqliteOpenMode.ReadWriteCreate, cancellationToken).ConfigureAwait(false);
+        connection ??= await ConnectAsync(SqliteOpenMode.ReadWriteCreate, cancellationToken);
+        if (!walEnabled)
+        {
+            // Set by the first write, not on open, which must leave the database as it found it. WAL lets readers
+            // (sqlite3, a BI tool) read while batches commit.
+            using var wal = connection.CreateCommand();
+            wal.CommandText = "PRAGMA journal_mode=WAL";
+            await wal.ExecuteNonQueryAsync(cancellationToken);
+            walEnabled = true;
+        }
         if (!tableExists)
         {
-            await CreateTableAsync(connection, cancellationToken).ConfigureAwait(false);
+            await CreateTableAsync(connection, cancellationToken);
             tableExists = true;
         }
         insert ??= CreateInsert(connection);
@@ -84,20 +94,20 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
 
     protected override async Task CompleteCoreAsync(CancellationToken cancellationToken)
     {
-        if (connection is null)
+        if (connection is null || !walEnabled)
             return;
         // Folds the WAL back into the database, so the run leaves one self-contained file to copy or mail.
         using var checkpoint = connection.CreateCommand();
         checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
-        await checkpoint.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await checkpoint.ExecuteNonQueryAsync(cancellationToken);
     }
 
     protected override async ValueTask DisposeCoreAsync()
     {
         if (insert is not null)
-            await insert.DisposeAsync().ConfigureAwait(false);
+            await insert.DisposeAsync();
         if (connection is not null)
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync();
     }
 
     private async Task<SqliteConnection> ConnectAsync(SqliteOpenMode mode, CancellationToken cancellationToken)
@@ -108,18 +118,19 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
         var ready = false;
         try
         {
-            await opened.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await opened.OpenAsync(cancellationToken);
             using var pragma = opened.CreateCommand();
-            // busy_timeout: wait for a reader in another process (sqlite3, a BI tool) instead of failing at once.
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
-            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            // synchronous=FULL: a committed batch is on disk, not only in the WAL's page cache. busy_timeout: wait for
+            // another process's lock instead of failing at once.
+            pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
             ready = true;
             return opened;
         }
         finally
         {
             if (!ready)
-                await opened.DisposeAsync().ConfigureAwait(false);
+                await opened.DisposeAsync();
         }
     }
 
@@ -129,8 +140,8 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
         info.CommandText = "SELECT name, type, pk FROM pragma_table_info($table)";
         info.Parameters.AddWithValue("$table", table);
         var found = new List<string>();
-        using var reader = await info.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        using var reader = await info.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
             found.Add(Describe(reader.GetString(0), reader.GetString(1), reader.GetInt64(2) != 0));
         return found;
     }
@@ -147,7 +158,7 @@ internal sealed class SqliteTableSink(string path, string table) : TableSinkBase
         using var create = db.CreateCommand();
         // STRICT: SQLite checks each value's type, as the other destinations' formats do.
         create.CommandText = $"CREATE TABLE IF NOT EXISTS {SqliteNames.Quote(table)} ({string.Join(", ", columns)}) STRICT";
-        await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private SqliteCommand CreateInsert(SqliteConnection db)

@@ -107,7 +107,7 @@ internal sealed class XlsxTableSink(string path, string sheetName, ILogger logge
         foreach (var (column, width) in reader.ColumnWidths)
             measured.AtLeast(column, width);
         var count = 0;
-        while (reader.ReadRow(values))
+        while (reader.ReadRow(values, onlyColumn: schema.KeyColumn))
         {
             if (++count % 4096 == 0)
                 cancellationToken.ThrowIfCancellationRequested();

@@ -115,6 +115,27 @@ public sealed class SqliteTableSinkTests : TableSinkContractTests
     }
 
     [Fact]
+    public async Task OpenAndComplete_WithoutWrites_LeaveAnExistingDatabaseAsItWas()
+    {
+        await using (var db = Open(SqliteOpenMode.ReadWriteCreate))
+        {
+            await using var create = db.CreateCommand();
+            create.CommandText = "CREATE TABLE other (x INTEGER)";
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using (var sink = CreateSink())
+        {
+            await sink.OpenAsync(Rows.Videos, CancellationToken.None);
+            await sink.CompleteAsync(CancellationToken.None);
+        }
+
+        await using var check = Open();
+        Assert.Equal("delete", await ScalarAsync(check, "PRAGMA journal_mode"));
+        Assert.Equal(0L, await ScalarAsync(check, "SELECT count(*) FROM sqlite_master WHERE name = 'videos'"));
+    }
+
+    [Fact]
     public async Task Open_FileThatIsNotADatabase_ThrowsSinkException()
     {
         await File.WriteAllTextAsync(DatabasePath, "not a database, just text that is long enough to have a header page ".PadRight(200, '.'));

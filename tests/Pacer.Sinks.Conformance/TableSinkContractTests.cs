@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Pacer.Sinks.Tests;
+namespace Pacer.Sinks.Conformance;
 
 /// <summary>What the table sink contract promises, checked against every sink: one derived class per sink.</summary>
 public abstract class TableSinkContractTests : IDisposable

@@ -1,4 +1,4 @@
-namespace Pacer.Sinks.Tests;
+namespace Pacer.Sinks.Conformance;
 
 /// <summary>A directory of its own for each test, so sink tests run in parallel and leave nothing behind.</summary>
 public sealed class TempDirectory : IDisposable
