@@ -1,0 +1,133 @@
+using Microsoft.Extensions.Time.Testing;
+using Pacer.Emulators;
+
+namespace Pacer.ChannelSync.Tests;
+
+/// <summary>The recipe under trouble: used-up quota, rate-limited Sheets, failing servers.</summary>
+public sealed class ChannelSyncTests
+{
+    // Midday UTC: the Pacific day (and the emulator's quota day) resets at 08:00 UTC tomorrow.
+    private static readonly DateTimeOffset Noon = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task FirstSync_WritesEveryVideoOnce_WithTheColumnsOfTheIssue()
+    {
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 5, MaxVideosPerChannel = 130, Seed = 3 });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress);
+        var csv = h.PathOf("videos.csv");
+
+        var summary = await h.SyncAsync(youtube.Channels.Select(c => c.Id), csv);
+
+        var expected = youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).ToHashSet();
+        var rows = SyncHarness.ReadCsv(csv);
+        Assert.Equal(expected, rows.Keys.ToHashSet());
+        Assert.Equal((5, expected.Count, 0), (summary.ChannelsSynced, summary.Written, summary.Duplicates));
+        Assert.Equal(
+            "video_id,title,published_at,duration_seconds,duration_iso,views,likes,comments,channel_id,channel_title,url,first_seen_at",
+            File.ReadLines(csv).First().TrimStart('\uFEFF'));
+        var row = rows.Values.First();
+        Assert.Equal($"https://www.youtube.com/watch?v={row[0]}", row[10]);
+        Assert.Equal(youtube.Channels.Single(c => c.Id == row[8]).Title, row[9]);
+        Assert.True(long.Parse(row[3], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.StartsWith("P", row[4], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QuotaUsedUpMidRun_StopsSpending_WaitsForTheReset_ThenFinishes_NoRowLostOrDoubled()
+    {
+        var time = new FakeTimeProvider(Noon);
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
+        {
+            ChannelCount = 8,
+            MinVideosPerChannel = 60,
+            MaxVideosPerChannel = 150,
+            Seed = 5,
+            TimeProvider = time,
+            Quota = { DailyBudget = 30 }, // the run needs about 50 units: it runs out once, then finishes after the reset
+        });
+        // The clock jumps minutes at a time below, faster than calls answer: leases long enough that none expires mid-call.
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, options: o => o.LeaseDuration = TimeSpan.FromHours(2));
+        var csv = h.PathOf("videos.csv");
+
+        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), csv);
+        // Until the emulator's budget is gone and every job waits for the reset.
+        for (var i = 0; i < 500 && youtube.Counters.QuotaExceeded == 0; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(10);
+        }
+        Assert.True(youtube.Counters.QuotaExceeded > 0, "the quota was never used up");
+        // Calls already on their way when the first 403 came back get theirs too; then every job is parked.
+        for (var i = 0; i < 500 && (await h.Store.ListAsync(new Storage.JobQuery { States = [JobState.Running] }, CancellationToken.None)).Count > 0; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(10);
+        }
+        var resetUtc = new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
+        var callsAtExhaustion = youtube.Counters.Requests;
+        while (time.GetUtcNow() < resetUtc - TimeSpan.FromMinutes(1))
+        {
+            var step = resetUtc - TimeSpan.FromMinutes(1) - time.GetUtcNow();
+            time.Advance(step < TimeSpan.FromMinutes(20) ? step : TimeSpan.FromMinutes(20));
+            await Task.Delay(20);
+        }
+        // Not one call was spent from then until the reset: the resource knew the quota was gone.
+        Assert.Equal(callsAtExhaustion, youtube.Counters.Requests);
+        var waiting = await h.Store.ListAsync(new Storage.JobQuery { States = [JobState.Waiting] }, CancellationToken.None);
+        Assert.NotEmpty(waiting);
+        Assert.All(waiting, j => Assert.Contains("youtube", j.WaitReason, StringComparison.Ordinal));
+
+        // Restarted channels page again from their first page, so the budget may run out once more: days may pass.
+        var summary = await h.WaitAsync(run, step: TimeSpan.FromMinutes(1), within: TimeSpan.FromSeconds(90));
+
+        Assert.True(time.GetUtcNow() >= resetUtc);
+        var expected = youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).ToHashSet();
+        Assert.Equal(expected, SyncHarness.ReadCsv(h.PathOf("videos.csv")).Keys.ToHashSet());
+        Assert.Equal(8, summary.ChannelsSynced);
+        Assert.Empty(summary.Failed);
+    }
+
+    [Fact]
+    public async Task ServerErrorsOnOneCallInFive_TheSyncStillCompletes_EveryVideoOnce()
+    {
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
+        {
+            ChannelCount = 6,
+            MaxVideosPerChannel = 160,
+            Seed = 9,
+            Faults = { ServerErrorRate = 0.2 },
+        });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress);
+        var csv = h.PathOf("videos.csv");
+
+        var summary = await h.SyncAsync(youtube.Channels.Select(c => c.Id), csv);
+
+        Assert.True(youtube.Counters.InjectedServerErrors > 0);
+        Assert.Empty(summary.Failed);
+        Assert.Equal(youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).ToHashSet(), SyncHarness.ReadCsv(csv).Keys.ToHashSet());
+    }
+
+    [Fact]
+    public async Task SheetsAnswering429_ArePacedNotDropped_EveryVideoOnceInTheTab()
+    {
+        var time = new FakeTimeProvider(Noon);
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 6, MaxVideosPerChannel = 80, Seed = 13, TimeProvider = time });
+        await using var sheets = await SheetsEmulator.StartAsync(new SheetsEmulatorOptions
+        {
+            TimeProvider = time,
+            WriteRequestsPerMinutePerUser = 2,
+            BearerTokens = { "test-token" },
+            SpreadsheetIds = { "sheet1" },
+        });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, sheets.BaseAddress);
+
+        // Small batches, so the rows need more appends than Sheets allows in a minute.
+        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), "sheets:sheet1/Videos");
+        var summary = await h.WaitAsync(run, step: TimeSpan.FromSeconds(1), within: TimeSpan.FromSeconds(90));
+
+        Assert.Empty(summary.Failed);
+        var ids = sheets.GetValues("sheet1", "'Videos'!A2:A").Select(r => r[0]).ToArray();
+        Assert.Equal(youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).Order(), ids.Order());
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+    }
+}
