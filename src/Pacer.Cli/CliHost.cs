@@ -23,6 +23,12 @@ internal sealed record CliHostSettings(string DatabasePath)
 
     /// <summary>Sets up the channel-sync recipe (YouTube, Sheets, its job kinds); null leaves it out.</summary>
     public Sync.SyncSetup? ChannelSync { get; init; }
+
+    /// <summary>
+    /// Sets up the channel-sync recipe when a YouTube key is configured (a worker then runs scheduled syncs);
+    /// <c>YouTube:BaseAddress</c> and <c>Sheets:BaseAddress</c> point it at emulators.
+    /// </summary>
+    public bool ChannelSyncWhenConfigured { get; init; }
 }
 
 /// <summary>Hooks for tests and embedding: extra kinds, a clock, where logs go.</summary>
@@ -119,7 +125,8 @@ internal static class CliHost
             pacer.UsePostgres(settings.DatabasePath);
         else
             pacer.UseSqlite(settings.DatabasePath);
-        if (settings.ChannelSync is { } sync)
+        var channelSync = settings.ChannelSync ?? (settings.ChannelSyncWhenConfigured ? Sync.SyncSetup.FromConfiguration(builder.Configuration) : null);
+        if (channelSync is { } sync)
         {
             builder.Services.AddYouTube(youtube =>
             {

@@ -65,6 +65,28 @@ public sealed class SyncCommandTests : IAsyncLifetime
         Assert.Equal(("morning", "channel-sync"), (schedule.Name, schedule.Kind));
     }
 
+    [Fact]
+    public async Task ScheduledSync_RunsOnAWorkerThatHasTheKey()
+    {
+        var csv = Path.Combine(_cli.Folder, "scheduled.csv");
+        Assert.Equal(0, (await SyncAsync("--channels", Channels(3), "--to", csv, "--every", "*/2 * * * * *", "--name", "often")).ExitCode);
+        var worker = await _cli.ConfigAsync($$$"""{"YouTube":{"ApiKey":"test-key","BaseAddress":"{{{_youtube.BaseAddress}}}"},"Pacer":{"PollInterval":"00:00:00.2","MaintenanceInterval":"00:00:00.2"}}""", "worker.json");
+        var expected = _youtube.Channels.Take(3).Sum(c => c.VideoCount);
+        using var stop = new CancellationTokenSource();
+
+        var run = _cli.RunAsync(stop.Token, "run", "--config", worker);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!(File.Exists(csv) && (await File.ReadAllLinesAsync(csv)).Length - 1 == expected) && DateTime.UtcNow < deadline && !run.IsCompleted)
+            await Task.Delay(100);
+        await stop.CancelAsync();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var ids = (await File.ReadAllLinesAsync(csv)).Skip(1).Select(l => l.Split(',')[0]).ToArray();
+        Assert.Equal(expected, ids.Length);
+        Assert.Equal(expected, ids.Distinct().Count());
+    }
+
     public static TheoryData<string[], string> BadInput => new()
     {
         { ["--channels", "UC123,not a channel", "--to", "v.csv"], "--channels, line 1: 'UC123' is not a channel; write a channel id (UC followed by 22" },

@@ -32,6 +32,8 @@ internal static class RunCommand
             var settings = cli.HostSettings() with
             {
                 ConsoleLogging = true,
+                // Scheduled syncs (pacer sync --every) run on workers that have a YouTube key.
+                ChannelSyncWhenConfigured = true,
                 Options = options =>
                 {
                     if (slots is { } n)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Pacer.Cli.Sync;
 
 /// <summary>How a command's host sets up the channel-sync recipe: where YouTube and Sheets are, and whether Sheets is needed.</summary>
@@ -17,4 +19,24 @@ internal sealed record SyncSetup
 
     /// <summary>Configuration values added above the others (the demo's emulator key).</summary>
     public IReadOnlyDictionary<string, string?> Configuration { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>
+    /// The set-up a worker needs to run stored syncs, if a YouTube credential is configured (settings <c>YouTube:ApiKey</c>
+    /// or <c>YouTube:AccessToken</c>, or <c>PACER_YOUTUBE_API_KEY</c>); Sheets when its credential is configured too.
+    /// </summary>
+    public static SyncSetup? FromConfiguration(IConfiguration configuration)
+    {
+        static bool Has(IConfiguration c, string key, string variable) =>
+            !string.IsNullOrWhiteSpace(c[key]) || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(variable));
+        if (!Has(configuration, "YouTube:ApiKey", "PACER_YOUTUBE_API_KEY"))
+            return null;
+        var token = Has(configuration, "Sheets:AccessToken", "PACER_SHEETS_ACCESS_TOKEN");
+        return new SyncSetup
+        {
+            YouTubeBase = Uri.TryCreate(configuration["YouTube:BaseAddress"], UriKind.Absolute, out var youtube) ? youtube : null,
+            SheetsBase = Uri.TryCreate(configuration["Sheets:BaseAddress"], UriKind.Absolute, out var sheets) ? sheets : null,
+            Sheets = token || Has(configuration, "Sheets:ServiceAccount", "PACER_SHEETS_SERVICE_ACCOUNT"),
+            SheetsAccessToken = token,
+        };
+    }
 }
