@@ -93,6 +93,7 @@ internal static partial class PacerCli
         root.Subcommands.Add(QueuesCommand.Create(Context));
         root.Subcommands.Add(MigrateCommand.Create(Context));
         root.Subcommands.Add(SyncCommand.Create(Context));
+        root.Subcommands.Add(SchedulesCommand.Create(Context));
         root.Subcommands.Add(DemoCommand.Create(Context));
         root.Subcommands.Add(EmulateCommand.Create(Context));
         return root;

@@ -63,6 +63,12 @@ public sealed class SyncCommandTests : IAsyncLifetime
         await using var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = _cli.Database });
         var schedule = Assert.Single(await store.ListSchedulesAsync(CancellationToken.None));
         Assert.Equal(("morning", "channel-sync"), (schedule.Name, schedule.Kind));
+        var listed = await _cli.OkAsync("schedules");
+        Assert.Contains("morning", listed, StringComparison.Ordinal);
+        Assert.Contains("0 6 * * *", listed, StringComparison.Ordinal);
+        Assert.Equal("Removed schedule morning.", (await _cli.OkAsync("schedules", "remove", "morning")).Trim());
+        var again = await _cli.RunAsync("schedules", "remove", "morning");
+        Assert.True(again.ExitCode == 1, again.ToString());
     }
 
     [Fact]

@@ -278,7 +278,12 @@ public sealed class SheetsTableSinkTests
         Assert.Equal(1, harness.Emulator.Counters.RateLimited);
         Assert.False(waiting.IsCompleted);
         Assert.Equal(new DateTimeOffset(2026, 3, 2, 10, 1, 0, TimeSpan.Zero), resource.PausedUntil);
-        clock.Advance(TimeSpan.FromSeconds(31));
+        // Step the clock until the write is done: the waiter may arm its timer only after a single jump, and miss it.
+        for (var i = 0; i < 200 && !waiting.IsCompleted; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(waiting, Task.Delay(20));
+        }
         var result = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(new SinkWriteResult(5, 0), result);
