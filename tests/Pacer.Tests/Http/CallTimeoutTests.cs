@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Pacer.Tests.BuiltIn;
+
+namespace Pacer.Tests.Http;
+
+/// <summary>The HTTP integration's per-call timeout (Polly) and what it tells the resource's breaker.</summary>
+public sealed class CallTimeoutTests
+{
+    [Fact]
+    public async Task SlowAnswer_TimesOutAfterTheResourcesCallTimeout_AndCountsAsAFailure()
+    {
+        await using var server = await TestHttpServer.StartAsync(async context =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+        });
+        var directory = Directory.CreateTempSubdirectory("pacer-timeout-");
+        try
+        {
+            var services = new ServiceCollection();
+            services.AddPacer(p => p.UseSqlite(Path.Combine(directory.FullName, "pacer.db")).AddResource("slow", r =>
+            {
+                r.Hosts = [$"{server.BaseAddress.Host}:{server.BaseAddress.Port}"];
+                r.CallTimeout = "200ms";
+                r.Breaker = new BreakerOptions { ConsecutiveFailures = 1, Break = "1min" };
+            }));
+            services.AddHttpClient("slow").AddPacerResources();
+            await using var provider = services.BuildServiceProvider();
+            await provider.GetRequiredService<Storage.IJobStore>().MigrateAsync(CancellationToken.None);
+            var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("slow");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+
+            var error = await Assert.ThrowsAsync<TimeoutException>(() => client.GetAsync(server.Url("/report")));
+
+            Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(150), TimeSpan.FromSeconds(5));
+            Assert.Contains("did not answer within 200ms", error.Message, StringComparison.Ordinal);
+            var status = Assert.Single(await provider.GetRequiredService<IPacerResources>().ListAsync(), r => r.Name == "slow");
+            Assert.Equal("open", status.Breaker);
+            // Open: the next call is refused before it is sent.
+            await Assert.ThrowsAsync<ResourceUnavailableException>(() => client.GetAsync(server.Url("/report")));
+            Assert.Single(server.Requests);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+}
