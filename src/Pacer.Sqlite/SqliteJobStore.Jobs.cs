@@ -406,9 +406,9 @@ internal sealed partial class SqliteJobStore
             for (var i = 0; i < completions.Count; i++)
             {
                 var completion = completions[i];
-                var kind = CompletionCommand.KindOf(completion);
+                var statement = CompletionCommand.StatementOf(completion);
                 // One prepared statement per kind, kept on the writer for every batch.
-                var command = _completionCommands[(int)kind] ??= new CompletionCommand(_writer, kind);
+                var command = _completionCommands[(int)statement] ??= new CompletionCommand(_writer, statement);
                 accepted[i] = command.Execute(transaction, completion) == 1;
                 // The job gave back what it held: the longest-waiting jobs on those resources may now go.
                 if (accepted[i])
@@ -423,10 +423,10 @@ internal sealed partial class SqliteJobStore
 
     private sealed class CompletionCommand : IDisposable
     {
-        // The five completion kinds, plus a snooze that waits for a resource.
-        public const int KindCount = 6;
+        public static readonly int StatementCount = Enum.GetValues<Statement>().Length;
 
-        public const CompletionKind WaitKind = (CompletionKind)5;
+        /// <summary>One statement per completion kind, and one more for a snooze that waits for a resource.</summary>
+        public enum Statement { Completed, Retry, Discard, Snooze, Cancel, Wait }
 
         private readonly SqliteCommand _command;
         private readonly SqliteParameter _id;
@@ -437,13 +437,20 @@ internal sealed partial class SqliteJobStore
         private readonly SqliteParameter? _waitingOn;
         private readonly SqliteParameter? _waitReason;
 
-        public static CompletionKind KindOf(JobCompletion completion) =>
-            completion.Kind == CompletionKind.Snooze && completion.Wait is not null ? WaitKind : completion.Kind;
-
-        public CompletionCommand(SqliteConnection writer, CompletionKind kind)
+        public static Statement StatementOf(JobCompletion completion) => completion.Kind switch
         {
-            _command = Command(writer, null, Sql(kind));
-            if (kind == WaitKind)
+            CompletionKind.Completed => Statement.Completed,
+            CompletionKind.Retry => Statement.Retry,
+            CompletionKind.Discard => Statement.Discard,
+            CompletionKind.Snooze => completion.Wait is null ? Statement.Snooze : Statement.Wait,
+            CompletionKind.Cancel => Statement.Cancel,
+            _ => throw new ArgumentOutOfRangeException(nameof(completion), completion.Kind, "Unknown completion kind."),
+        };
+
+        public CompletionCommand(SqliteConnection writer, Statement statement)
+        {
+            _command = Command(writer, null, Sql(statement));
+            if (statement == Statement.Wait)
             {
                 _waitingOn = _command.Parameters.Add("@waiting_on", SqliteType.Text);
                 _waitReason = _command.Parameters.Add("@wait_reason", SqliteType.Text);
@@ -473,18 +480,18 @@ internal sealed partial class SqliteJobStore
 
         public void Dispose() => _command.Dispose();
 
-        private static string Sql(CompletionKind kind) => kind switch
+        private static string Sql(Statement statement) => statement switch
         {
-            CompletionKind.Completed => $"UPDATE pacer_jobs SET state = 'completed', finalized_at = @at, {ClearLease} {HeldByToken}",
-            CompletionKind.Retry => $"UPDATE pacer_jobs SET state = 'retryable', scheduled_at = @run_at, {AppendError}, {ClearLease} {HeldByToken}",
-            CompletionKind.Discard => $"UPDATE pacer_jobs SET state = 'discarded', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
+            Statement.Completed => $"UPDATE pacer_jobs SET state = 'completed', finalized_at = @at, {ClearLease} {HeldByToken}",
+            Statement.Retry => $"UPDATE pacer_jobs SET state = 'retryable', scheduled_at = @run_at, {AppendError}, {ClearLease} {HeldByToken}",
+            Statement.Discard => $"UPDATE pacer_jobs SET state = 'discarded', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
             // A snooze gives back the attempt the fetch took.
-            CompletionKind.Snooze => $"UPDATE pacer_jobs SET state = 'scheduled', scheduled_at = @run_at, attempt = max(attempt - 1, 0), {ClearLease} {HeldByToken}",
+            Statement.Snooze => $"UPDATE pacer_jobs SET state = 'scheduled', scheduled_at = @run_at, attempt = max(attempt - 1, 0), {ClearLease} {HeldByToken}",
             // A job held back by a resource keeps its scheduled_at (its place in line) and waits, also without using an attempt.
-            WaitKind => $"UPDATE pacer_jobs SET state = 'waiting', wait_until = @run_at, waiting_on = @waiting_on, wait_reason = @wait_reason, " +
+            Statement.Wait => $"UPDATE pacer_jobs SET state = 'waiting', wait_until = @run_at, waiting_on = @waiting_on, wait_reason = @wait_reason, " +
                 $"attempt = max(attempt - 1, 0), {ClearLease} {HeldByToken}",
-            CompletionKind.Cancel => $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
-            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown completion kind."),
+            Statement.Cancel => $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @at, {AppendError}, {ClearLease} {HeldByToken}",
+            _ => throw new ArgumentOutOfRangeException(nameof(statement), statement, "Unknown completion statement."),
         };
     }
 

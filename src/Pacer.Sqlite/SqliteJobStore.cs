@@ -30,7 +30,7 @@ internal sealed partial class SqliteJobStore : IJobStore
     // The hot statements (pick, claim, insert, complete), prepared once on the writer and kept: SQLite compiles one
     // in tens of microseconds, longer than most of them take to run. Touched only under the write lock.
     private readonly Dictionary<string, SqliteCommand> _keptStatements = new(StringComparer.Ordinal);
-    private readonly CompletionCommand?[] _completionCommands = new CompletionCommand?[CompletionCommand.KindCount];
+    private readonly CompletionCommand?[] _completionCommands = new CompletionCommand?[CompletionCommand.StatementCount];
     private int _disposed;
 
     private SqliteJobStore(string path, SqliteStoreOptions options, TimeProvider time)
