@@ -215,31 +215,45 @@ internal sealed partial class PacerResources : IPacerResources
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var now = _time.GetUtcNow();
             var holdId = definition.Concurrency is null ? null : Guid.NewGuid().ToString("N");
-            var (verdict, reason) = await _store.UpdateResourcesAsync(new ResourceUpdateRequest<(Verdict, string)>([resource], now, input =>
+            var (verdict, startAt, reason) = await _store.UpdateResourcesAsync(new ResourceUpdateRequest<(Verdict, DateTimeOffset, string)>([resource], _time.GetUtcNow(), input =>
             {
+                // The time inside the transaction, not before it: the wait for the store's lock must not age the decision.
+                var now = _time.GetUtcNow();
                 var state = ResourceState.Parse(input.Resources.GetValueOrDefault(resource)?.State);
                 var changed = definition.Normalize(state, now);
                 var inUse = input.RunningCosts.GetValueOrDefault(resource) + ResourceDefinition.HeldOutsideJobs(state);
                 var verdict = definition.Check(state, state.Tat, cost, now, inUse);
+                var startAt = now;
+                // Waiting only for a rate permit the caller may wait for: reserve it now, at its time, like admission
+                // does. Waiters then take turns instead of all looking again at the same moment.
+                if (verdict is { Reason: BlockReason.Rate, RetryAtTicks: { } at } && at <= deadline.UtcTicks)
+                {
+                    startAt = new DateTimeOffset(at, TimeSpan.Zero);
+                    verdict = Verdict.Allow;
+                }
                 if (verdict.Allowed)
                 {
-                    definition.Grant(state, cost, now);
+                    definition.Grant(state, cost, startAt);
                     if (holdId is not null)
-                        (state.Holds ??= []).Add(new HoldData { Id = holdId, Cost = cost, Expires = (now + HoldTimeToLive).UtcTicks });
+                        (state.Holds ??= []).Add(new HoldData { Id = holdId, Cost = cost, Expires = (startAt + HoldTimeToLive).UtcTicks });
                     changed = true;
                 }
                 var reason = verdict.Allowed ? "" : definition.Describe(resource, state, verdict, now);
-                return new ResourceUpdate<(Verdict, string)>(changed ? [new ResourceWrite(resource, state.ToJson())] : [], (verdict, reason));
+                return new ResourceUpdate<(Verdict, DateTimeOffset, string)>(changed ? [new ResourceWrite(resource, state.ToJson())] : [], (verdict, startAt, reason));
             }) { IncludeRunningCosts = definition.Concurrency is not null }, cancellationToken);
 
+            var now = _time.GetUtcNow();
             if (verdict.Allowed)
+            {
+                if (startAt > now)
+                    await Task.Delay(startAt - now, _time, cancellationToken);
                 return new AcquireResult(true, new ResourceLease(this, resource, holdId, cost), null, "");
+            }
             var retryAt = verdict.RetryAtTicks is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : (DateTimeOffset?)null;
-            // A concurrency permit comes back at no known time: look again shortly, as long as the caller may wait.
+            // A concurrency permit or a probe's place comes back at no known time: look again shortly, while the caller may wait.
             var next = retryAt ?? now + TimeSpan.FromMilliseconds(50);
-            if (next > deadline || verdict.Reason is BlockReason.Paused or BlockReason.BreakerOpen or BlockReason.Quota && retryAt is null)
+            if (next > deadline || (verdict.Reason is BlockReason.Paused or BlockReason.BreakerOpen or BlockReason.Quota && retryAt is null))
                 return new AcquireResult(false, null, retryAt, reason);
             await Task.Delay(next - now, _time, cancellationToken);
         }
