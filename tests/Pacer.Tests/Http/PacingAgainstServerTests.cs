@@ -90,7 +90,10 @@ public sealed class PacingAgainstServerTests(ITestOutputHelper output)
         Assert.Equal(0, rejected);
         Assert.Equal(Jobs, accepted.Count);
         Assert.True(rate >= 0.95 * Limit, $"achieved {rate:F2}/s, below 95% of {Limit}/s");
-        Assert.True(rate <= Limit * 1.001, $"achieved {rate:F2}/s, above the limit");
+        // A burst of 5 lets the first calls go at once, so first-to-last spans (Jobs - Burst) intervals, not Jobs - 1;
+        // 1% on top allows for the clock's granularity between the client's stamps.
+        const double ceiling = Limit * (Jobs - 1.0) / (Jobs - 5.0) * 1.01;
+        Assert.True(rate <= ceiling, $"achieved {rate:F2}/s, above the limit");
     }
 
     /// <summary>
