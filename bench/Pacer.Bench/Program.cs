@@ -1,4 +1,5 @@
 using Pacer.Bench.Micro;
+using Pacer.Bench.Pacing;
 using Pacer.Bench.Scenarios;
 
 // The benchmark runner: `engine` runs the scenarios side by side with Hangfire, `micro` the BenchmarkDotNet suite.
@@ -6,6 +7,7 @@ return args switch
 {
     ["engine", .. var rest] => await EngineCommand.RunAsync(rest),
     ["micro", .. var rest] => MicroCommand.Run(rest),
+    ["pacing", .. var rest] => await PacingCommand.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -14,6 +16,7 @@ static int Usage()
     Console.Error.WriteLine(
         "usage: dotnet run -c Release --project bench/Pacer.Bench -- <command>\n\n" +
         EngineCommand.Usage + "\n\n" +
-        MicroCommand.Usage);
+        MicroCommand.Usage + "\n\n" +
+        PacingCommand.Usage);
     return 2;
 }
