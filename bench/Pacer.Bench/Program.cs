@@ -8,6 +8,7 @@ return args switch
     ["engine", .. var rest] => await EngineCommand.RunAsync(rest),
     ["micro", .. var rest] => MicroCommand.Run(rest),
     ["pacing", .. var rest] => await PacingCommand.RunAsync(rest),
+    ["admission", .. var rest] => await AdmissionCostCommand.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -17,6 +18,7 @@ static int Usage()
         "usage: dotnet run -c Release --project bench/Pacer.Bench -- <command>\n\n" +
         EngineCommand.Usage + "\n\n" +
         MicroCommand.Usage + "\n\n" +
-        PacingCommand.Usage);
+        PacingCommand.Usage + "\n\n" +
+        AdmissionCostCommand.Usage);
     return 2;
 }
