@@ -42,8 +42,9 @@ internal sealed partial class SqliteJobStore
             if (IsQueuePaused(transaction, fetch.Queue))
                 return new AdmissionFetchResult([], 0, null);
             List<JobRecord> candidates;
-            using (var list = Command(transaction, ListDueSql))
+            using (var lease = Statement(transaction, ListDueSql))
             {
+                var list = lease.Command;
                 list.Parameters.AddWithValue("@queue", fetch.Queue);
                 list.Parameters.AddWithValue("@now", JobRows.ToDb(fetch.Now));
                 list.Parameters.AddWithValue("@limit", candidateLimit);
@@ -204,16 +205,21 @@ internal sealed partial class SqliteJobStore
 
     // ----- inside a write transaction -----
 
-    private static bool IsQueuePaused(SqliteTransaction transaction, string queue)
+    // The statements below run in every dispatch pass or completion batch: kept prepared on the writer (see Statement),
+    // since compiling them (an UPDATE of pacer_jobs evaluates every partial index's predicate) cost more than running them.
+
+    private bool IsQueuePaused(SqliteTransaction transaction, string queue)
     {
-        using var command = Command(transaction, "SELECT paused FROM pacer_queues WHERE name = @queue");
+        using var lease = Statement(transaction, "SELECT paused FROM pacer_queues WHERE name = @queue");
+        var command = lease.Command;
         command.Parameters.AddWithValue("@queue", queue);
         return command.ExecuteScalar() is long paused && paused != 0;
     }
 
-    private static Dictionary<string, ResourceRow> ReadResources(SqliteTransaction transaction, IReadOnlyList<string> names)
+    private Dictionary<string, ResourceRow> ReadResources(SqliteTransaction transaction, IReadOnlyList<string> names)
     {
-        using var command = Command(transaction, "SELECT name, state, updated_at FROM pacer_resources WHERE name IN (SELECT value FROM json_each(@names))");
+        using var lease = Statement(transaction, "SELECT name, state, updated_at FROM pacer_resources WHERE name IN (SELECT value FROM json_each(@names))");
+        var command = lease.Command;
         command.Parameters.AddWithValue("@names", JsonNames(names));
         using var reader = command.ExecuteReader();
         var rows = new Dictionary<string, ResourceRow>(StringComparer.Ordinal);
@@ -222,9 +228,10 @@ internal sealed partial class SqliteJobStore
         return rows;
     }
 
-    private static Dictionary<string, int> ReadRunningCosts(SqliteTransaction transaction, IReadOnlyList<string> names)
+    private Dictionary<string, int> ReadRunningCosts(SqliteTransaction transaction, IReadOnlyList<string> names)
     {
-        using var command = Command(transaction, RunningCostsSql);
+        using var lease = Statement(transaction, RunningCostsSql);
+        var command = lease.Command;
         command.Parameters.AddWithValue("@names", JsonNames(names));
         using var reader = command.ExecuteReader();
         var costs = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -233,11 +240,12 @@ internal sealed partial class SqliteJobStore
         return costs;
     }
 
-    private static void WriteResources(SqliteTransaction transaction, IReadOnlyList<ResourceWrite> writes, DateTimeOffset now)
+    private void WriteResources(SqliteTransaction transaction, IReadOnlyList<ResourceWrite> writes, DateTimeOffset now)
     {
         if (writes.Count == 0)
             return;
-        using var upsert = Command(transaction, UpsertResourceSql);
+        using var lease = Statement(transaction, UpsertResourceSql);
+        var upsert = lease.Command;
         var name = upsert.Parameters.Add("@name", SqliteType.Text);
         var state = upsert.Parameters.Add("@state", SqliteType.Text);
         upsert.Parameters.AddWithValue("@now", JobRows.ToDb(now));
@@ -249,11 +257,12 @@ internal sealed partial class SqliteJobStore
         }
     }
 
-    private static int Park(SqliteTransaction transaction, IReadOnlyList<JobWait> waits)
+    private int Park(SqliteTransaction transaction, IReadOnlyList<JobWait> waits)
     {
         if (waits.Count == 0)
             return 0;
-        using var park = Command(transaction, ParkSql);
+        using var lease = Statement(transaction, ParkSql);
+        var park = lease.Command;
         var id = park.Parameters.Add("@id", SqliteType.Integer);
         var waitingOn = park.Parameters.Add("@waiting_on", SqliteType.Text);
         var reason = park.Parameters.Add("@wait_reason", SqliteType.Text);
@@ -270,9 +279,10 @@ internal sealed partial class SqliteJobStore
         return parked;
     }
 
-    private static int Wake(SqliteTransaction transaction, string resource, int limit)
+    private int Wake(SqliteTransaction transaction, string resource, int limit)
     {
-        using var wake = Command(transaction, WakeSql);
+        using var lease = Statement(transaction, WakeSql);
+        var wake = lease.Command;
         wake.Parameters.AddWithValue("@resource", resource);
         wake.Parameters.AddWithValue("@limit", limit);
         return wake.ExecuteNonQuery();
