@@ -36,10 +36,12 @@ internal static class AdmissionCostCommand
     ];
 
     public const string Usage =
-        "admission [--quick] [--repeat N] [--jobs N] [--markdown FILE]\n" +
+        "admission [--quick] [--repeat N] [--jobs N] [--workers N] [--setup NAME]... [--markdown FILE]\n" +
         "  --quick      smoke run: 2,000 jobs, one repetition\n" +
         "  --repeat N   repetitions per case (default 3; the table shows medians)\n" +
         "  --jobs N     jobs per drain (default 10,000)\n" +
+        "  --workers N  run only this worker count (10 or 50; default both)\n" +
+        "  --setup      run only setups whose name contains NAME (no resources, concurrency, rate)\n" +
         "  --markdown   also write the report as markdown to FILE";
 
     public static async Task<int> RunAsync(string[] args)
@@ -47,6 +49,8 @@ internal static class AdmissionCostCommand
         var repeat = 3;
         var jobs = 10_000;
         string? markdown = null;
+        var workerCounts = WorkerCounts;
+        var setupNames = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -54,6 +58,8 @@ internal static class AdmissionCostCommand
                 case "--quick": repeat = 1; jobs = 2_000; break;
                 case "--repeat" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var r) && r > 0: repeat = r; i++; break;
                 case "--jobs" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var j) && j > 0: jobs = j; i++; break;
+                case "--workers" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var w) && w > 0: workerCounts = [w]; i++; break;
+                case "--setup" when i + 1 < args.Length: setupNames.Add(args[++i]); break;
                 case "--markdown" when i + 1 < args.Length: markdown = args[++i]; break;
                 default:
                     Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'.\n{Usage}");
@@ -70,23 +76,29 @@ internal static class AdmissionCostCommand
         if (!EngineCommand.IsRelease())
             Console.WriteLine("warning: this is not a Release build; figures mean little (use -c Release).");
 
-        var names = AllSetups.Select(s => s.Name).ToArray();
-        var table = new ResultTable(names, [.. AllSetups.Skip(1).Select(s => (AllSetups[0].Name, s.Name))]);
+        var setups = AllSetups.Where(s => setupNames.Count == 0 || setupNames.Any(n => s.Name.Contains(n, StringComparison.OrdinalIgnoreCase))).ToArray();
+        if (setups.Length == 0)
+        {
+            Console.Error.WriteLine($"No setup matches.\n{Usage}");
+            return 2;
+        }
+        var names = setups.Select(s => s.Name).ToArray();
+        var table = new ResultTable(names, [.. setups.Where(s => s != AllSetups[0] && setups.Contains(AllSetups[0])).Select(s => (AllSetups[0].Name, s.Name))]);
         var root = Directory.CreateTempSubdirectory("pacer-bench-admission-");
         var total = Stopwatch.StartNew();
         try
         {
             // Untimed: JIT and SQLite's first pages for every setup.
-            foreach (var setup in AllSetups)
-                await MeasureAsync(setup, WorkerCounts[0], Math.Min(jobs, 1_000), root.FullName);
+            foreach (var setup in setups)
+                await MeasureAsync(setup, workerCounts[0], Math.Min(jobs, 1_000), root.FullName);
             for (var rep = 0; rep < repeat; rep++)
             {
-                foreach (var workers in WorkerCounts)
+                foreach (var workers in workerCounts)
                 {
                     var benchCase = new BenchCase("admission", $"{jobs:N0} no-op jobs, {workers} workers", (_, _, _) => throw new NotSupportedException());
-                    for (var k = 0; k < AllSetups.Length; k++)
+                    for (var k = 0; k < setups.Length; k++)
                     {
-                        var setup = AllSetups[(k + rep) % AllSetups.Length];
+                        var setup = setups[(k + rep) % setups.Length];
                         var elapsed = await MeasureAsync(setup, workers, jobs, root.FullName);
                         var rate = jobs / elapsed.TotalSeconds;
                         table.Add(benchCase, setup.Name, [new Figure("drain", rate, "jobs/s", Better.Higher)]);
@@ -108,7 +120,7 @@ internal static class AdmissionCostCommand
         md.AppendLine();
         md.Append(table.ToMarkdown());
         md.AppendLine();
-        foreach (var setup in AllSetups)
+        foreach (var setup in setups)
             md.AppendLine(CultureInfo.InvariantCulture, $"- **{setup.Name}**: {setup.Settings}");
         md.AppendLine();
         md.AppendLine("Pacer on SQLite with its defaults (WAL, Synchronous Normal), Concurrency = workers, other options default. Jobs enqueued first " +
