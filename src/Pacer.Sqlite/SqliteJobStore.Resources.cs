@@ -5,9 +5,15 @@ namespace Pacer.Sqlite;
 
 internal sealed partial class SqliteJobStore
 {
-    internal const string WakeSql =
-        $"UPDATE pacer_jobs SET state = 'available', {ClearWait} WHERE id IN (SELECT id FROM pacer_jobs " +
-        "WHERE state = 'waiting' AND waiting_on = @resource ORDER BY priority DESC, scheduled_at, id LIMIT @limit)";
+    /// <summary>
+    /// A wake picks the longest waiters with this, then makes each available with <see cref="WakeOneSql"/>. Not one
+    /// UPDATE ... WHERE id IN (SELECT ...): SQLite builds a temporary b-tree for the IN list on every execution, and a
+    /// wake runs for every completion that returns a concurrency permit, almost always finding nobody waiting.
+    /// </summary>
+    internal const string WaitersSql =
+        "SELECT id FROM pacer_jobs WHERE state = 'waiting' AND waiting_on = @resource ORDER BY priority DESC, scheduled_at, id LIMIT @limit";
+
+    private const string WakeOneSql = $"UPDATE pacer_jobs SET state = 'available', {ClearWait} WHERE id = @id AND state = 'waiting'";
 
     private const string ParkSql =
         "UPDATE pacer_jobs SET state = 'waiting', waiting_on = @waiting_on, wait_reason = @wait_reason, wait_until = @wait_until " +
@@ -281,11 +287,29 @@ internal sealed partial class SqliteJobStore
 
     private int Wake(SqliteTransaction transaction, string resource, int limit)
     {
-        using var lease = Statement(transaction, WakeSql);
-        var wake = lease.Command;
-        wake.Parameters.AddWithValue("@resource", resource);
-        wake.Parameters.AddWithValue("@limit", limit);
-        return wake.ExecuteNonQuery();
+        var ids = new List<long>();
+        using (var lease = Statement(transaction, WaitersSql))
+        {
+            var waiters = lease.Command;
+            waiters.Parameters.AddWithValue("@resource", resource);
+            waiters.Parameters.AddWithValue("@limit", limit);
+            // Read to the end before writing: SQLite leaves undefined what a cursor sees of rows changed under it.
+            using var reader = waiters.ExecuteReader();
+            while (reader.Read())
+                ids.Add(reader.GetInt64(0));
+        }
+        if (ids.Count == 0)
+            return 0;
+        using var wakeLease = Statement(transaction, WakeOneSql);
+        var wake = wakeLease.Command;
+        var id = wake.Parameters.Add("@id", SqliteType.Integer);
+        var woken = 0;
+        foreach (var waiter in ids)
+        {
+            id.Value = waiter;
+            woken += wake.ExecuteNonQuery();
+        }
+        return woken;
     }
 
     private static string JsonNames(IReadOnlyList<string> names) =>
