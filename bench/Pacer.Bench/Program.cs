@@ -1,5 +1,6 @@
 using Pacer.Bench.Micro;
 using Pacer.Bench.Pacing;
+using Pacer.Bench.Postgres;
 using Pacer.Bench.Scenarios;
 
 // The benchmark runner: `engine` runs the scenarios side by side with Hangfire, `micro` the BenchmarkDotNet suite.
@@ -9,6 +10,8 @@ return args switch
     ["micro", .. var rest] => MicroCommand.Run(rest),
     ["pacing", .. var rest] => await PacingCommand.RunAsync(rest),
     ["admission", .. var rest] => await AdmissionCostCommand.RunAsync(rest),
+    ["postgres", .. var rest] => await PostgresCommand.RunAsync(rest),
+    ["postgres-worker", .. var rest] => await PostgresWorkerCommand.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -19,6 +22,7 @@ static int Usage()
         EngineCommand.Usage + "\n\n" +
         MicroCommand.Usage + "\n\n" +
         PacingCommand.Usage + "\n\n" +
-        AdmissionCostCommand.Usage);
+        AdmissionCostCommand.Usage + "\n\n" +
+        PostgresCommand.Usage);
     return 2;
 }

@@ -56,7 +56,8 @@ internal sealed class HangfireFactory : IJobSystemFactory
         return Task.FromResult<IJobSystem>(new HangfireSystem(storage, workers));
     }
 
-    private sealed class HangfireSystem(JobStorage storage, int workers) : IJobSystem
+    /// <summary>Hangfire as the benchmarks drive it, on whichever storage it is given (PostgreSQL too).</summary>
+    internal sealed class HangfireSystem(JobStorage storage, int workers) : IJobSystem
     {
         private readonly BackgroundJobClient _client = new(storage);
         private BackgroundJobServer? _server;
