@@ -150,7 +150,7 @@ internal static class PacingCommand
     private static string Describe(PacingCase pacingCase, PacingOutcome o) =>
         string.Create(CultureInfo.InvariantCulture,
             $"{o.Accepted}/{pacingCase.Calls} accepted{(o.Finished ? "" : " (gave up)")}, {o.Violations} violations, {o.LimiterRejections} limiter rejections, " +
-            $"{o.Wasted} wasted attempts, {o.Rate:0.0}/s = {o.Rate / pacingCase.Limit:0.000} of the limit, wall {o.Wall.TotalSeconds:0.00} s");
+            $"{o.Wasted} wasted attempts, {o.Rate:0.0}/s = {o.Rate / pacingCase.Limit:0.000} of the limit, wall {o.Wall.TotalSeconds:0.00} s, mean job {o.MeanJob.TotalMilliseconds:0.0} ms");
 
     internal static string LoadAverage()
     {
@@ -173,19 +173,20 @@ internal static class PacingCommand
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {machine}  ");
         md.AppendLine(CultureInfo.InvariantCulture, $"Load average before {loadBefore}, after {loadAfter}; the run took {elapsed.TotalMinutes:0.0} min.");
         md.AppendLine();
-        md.AppendLine("| limit | slots | system | run | accepted | violations (429) | limiter rejections | wasted attempts | achieved /s | of the limit | wall s |");
-        md.AppendLine("|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+        md.AppendLine("| limit | slots | system | run | accepted | violations (429) | limiter rejections | wasted attempts | achieved /s | of the limit | wall s | mean job ms | slots / mean job |");
+        md.AppendLine("|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var (rep, c, system, o) in rows.OrderBy(r => r.Case.Limit).ThenBy(r => r.Case.SlotsPerPermit).ThenBy(r => Array.IndexOf(systems, r.System)).ThenBy(r => r.Rep))
         {
             var gaveUp = o.Finished ? "" : string.Create(CultureInfo.InvariantCulture, $" (gave up after {patience.TotalSeconds:0} s)");
             var rejections = system is HangfirePollyPacingSystem ? o.LimiterRejections.ToString("N0", CultureInfo.InvariantCulture) : "n/a";
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {c.Limit:N0}/s | {c.SlotsPerPermit}x = {c.Slots} | {system.Name} | {rep} | {o.Accepted:N0} of {c.Calls:N0}{gaveUp} | {o.Violations:N0} | {rejections} | {o.Wasted:N0} | {o.Rate:N1} | {o.Rate / c.Limit:0.000} | {o.Wall.TotalSeconds:0.00} |");
+                $"| {c.Limit:N0}/s | {c.SlotsPerPermit}x = {c.Slots} | {system.Name} | {rep} | {o.Accepted:N0} of {c.Calls:N0}{gaveUp} | {o.Violations:N0} | {rejections} | {o.Wasted:N0} | {o.Rate:N1} | {o.Rate / c.Limit:0.000} | {o.Wall.TotalSeconds:0.00} | {o.MeanJob.TotalMilliseconds:0.0} | {(o.MeanJob > TimeSpan.Zero ? c.Slots / o.MeanJob.TotalSeconds : 0):N0}/s |");
         }
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture,
             $"Server: Kestrel on 127.0.0.1, a token bucket refilled at the limit holding 1 + {RateLimitedServer.Tolerance.TotalMilliseconds:0} ms of the limit (2 at 10/s, 11 at 100/s, 101 at 1,000/s); over it, 429 with Retry-After: 1. Accepted calls are answered after {PacingCase.ServiceTime.TotalMilliseconds:0} ms.");
-        md.AppendLine("Achieved rate: (accepted - 1) / (last accepted - first accepted), at the server. Wall: from starting the workers to the last accepted call.");
+        md.AppendLine("Achieved rate: (accepted - 1) / (last accepted - first accepted), at the server. Wall: from starting the workers to the last accepted call. " +
+                      "Mean job: how long a job held its slot (Pacer: handler run time; Hangfire: the job method, limiter and call); slots / mean job is the most the slots could do if no time were lost between jobs.");
         md.AppendLine();
         foreach (var system in systems)
             md.AppendLine(CultureInfo.InvariantCulture, $"- **{system.Name}**: {system.Settings}");

@@ -38,7 +38,8 @@ internal sealed record PacingCase(int Limit, int SlotsPerPermit, int Calls)
 /// <param name="LimiterRejections">Executions the client-side rate limiter refused with an exception (Hangfire + Polly only).</param>
 /// <param name="Steady">First to last accepted call.</param>
 /// <param name="Wall">From starting the workers to the last accepted call.</param>
-internal sealed record PacingOutcome(int Accepted, int Violations, int LimiterRejections, long Attempts, TimeSpan Steady, TimeSpan Wall, bool Finished)
+/// <param name="MeanJob">How long a job held its worker slot on average (Pacer: handler run time; Hangfire: the job method).</param>
+internal sealed record PacingOutcome(int Accepted, int Violations, int LimiterRejections, long Attempts, TimeSpan Steady, TimeSpan Wall, bool Finished, TimeSpan MeanJob)
 {
     public double Rate => Accepted > 1 ? (Accepted - 1) / Steady.TotalSeconds : 0;
 
@@ -98,7 +99,7 @@ internal sealed class PacerPacingSystem(bool wideBurst) : IPacingSystem
         await client.EnqueueManyAsync([.. Enumerable.Range(0, pacingCase.Calls).Select(i =>
             new EnqueueRequest("http", $$"""{"url":"{{server.Url($"/api/{i}")}}","method":"GET"}"""))], cancellationToken);
 
-        using var started = new StartedCounter();
+        using var counters = new PacerCounters();
         var allAccepted = server.Reset(pacingCase.Limit, PacingCase.ServiceTime, pacingCase.Calls);
         var begin = Stopwatch.GetTimestamp();
         await host.StartAsync(cancellationToken);
@@ -110,7 +111,7 @@ internal sealed class PacerPacingSystem(bool wideBurst) : IPacingSystem
             await host.Services.GetRequiredService<IPacerEngine>().WaitUntilDrainedAsync(drained.Token);
         }
         await host.StopAsync(CancellationToken.None);
-        return Outcome(server, begin, started.Count, limiterRejections: 0, finished);
+        return Outcome(server, begin, counters.Started, limiterRejections: 0, finished, counters.MeanDuration);
     }
 
     internal static async Task<bool> Completes(Task task, TimeSpan patience, CancellationToken cancellationToken)
@@ -126,7 +127,7 @@ internal sealed class PacerPacingSystem(bool wideBurst) : IPacingSystem
         }
     }
 
-    internal static PacingOutcome Outcome(RateLimitedServer server, long begin, long attempts, int limiterRejections, bool finished)
+    internal static PacingOutcome Outcome(RateLimitedServer server, long begin, long attempts, int limiterRejections, bool finished, TimeSpan meanJob)
     {
         var accepted = server.Accepted;
         return new PacingOutcome(
@@ -136,27 +137,51 @@ internal sealed class PacerPacingSystem(bool wideBurst) : IPacingSystem
             attempts,
             accepted.Length > 1 ? Stopwatch.GetElapsedTime(accepted[0], accepted[^1]) : TimeSpan.Zero,
             accepted.Length > 0 ? Stopwatch.GetElapsedTime(begin, accepted[^1]) : TimeSpan.Zero,
-            finished);
+            finished,
+            meanJob);
     }
 
-    /// <summary>Counts Pacer's attempts started (its <c>pacer.jobs.started</c> counter), including runs put back without an attempt.</summary>
-    private sealed class StartedCounter : IDisposable
+    /// <summary>
+    /// Pacer's own counters for the case: attempts started (<c>pacer.jobs.started</c>, including runs put back without
+    /// using an attempt) and the mean handler run time (<c>pacer.job.duration</c>).
+    /// </summary>
+    private sealed class PacerCounters : IDisposable
     {
         private readonly MeterListener _listener = new();
-        private long _count;
+        private readonly Lock _lock = new();
+        private long _started;
+        private long _durations;
+        private double _durationSum;
 
-        public StartedCounter()
+        public PacerCounters()
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == PacerTelemetryNames.Meter && instrument.Name == "pacer.jobs.started")
+                if (instrument.Meter.Name == PacerTelemetryNames.Meter && instrument.Name is "pacer.jobs.started" or "pacer.job.duration")
                     listener.EnableMeasurementEvents(instrument);
             };
-            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _count, value));
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _started, value));
+            _listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+            {
+                lock (_lock)
+                {
+                    _durations++;
+                    _durationSum += value;
+                }
+            });
             _listener.Start();
         }
 
-        public long Count => Interlocked.Read(ref _count);
+        public long Started => Interlocked.Read(ref _started);
+
+        public TimeSpan MeanDuration
+        {
+            get
+            {
+                lock (_lock)
+                    return _durations == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(_durationSum / _durations);
+            }
+        }
 
         public void Dispose() => _listener.Dispose();
     }
@@ -204,7 +229,7 @@ internal sealed class HangfirePollyPacingSystem : IPacingSystem
         var finished = await PacerPacingSystem.Completes(allAccepted, patience, cancellationToken);
         jobServer.SendStop();
         await jobServer.WaitForShutdownAsync(CancellationToken.None);
-        return PacerPacingSystem.Outcome(server, begin, PacingJobs.Attempts, PacingJobs.Rejections, finished);
+        return PacerPacingSystem.Outcome(server, begin, PacingJobs.Attempts, PacingJobs.Rejections, finished, PacingJobs.MeanDuration);
     }
 }
 
@@ -215,22 +240,27 @@ public static class PacingJobs
     private static ResiliencePipeline _pipeline = ResiliencePipeline.Empty;
     private static long _attempts;
     private static int _rejections;
+    private static long _elapsedTicks;
 
     internal static long Attempts => Interlocked.Read(ref _attempts);
 
     internal static int Rejections => Volatile.Read(ref _rejections);
+
+    internal static TimeSpan MeanDuration => Attempts == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _elapsedTicks) / Attempts);
 
     internal static void Reset(ResiliencePipeline pipeline)
     {
         _pipeline = pipeline;
         Interlocked.Exchange(ref _attempts, 0);
         Volatile.Write(ref _rejections, 0);
+        Interlocked.Exchange(ref _elapsedTicks, 0);
     }
 
     /// <summary>One call to the rate-limited API, as a user would write it with Polly; the counters are the benchmark's.</summary>
     public static async Task CallAsync(string url, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _attempts);
+        var start = Stopwatch.GetTimestamp();
         try
         {
             await _pipeline.ExecuteAsync(async token =>
@@ -243,6 +273,10 @@ public static class PacingJobs
         {
             Interlocked.Increment(ref _rejections);
             throw;
+        }
+        finally
+        {
+            Interlocked.Add(ref _elapsedTicks, Stopwatch.GetTimestamp() - start);
         }
     }
 }
