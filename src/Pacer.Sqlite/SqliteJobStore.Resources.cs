@@ -67,9 +67,12 @@ internal sealed partial class SqliteJobStore
 
             WriteResources(transaction, decision.Writes, fetch.Now);
             var parked = Park(transaction, decision.Park);
-            var jobs = decision.Admit.Count == 0
-                ? []
-                : PickAndClaim(transaction, fetch with { Limit = Math.Min(fetch.Limit, decision.Admit.Count), OnlyIds = decision.Admit }, tokenBase);
+            // The admitted jobs are candidates read above in this transaction, so still due: claim them as read, in
+            // dispatch order, rather than select them again.
+            var admitted = decision.Admit.ToHashSet();
+            admitted.ExceptWith(decision.Park.Select(p => p.JobId));
+            var picked = candidates.Where(c => admitted.Contains(c.Id)).Take(fetch.Limit).ToList();
+            var jobs = Claim(transaction, picked, fetch, tokenBase);
             return new AdmissionFetchResult(jobs, parked, decision.NextCheckAt);
         }, cancellationToken);
     }
