@@ -1,4 +1,6 @@
 using Pacer.Bench.Micro;
+using Pacer.Bench.Pacing;
+using Pacer.Bench.Postgres;
 using Pacer.Bench.Scenarios;
 
 // The benchmark runner: `engine` runs the scenarios side by side with Hangfire, `micro` the BenchmarkDotNet suite.
@@ -6,6 +8,10 @@ return args switch
 {
     ["engine", .. var rest] => await EngineCommand.RunAsync(rest),
     ["micro", .. var rest] => MicroCommand.Run(rest),
+    ["pacing", .. var rest] => await PacingCommand.RunAsync(rest),
+    ["admission", .. var rest] => await AdmissionCostCommand.RunAsync(rest),
+    ["postgres", .. var rest] => await PostgresCommand.RunAsync(rest),
+    ["postgres-worker", .. var rest] => await PostgresWorkerCommand.RunAsync(rest),
     _ => Usage(),
 };
 
@@ -14,6 +20,9 @@ static int Usage()
     Console.Error.WriteLine(
         "usage: dotnet run -c Release --project bench/Pacer.Bench -- <command>\n\n" +
         EngineCommand.Usage + "\n\n" +
-        MicroCommand.Usage);
+        MicroCommand.Usage + "\n\n" +
+        PacingCommand.Usage + "\n\n" +
+        AdmissionCostCommand.Usage + "\n\n" +
+        PostgresCommand.Usage);
     return 2;
 }

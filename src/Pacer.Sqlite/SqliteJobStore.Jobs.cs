@@ -264,6 +264,12 @@ internal sealed partial class SqliteJobStore
             // Read to the end before claiming: SQLite leaves undefined what a cursor sees of rows changed under it.
             picked.AddRange(ReadJobs(select));
         }
+        return Claim(transaction, picked, request, tokenBase);
+    }
+
+    /// <summary>Claims jobs picked as due in the caller's write transaction (so still due) under leases, in the order given.</summary>
+    private List<FetchedJob> Claim(SqliteTransaction transaction, List<JobRecord> picked, FetchRequest request, long tokenBase)
+    {
         if (picked.Count == 0)
             return [];
 

@@ -5,9 +5,15 @@ namespace Pacer.Sqlite;
 
 internal sealed partial class SqliteJobStore
 {
-    internal const string WakeSql =
-        $"UPDATE pacer_jobs SET state = 'available', {ClearWait} WHERE id IN (SELECT id FROM pacer_jobs " +
-        "WHERE state = 'waiting' AND waiting_on = @resource ORDER BY priority DESC, scheduled_at, id LIMIT @limit)";
+    /// <summary>
+    /// A wake picks the longest waiters with this, then makes each available with <see cref="WakeOneSql"/>. Not one
+    /// UPDATE ... WHERE id IN (SELECT ...): SQLite builds a temporary b-tree for the IN list on every execution, and a
+    /// wake runs for every completion that returns a concurrency permit, almost always finding nobody waiting.
+    /// </summary>
+    internal const string WaitersSql =
+        "SELECT id FROM pacer_jobs WHERE state = 'waiting' AND waiting_on = @resource ORDER BY priority DESC, scheduled_at, id LIMIT @limit";
+
+    private const string WakeOneSql = $"UPDATE pacer_jobs SET state = 'available', {ClearWait} WHERE id = @id AND state = 'waiting'";
 
     private const string ParkSql =
         "UPDATE pacer_jobs SET state = 'waiting', waiting_on = @waiting_on, wait_reason = @wait_reason, wait_until = @wait_until " +
@@ -42,8 +48,9 @@ internal sealed partial class SqliteJobStore
             if (IsQueuePaused(transaction, fetch.Queue))
                 return new AdmissionFetchResult([], 0, null);
             List<JobRecord> candidates;
-            using (var list = Command(transaction, ListDueSql))
+            using (var lease = Statement(transaction, ListDueSql))
             {
+                var list = lease.Command;
                 list.Parameters.AddWithValue("@queue", fetch.Queue);
                 list.Parameters.AddWithValue("@now", JobRows.ToDb(fetch.Now));
                 list.Parameters.AddWithValue("@limit", candidateLimit);
@@ -60,9 +67,12 @@ internal sealed partial class SqliteJobStore
 
             WriteResources(transaction, decision.Writes, fetch.Now);
             var parked = Park(transaction, decision.Park);
-            var jobs = decision.Admit.Count == 0
-                ? []
-                : PickAndClaim(transaction, fetch with { Limit = Math.Min(fetch.Limit, decision.Admit.Count), OnlyIds = decision.Admit }, tokenBase);
+            // The admitted jobs are candidates read above in this transaction, so still due: claim them as read, in
+            // dispatch order, rather than select them again.
+            var admitted = decision.Admit.ToHashSet();
+            admitted.ExceptWith(decision.Park.Select(p => p.JobId));
+            var picked = candidates.Where(c => admitted.Contains(c.Id)).Take(fetch.Limit).ToList();
+            var jobs = Claim(transaction, picked, fetch, tokenBase);
             return new AdmissionFetchResult(jobs, parked, decision.NextCheckAt);
         }, cancellationToken);
     }
@@ -204,16 +214,21 @@ internal sealed partial class SqliteJobStore
 
     // ----- inside a write transaction -----
 
-    private static bool IsQueuePaused(SqliteTransaction transaction, string queue)
+    // The statements below run in every dispatch pass or completion batch: kept prepared on the writer (see Statement),
+    // since compiling them (an UPDATE of pacer_jobs evaluates every partial index's predicate) cost more than running them.
+
+    private bool IsQueuePaused(SqliteTransaction transaction, string queue)
     {
-        using var command = Command(transaction, "SELECT paused FROM pacer_queues WHERE name = @queue");
+        using var lease = Statement(transaction, "SELECT paused FROM pacer_queues WHERE name = @queue");
+        var command = lease.Command;
         command.Parameters.AddWithValue("@queue", queue);
         return command.ExecuteScalar() is long paused && paused != 0;
     }
 
-    private static Dictionary<string, ResourceRow> ReadResources(SqliteTransaction transaction, IReadOnlyList<string> names)
+    private Dictionary<string, ResourceRow> ReadResources(SqliteTransaction transaction, IReadOnlyList<string> names)
     {
-        using var command = Command(transaction, "SELECT name, state, updated_at FROM pacer_resources WHERE name IN (SELECT value FROM json_each(@names))");
+        using var lease = Statement(transaction, "SELECT name, state, updated_at FROM pacer_resources WHERE name IN (SELECT value FROM json_each(@names))");
+        var command = lease.Command;
         command.Parameters.AddWithValue("@names", JsonNames(names));
         using var reader = command.ExecuteReader();
         var rows = new Dictionary<string, ResourceRow>(StringComparer.Ordinal);
@@ -222,9 +237,10 @@ internal sealed partial class SqliteJobStore
         return rows;
     }
 
-    private static Dictionary<string, int> ReadRunningCosts(SqliteTransaction transaction, IReadOnlyList<string> names)
+    private Dictionary<string, int> ReadRunningCosts(SqliteTransaction transaction, IReadOnlyList<string> names)
     {
-        using var command = Command(transaction, RunningCostsSql);
+        using var lease = Statement(transaction, RunningCostsSql);
+        var command = lease.Command;
         command.Parameters.AddWithValue("@names", JsonNames(names));
         using var reader = command.ExecuteReader();
         var costs = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -233,11 +249,12 @@ internal sealed partial class SqliteJobStore
         return costs;
     }
 
-    private static void WriteResources(SqliteTransaction transaction, IReadOnlyList<ResourceWrite> writes, DateTimeOffset now)
+    private void WriteResources(SqliteTransaction transaction, IReadOnlyList<ResourceWrite> writes, DateTimeOffset now)
     {
         if (writes.Count == 0)
             return;
-        using var upsert = Command(transaction, UpsertResourceSql);
+        using var lease = Statement(transaction, UpsertResourceSql);
+        var upsert = lease.Command;
         var name = upsert.Parameters.Add("@name", SqliteType.Text);
         var state = upsert.Parameters.Add("@state", SqliteType.Text);
         upsert.Parameters.AddWithValue("@now", JobRows.ToDb(now));
@@ -249,11 +266,12 @@ internal sealed partial class SqliteJobStore
         }
     }
 
-    private static int Park(SqliteTransaction transaction, IReadOnlyList<JobWait> waits)
+    private int Park(SqliteTransaction transaction, IReadOnlyList<JobWait> waits)
     {
         if (waits.Count == 0)
             return 0;
-        using var park = Command(transaction, ParkSql);
+        using var lease = Statement(transaction, ParkSql);
+        var park = lease.Command;
         var id = park.Parameters.Add("@id", SqliteType.Integer);
         var waitingOn = park.Parameters.Add("@waiting_on", SqliteType.Text);
         var reason = park.Parameters.Add("@wait_reason", SqliteType.Text);
@@ -270,12 +288,31 @@ internal sealed partial class SqliteJobStore
         return parked;
     }
 
-    private static int Wake(SqliteTransaction transaction, string resource, int limit)
+    private int Wake(SqliteTransaction transaction, string resource, int limit)
     {
-        using var wake = Command(transaction, WakeSql);
-        wake.Parameters.AddWithValue("@resource", resource);
-        wake.Parameters.AddWithValue("@limit", limit);
-        return wake.ExecuteNonQuery();
+        var ids = new List<long>();
+        using (var lease = Statement(transaction, WaitersSql))
+        {
+            var waiters = lease.Command;
+            waiters.Parameters.AddWithValue("@resource", resource);
+            waiters.Parameters.AddWithValue("@limit", limit);
+            // Read to the end before writing: SQLite leaves undefined what a cursor sees of rows changed under it.
+            using var reader = waiters.ExecuteReader();
+            while (reader.Read())
+                ids.Add(reader.GetInt64(0));
+        }
+        if (ids.Count == 0)
+            return 0;
+        using var wakeLease = Statement(transaction, WakeOneSql);
+        var wake = wakeLease.Command;
+        var id = wake.Parameters.Add("@id", SqliteType.Integer);
+        var woken = 0;
+        foreach (var waiter in ids)
+        {
+            id.Value = waiter;
+            woken += wake.ExecuteNonQuery();
+        }
+        return woken;
     }
 
     private static string JsonNames(IReadOnlyList<string> names) =>

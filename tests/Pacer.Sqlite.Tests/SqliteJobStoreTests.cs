@@ -323,7 +323,7 @@ public sealed class SqliteJobStoreTests : IDisposable
         { SqliteJobStore.RescueSelectSql, "pacer_jobs_lease" },
         { SqliteJobStore.PromoteSql, "pacer_jobs_waiting" },
         { SqliteJobStore.PromoteWaitingSql, "pacer_jobs_wait_until" },
-        { SqliteJobStore.WakeSql, "pacer_jobs_waiting_on" },
+        { SqliteJobStore.WaitersSql, "pacer_jobs_waiting_on" },
         { SqliteJobStore.DeleteFinalizedSql, "pacer_jobs_finalized" },
         { SqliteJobStore.FinalizedSinceSql, "pacer_jobs_finalized" },
         { SqliteJobStore.ExistingByKeySql, "pacer_jobs_unique_key" },

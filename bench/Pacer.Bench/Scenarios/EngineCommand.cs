@@ -134,7 +134,7 @@ internal static class EngineCommand
         }
     }
 
-    private static async Task<string> MachineAsync()
+    internal static async Task<string> MachineAsync()
     {
         // What "1 ms" is here: Task.Delay rounds up to the timer's resolution, which differs between machines.
         var delays = new double[100];
@@ -154,7 +154,7 @@ internal static class EngineCommand
             $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, SQLite {version.ExecuteScalar()}, Task.Delay(1) takes {delays[delays.Length / 2]:0.00} ms (median)";
     }
 
-    private static bool IsRelease() =>
+    internal static bool IsRelease() =>
         typeof(EngineCommand).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false) is not [DebuggableAttribute { IsJITOptimizerDisabled: true }];
 
     private static string Report(string command, string machine, BenchSize size, IScenario[] scenarios, IJobSystemFactory[] systems, ResultTable table, double minutes)

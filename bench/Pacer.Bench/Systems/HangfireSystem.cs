@@ -44,6 +44,9 @@ internal sealed class HangfireFactory : IJobSystemFactory
         : $"Hangfire.Core 1.8.25 + Hangfire.InMemory 1.0.0, default options (its fetch blocks on a signal: no polling). " +
           $"Server: WorkerCount = workers, SchedulePollingInterval {SchedulePollingInterval.TotalSeconds:0} s, rest default.";
 
+    /// <summary>Applies the global configuration above once; for other benchmarks that drive Hangfire themselves.</summary>
+    internal static void EnsureConfigured() => _ = Configured.Value;
+
     public Task<IJobSystem> CreateAsync(string directory, int workers)
     {
         _ = Configured.Value;
@@ -53,7 +56,8 @@ internal sealed class HangfireFactory : IJobSystemFactory
         return Task.FromResult<IJobSystem>(new HangfireSystem(storage, workers));
     }
 
-    private sealed class HangfireSystem(JobStorage storage, int workers) : IJobSystem
+    /// <summary>Hangfire as the benchmarks drive it, on whichever storage it is given (PostgreSQL too).</summary>
+    internal sealed class HangfireSystem(JobStorage storage, int workers) : IJobSystem
     {
         private readonly BackgroundJobClient _client = new(storage);
         private BackgroundJobServer? _server;

@@ -20,6 +20,7 @@ internal enum JobBody
 internal static class JobBodies
 {
     private static long _done;
+    private static long _lastFinished;
     private static long _target = long.MaxValue;
     private static TaskCompletionSource _allDone = NewSource();
     private static TaskCompletionSource<long>? _nextStart;
@@ -48,6 +49,9 @@ internal static class JobBodies
 
     public static long Done => Interlocked.Read(ref _done);
 
+    /// <summary>The Stopwatch timestamp of the latest body to finish (for drains timed across processes; the clock is system-wide).</summary>
+    public static long LastFinishedAt => Interlocked.Read(ref _lastFinished);
+
     /// <summary>The next body to start reports the Stopwatch ticks from its enqueue stamp to its start.</summary>
     public static Task<long> ExpectStart()
     {
@@ -65,6 +69,7 @@ internal static class JobBodies
 
     private static void Finish()
     {
+        Interlocked.Exchange(ref _lastFinished, Stopwatch.GetTimestamp());
         if (Interlocked.Increment(ref _done) == Volatile.Read(ref _target))
             _allDone.TrySetResult();
     }

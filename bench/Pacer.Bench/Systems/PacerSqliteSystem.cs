@@ -52,7 +52,8 @@ internal sealed class PacerSqliteFactory(SqliteSynchronous synchronous = SqliteS
         public Task HandleAsync(DelayArgs args, JobContext context) => JobBodies.Delay1MsAsync(args.EnqueuedAt);
     }
 
-    private sealed class PacerSqliteSystem(ServiceProvider provider) : IJobSystem
+    /// <summary>Pacer as the benchmarks drive it, on whichever store <paramref name="provider"/> was built with (PostgreSQL too).</summary>
+    internal sealed class PacerSqliteSystem(ServiceProvider provider) : IJobSystem
     {
         private const int FillBatch = 1000;
         private readonly IPacerClient _client = provider.GetRequiredService<IPacerClient>();
