@@ -38,14 +38,22 @@ internal sealed class YouTubeChannelSource(IYouTubeClient client) : IChannelSour
         }
     }
 
+    /// <remarks>
+    /// Only first pages go through the conditional-request cache. A later page is asked for only when the page before it
+    /// held new videos, that is after uploads moved every position behind them, so its stored answer would never be
+    /// revalidated: storing it would cost a write of its whole body, every time.
+    /// </remarks>
     public async Task<UploadsPage> GetUploadsPageAsync(string playlistId, string? pageToken, CancellationToken cancellationToken)
     {
+        using var bypass = pageToken is null ? null : PacerHttpCache.Bypass();
         var page = await client.GetPlaylistPageAsync(playlistId, pageToken, cancellationToken);
         return new UploadsPage([.. page.Items.Select(v => new UploadItem(v.VideoId, v.Title, v.PublishedAt ?? v.AddedAt))], page.NextPageToken, page.FromCache);
     }
 
+    /// <remarks>Not cached: the recipe looks up only videos it has not written, so the same ids are not asked for again.</remarks>
     public async Task<IReadOnlyList<VideoDetails>> GetVideosAsync(IReadOnlyList<string> videoIds, CancellationToken cancellationToken)
     {
+        using var bypass = PacerHttpCache.Bypass();
         var lookup = await client.GetVideosAsync(videoIds, cancellationToken);
         return [.. lookup.Found.Select(v => new VideoDetails(v.Id, v.Title, v.PublishedAt, v.DurationSeconds, v.Duration, v.Views, v.Likes, v.Comments,
             v.ChannelId ?? "", v.ChannelTitle ?? ""))];

@@ -53,6 +53,29 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_CachesChannelListsAndFirstPagesOnly_WhatCanComeBack304()
+    {
+        var csv = Path.Combine(_cli.Folder, "videos.csv");
+        Assert.Contains(_youtube.Channels.Take(5), c => c.VideoCount > 50); // some channels have later pages
+
+        var result = await SyncAsync("--channels", Channels(5), "--to", csv);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_cli.Database};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT url, count(*) FROM pacer_http_cache GROUP BY url ORDER BY url";
+        var stored = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+                stored.Add($"{new Uri(reader.GetString(0)).AbsolutePath} {reader.GetInt64(1)}");
+        }
+        // Later pages move with every upload and videos are looked up once: storing them would never be repaid.
+        Assert.Equal(["/youtube/v3/channels 1", "/youtube/v3/playlistItems 5"], stored);
+    }
+
+    [Fact]
     public async Task Sync_Every_StoresASchedule_InsteadOfSyncing()
     {
         var result = await SyncAsync("--channels", Channels(2), "--to", Path.Combine(_cli.Folder, "v.csv"), "--every", "0 6 * * *", "--time-zone", "Europe/Berlin", "--name", "morning");
