@@ -39,6 +39,9 @@ internal static class PacerSync
     public static async Task<SyncChildResult> RunAsync(Uri api, string directory, IReadOnlyList<string> channels, bool xlsx, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        // Diagnostics, off by default: PACER_BENCH_MEMTRACE=1 prints the process's memory twice a second,
+        // PACER_BENCH_LOG=Debug the host's log (every YouTube call with its time).
+        using var memory = Environment.GetEnvironmentVariable("PACER_BENCH_MEMTRACE") is { Length: > 0 } ? new MemoryTrace(started) : null;
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = Environments.Production });
         // The emulator takes any key.
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["YouTube:ApiKey"] = "pacer-bench" });
