@@ -28,8 +28,8 @@ internal static class SyncCommand
         "  --latency       emulator latency per call in ms (default 150)\n" +
         "  --uploads       new videos per changed channel before the incremental run (default 3; 5% of the channels change)\n" +
         "  --repeat N      repetitions (default 3; medians shown); the naive side above 100 channels runs once\n" +
-        "  --naive-sample  above K channels the naive side syncs its first K and its time is scaled to all (default: off)\n" +
-        "  --quick         one repetition, naive sample of 25 channels\n" +
+        "  --naive-sample  above 100 channels the naive side syncs its first K and its time is scaled to all (default: off)\n" +
+        "  --quick         one repetition, and --naive-sample 25\n" +
         "  --markdown      also write the report as markdown to FILE";
 
     private sealed record Settings(int[] Channels, SyncSide[] Sides, int LatencyMs, int Uploads, int Repeat, int NaiveSample, long Seed);
@@ -138,7 +138,7 @@ internal static class SyncCommand
         var dataset = new DataSet(all.Count, all.Sum(c => (long)c.VideoCount), all.Max(c => c.VideoCount), all.Sum(c => Pages(c.VideoCount)));
         var channelsFile = Path.Combine(directory, "channels.txt");
         await File.WriteAllLinesAsync(channelsFile, all.Select(c => c.Id), cancellationToken);
-        var synced = side == SyncSide.Naive && settings.NaiveSample > 0 && all.Count > settings.NaiveSample ? settings.NaiveSample : all.Count;
+        var synced = side == SyncSide.Naive && settings.NaiveSample > 0 && all.Count > NaiveRepeatLimit ? Math.Min(settings.NaiveSample, all.Count) : all.Count;
 
         IReadOnlyList<string> changed = [];
         var first = await PhaseAsync(SyncPhase.First);
@@ -188,6 +188,7 @@ internal static class SyncCommand
                 EmulatorCpuSeconds = emulatorCpu,
                 UnchangedMaxUnits = result.UnchangedMaxUnits,
                 UnchangedChannels = result.UnchangedChannels,
+                Timeline = result.Timeline,
             };
             if (synced == all.Count)
                 return figures;
@@ -204,8 +205,9 @@ internal static class SyncCommand
                 Calls = fullCalls,
                 Units = fullCalls,
                 RowsAdded = phase == SyncPhase.First ? now.Sum(c => (long)c.VideoCount) : changed.Count * (long)settings.Uploads,
-                CpuSeconds = result.CpuSeconds * scale,
-                EmulatorCpuSeconds = emulatorCpu * scale,
+                // CPU does not scale with calls (start-up and JIT are paid once): not estimated.
+                CpuSeconds = double.NaN,
+                EmulatorCpuSeconds = double.NaN,
             };
         }
     }
@@ -215,7 +217,7 @@ internal static class SyncCommand
     private static void Print(PhaseFigures f) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"    {f.Phase.ToString().ToLowerInvariant(),-11} sync {f.SyncSeconds:0.00} s{(f.SampledChannels is { } n ? $" (estimated from {n} channels)" : "")}, " +
         $"process {f.ProcessSeconds:0.00} s, calls {f.Calls:N0}, 304 {f.NotModified:N0}, units {f.Units:N0}, rows +{f.RowsAdded:N0}, " +
-        $"duplicates {f.Duplicates}, missing {f.Missing}, peak RSS {f.PeakRssMb:0} MB, CPU {f.CpuSeconds:0.00} s (emulator {f.EmulatorCpuSeconds:0.00} s)" +
+        $"duplicates {f.Duplicates}, missing {f.Missing}, peak RSS {f.PeakRssMb:0} MB, CPU {Cpu(f.CpuSeconds)} s (emulator {Cpu(f.EmulatorCpuSeconds)} s)" +
         $"{(f.UnchangedMaxUnits is { } u ? $", unchanged channels {f.UnchangedChannels} at most {u} unit(s) each" : "")}"));
 
     // ----- report -----
@@ -257,8 +259,17 @@ internal static class SyncCommand
                 $"| {count:N0} | {Phase(phase)} | {side.Title()}{(sampled is { } n ? $", first {n} channels timed" : "")} | {Median(list, f => f.SyncSeconds):0.00}{est} | " +
                 $"{Median(list, f => f.ProcessSeconds):0.00}{est} | {Median(list, f => f.Calls):N0} | {Median(list, f => f.NotModified):N0} | {Median(list, f => f.Units):N0} | " +
                 $"{Median(list, f => f.RowsAdded):N0} | {list.Max(f => f.Duplicates):N0} | {list.Max(f => f.Missing):N0} | " +
-                $"{Median(list, f => f.PeakRssMb):0}{(sampled is null ? "" : " (sample)")} | {Median(list, f => f.CpuSeconds):0.0}{est} | {Median(list, f => f.EmulatorCpuSeconds):0.0}{est} | " +
+                $"{Median(list, f => f.PeakRssMb):0}{(sampled is null ? "" : " (sample)")} | {Cpu(Median(list, f => f.CpuSeconds))} | {Cpu(Median(list, f => f.EmulatorCpuSeconds))} | " +
                 $"{(side == SyncSide.Naive || double.IsNaN(ratio) ? "" : ratio.ToString(ratio < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture) + "x")} |"));
+        }
+        md.AppendLine();
+        md.AppendLine("Where Pacer's time went (the run with the median sync time; each job kind from its first start to its last end):");
+        md.AppendLine();
+        foreach (var group in figures.Where(f => f.Side != SyncSide.Naive && f.Timeline is not null)
+                     .GroupBy(f => (f.Channels, f.Phase, f.Side)).OrderBy(g => g.Key.Channels).ThenBy(g => g.Key.Phase).ThenBy(g => g.Key.Side))
+        {
+            var ordered = group.OrderBy(f => f.SyncSeconds).ToList();
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {group.Key.Channels:N0} channels, {Phase(group.Key.Phase)}, {group.Key.Side.Title()}: {ordered[(ordered.Count - 1) / 2].Timeline}");
         }
         md.AppendLine();
         md.AppendLine("Goals:");
@@ -302,6 +313,8 @@ internal static class SyncCommand
             yield return string.Create(CultureInfo.InvariantCulture, $"Peak memory under 200 MB at {big:N0} channels: {(peak < 200 ? "met" : "missed")} (at most {peak:0} MB in any Pacer run).");
         }
     }
+
+    private static string Cpu(double seconds) => double.IsNaN(seconds) ? "n/a" : seconds.ToString("0.0", CultureInfo.InvariantCulture);
 
     private static string Phase(SyncPhase phase) => phase == SyncPhase.First ? "first" : "incremental";
 

@@ -44,6 +44,9 @@ internal sealed record PhaseFigures
 
     public int? UnchangedChannels { get; init; }
 
+    /// <summary>Pacer: when each job kind ran (see <see cref="PacerTimeline"/>).</summary>
+    public string? Timeline { get; init; }
+
     /// <summary>Set when only the first channels were synced; the time, calls and units are then scaled to all of them.</summary>
     public int? SampledChannels { get; init; }
 }
