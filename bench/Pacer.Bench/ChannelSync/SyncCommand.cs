@@ -234,7 +234,7 @@ internal static class SyncCommand
         md.AppendLine(CultureInfo.InvariantCulture, $"Load average (1, 5, 15 min): {loadBefore} before, {loadAfter} after; the run took {minutes:0.0} min.  ");
         md.AppendLine(CultureInfo.InvariantCulture,
             $"Emulator: {settings.LatencyMs} ms per call, seed {settings.Seed}, daily budget {EmulatorProcess.DailyBudget:N0} units, in its own process. " +
-            $"Between the runs {UploadShare:P0} of the channels get {settings.Uploads} new uploads each. Figures are medians of {settings.Repeat} repetition(s) " +
+            $"Between the runs {UploadShare * 100:0}% of the channels get {settings.Uploads} new uploads each. Figures are medians of {settings.Repeat} repetition(s) " +
             $"(duplicates and missing rows: the worst repetition); the naive side above {NaiveRepeatLimit} channels runs once.");
         md.AppendLine();
         foreach (var (count, data) in datasets.OrderBy(d => d.Key))
