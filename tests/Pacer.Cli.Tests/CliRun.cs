@@ -44,12 +44,15 @@ internal sealed class CliRun : IDisposable
     /// <summary>Runs a command line with <c>--db</c> pointing at this test's database (unless it names one).</summary>
     public Task<CliResult> RunAsync(params string[] args) => RunAsync(CancellationToken.None, args);
 
-    public async Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args)
+    public Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args) => RunAsync(Quiet, args, cancellationToken);
+
+    /// <summary>Runs a command line with other overrides than <see cref="Quiet"/> (extra handlers, a clock).</summary>
+    public async Task<CliResult> RunAsync(CliOverrides overrides, string[] args, CancellationToken cancellationToken = default)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var withDb = args.Contains("--db") || args.Contains("--version") ? args : [.. args, "--db", Database];
-        var exit = await PacerCli.RunAsync(withDb, CliConsole.ForWriters(output, error), Quiet, cancellationToken);
+        var exit = await PacerCli.RunAsync(withDb, CliConsole.ForWriters(output, error), overrides, cancellationToken);
         return new CliResult(exit, output.ToString(), error.ToString());
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Pacer.Emulators;
 
 namespace Pacer.Cli.Tests;
@@ -50,6 +51,88 @@ public sealed class SyncCommandTests : IAsyncLifetime
         Assert.Equal(expected + 4, (await File.ReadAllLinesAsync(csv)).Length - 1);
         // One channels.list, two pages of the changed channel, one page (304) of each unchanged one, one videos.list.
         Assert.True(second.Out.Contains("API calls:  8 (4 answered 304", StringComparison.Ordinal), second.Out);
+    }
+
+    [Fact]
+    public async Task Sync_CachesChannelListsAndFirstPagesOnly_WhatCanComeBack304()
+    {
+        var csv = Path.Combine(_cli.Folder, "videos.csv");
+        Assert.Contains(_youtube.Channels.Take(5), c => c.VideoCount > 50); // some channels have later pages
+
+        var result = await SyncAsync("--channels", Channels(5), "--to", csv);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_cli.Database};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT url, count(*) FROM pacer_http_cache GROUP BY url ORDER BY url";
+        var stored = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+                stored.Add($"{new Uri(reader.GetString(0)).AbsolutePath} {reader.GetInt64(1)}");
+        }
+        // Later pages move with every upload and videos are looked up once: storing them would never be repaid.
+        Assert.Equal(["/youtube/v3/channels 1", "/youtube/v3/playlistItems 5"], stored);
+    }
+
+    [Fact]
+    public async Task Sync_ResolvesChannelsWithSeveralLookupsAtOnce()
+    {
+        // Six ids are one channels.list call and the handle another: they go out together, not one after the other.
+        var probe = new ConcurrentChannelLookups();
+        var overrides = CliRun.Quiet with
+        {
+            Pacer = pacer => pacer.Services.AddHttpClient(YouTubeServiceCollectionExtensions.HttpClientName)
+                .AddHttpMessageHandler(() => new ConcurrentChannelLookups.Handler(probe)),
+        };
+
+        var result = await _cli.RunAsync(overrides, ["sync", "--api-base", _youtube.BaseAddress.ToString(), "--config", _config,
+            "--channels", Channels(6, "@nobody-here"), "--to", Path.Combine(_cli.Folder, "videos.csv")]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(2, probe.MaxInFlight);
+    }
+
+    /// <summary>Holds each channels.list call until a second one is in flight (or 5 s passed), and records the most at once.</summary>
+    private sealed class ConcurrentChannelLookups
+    {
+        private readonly TaskCompletionSource _second = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _inFlight;
+        private int _max;
+
+        public int MaxInFlight => Volatile.Read(ref _max);
+
+        public sealed class Handler(ConcurrentChannelLookups probe) : DelegatingHandler
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                if (!request.RequestUri!.AbsolutePath.EndsWith("/channels", StringComparison.Ordinal))
+                    return await base.SendAsync(request, cancellationToken);
+                var now = Interlocked.Increment(ref probe._inFlight);
+                InterlockedMax(ref probe._max, now);
+                if (now >= 2)
+                    probe._second.TrySetResult();
+                try
+                {
+                    await Task.WhenAny(probe._second.Task, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken));
+                    return await base.SendAsync(request, cancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref probe._inFlight);
+                }
+            }
+
+            private static void InterlockedMax(ref int target, int value)
+            {
+                int current;
+                while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+                {
+                    // another caller raised it meanwhile; look again
+                }
+            }
+        }
     }
 
     [Fact]

@@ -55,7 +55,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
         var definition = _options.Resource is { } explicitName ? _catalog.Find(explicitName) : _catalog.ForUri(uri);
         var resource = _options.Resource ?? definition?.Name;
-        var cacheable = _options.ConditionalCache && request.Method == HttpMethod.Get;
+        var cacheable = _options.ConditionalCache && request.Method == HttpMethod.Get && !PacerHttpCache.IsBypassed;
         if (definition is null && !cacheable)
             return await base.SendAsync(request, cancellationToken);
 

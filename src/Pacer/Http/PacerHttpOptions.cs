@@ -8,7 +8,8 @@ public sealed class PacerHttpOptions
 
     /// <summary>
     /// Keep the last 200 answer of each GET with an ETag or Last-Modified in the store and ask the server whether it changed
-    /// (If-None-Match, If-Modified-Since); a 304 is answered with the stored body. Default false.
+    /// (If-None-Match, If-Modified-Since); a 304 is answered with the stored body. Default false. Calls made inside
+    /// <see cref="PacerHttpCache.Bypass"/> skip it.
     /// </summary>
     public bool ConditionalCache { get; set; }
 

@@ -68,6 +68,34 @@ public sealed class ConditionalCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bypass_SendsWithoutIfNoneMatch_AndStoresNothing_UntilDisposed()
+    {
+        using (PacerHttpCache.Bypass())
+        {
+            Assert.Equal(("""{"items":[1]}""", null, "application/json"), await GetAsync());
+            Assert.Equal(("""{"items":[1]}""", null, "application/json"), await GetAsync());
+        }
+        Assert.All(_server.Requests, r => Assert.False(r.Headers.ContainsKey("If-None-Match")));
+        Assert.Equal(0L, await CountCachedAsync());
+
+        Assert.Equal(("""{"items":[1]}""", null, "application/json"), await GetAsync());
+        Assert.Equal(1L, await CountCachedAsync());
+        using (PacerHttpCache.Bypass())
+            Assert.Equal(("""{"items":[1]}""", null, "application/json"), await GetAsync());
+        Assert.False(_server.Requests[^1].Headers.ContainsKey("If-None-Match"));
+        Assert.Equal(("""{"items":[1]}""", "revalidated", "application/json"), await GetAsync());
+    }
+
+    private async Task<long> CountCachedAsync()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory, "pacer.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM pacer_http_cache";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
     public async Task CacheEntry_KeepsNoQueryString_WhereAnApiKeyMayBe()
     {
         await GetAsync();
