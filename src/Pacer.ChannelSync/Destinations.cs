@@ -42,7 +42,7 @@ internal sealed class Destinations(ITableSinkFactory factory, TimeProvider time)
 
     private async Task<OpenDestination> OpenNewAsync(string destination)
     {
-        var sink = TableSinks.Batching(factory.Create(destination), timeProvider: time);
+        var sink = TableSinks.Batching(factory.Create(destination), BatchingFor(destination), time);
         var opened = false;
         try
         {
@@ -57,6 +57,19 @@ internal sealed class Destinations(ITableSinkFactory factory, TimeProvider time)
                 await sink.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// A local file takes a write in milliseconds, so it flushes as soon as rows arrive: a channel job waits for its rows to
+    /// be durable, and rows that arrive during a flush still go together in the next one (a group commit). A remote
+    /// destination (Google Sheets: a second a call, 60 writes a minute) keeps the default delay, so rows from many channels
+    /// share a call.
+    /// </summary>
+    internal static BatchingTableSinkOptions BatchingFor(string destination) =>
+        destination.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase) ||
+        destination.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ||
+        destination.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase)
+            ? new BatchingTableSinkOptions { FlushDelay = TimeSpan.Zero }
+            : new BatchingTableSinkOptions();
 
     /// <summary>Completes a destination at the end of a run (formatting, the final file) and closes it, so the next run reopens it.</summary>
     public async Task CompleteAsync(string destination, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ namespace Pacer.Bench.Postgres;
 internal static class PostgresCommand
 {
     public const string Usage =
-        "postgres [--quick] [--repeat N] [--scenario enqueue|drain|latency]... [--system NAME]... [--synchronous-commit] [--markdown FILE]\n" +
+        "postgres [--quick] [--repeat N] [--scenario enqueue|drain|latency|cleaner]... [--system NAME]... [--synchronous-commit] [--markdown FILE]\n" +
         "  starts a throwaway PostgreSQL cluster (or uses PACER_TEST_PG)\n" +
         "  --synchronous-commit  commits wait for the WAL flush (PostgreSQL's default); without it the benchmark's\n" +
         "               connections set synchronous_commit = off (safe against application crashes, like SQLite's NORMAL)\n" +
@@ -65,7 +65,7 @@ internal static class PostgresCommand
         cluster.SynchronousCommit = synchronousCommit;
         var server = $"{cluster.Description}, server {await cluster.VersionAsync()}; the benchmark's connections: synchronous_commit = {(synchronousCommit ? "on (every commit waits for its WAL flush)" : "off (a commit survives an application crash; a server or OS crash may lose the last few hundred ms of commits)")}";
         Console.WriteLine(server);
-        IScenario[] allScenarios = [new EnqueueScenario(), new ProcessDrainScenario(cluster), new LatencyScenario()];
+        IScenario[] allScenarios = [new EnqueueScenario(), new ProcessDrainScenario(cluster), new LatencyScenario(), new CleanerScenario(cluster)];
         IJobSystemFactory[] allSystems = [new PacerPostgresFactory(cluster), new HangfirePostgresFactory(cluster)];
         var scenarios = allScenarios.Where(s => scenarioNames.Count == 0 || scenarioNames.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
         var systems = allSystems.Where(s => systemNames.Count == 0 || systemNames.Any(n => s.Name.Contains(n, StringComparison.OrdinalIgnoreCase))).ToArray();

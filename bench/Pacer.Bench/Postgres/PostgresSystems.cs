@@ -28,14 +28,18 @@ internal sealed class PacerPostgresFactory(PostgresCluster cluster) : IJobSystem
     }
 
     /// <summary>The services of one Pacer process on <paramref name="schema"/>; worker processes build the same.</summary>
-    internal static ServiceProvider Build(string connectionString, string schema, int workers)
+    internal static ServiceProvider Build(string connectionString, string schema, int workers, Action<PacerOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddPacer(pacer => pacer
             .UsePostgres(connectionString, postgres => postgres.Schema = schema)
             .AddJob<PacerSqliteFactory.NoopHandler, PacerSqliteFactory.NoopArgs>("bench.noop")
             .AddJob<PacerSqliteFactory.DelayHandler, PacerSqliteFactory.DelayArgs>("bench.delay")
-            .Configure(options => options.Concurrency = Math.Max(workers, 1)));
+            .Configure(options =>
+            {
+                options.Concurrency = Math.Max(workers, 1);
+                configure?.Invoke(options);
+            }));
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 

@@ -24,6 +24,7 @@ internal sealed partial class Maintenance(
 {
     internal const string LeaderName = "maintenance";
     private const int BatchLimit = 1000;
+    private const int CleanBatch = 10_000;
     private static readonly TimeSpan CleanerInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>A template's partition (account:42) unused this long, with nothing left to remember, is forgotten.</summary>
@@ -83,10 +84,15 @@ internal sealed partial class Maintenance(
 
         if (now >= _nextClean)
         {
-            _nextClean = now + CleanerInterval;
-            var deleted = await store.DeleteFinalizedAsync(now - options.FinalizedRetention, BatchLimit * 10, cancellationToken);
+            var deleted = await store.DeleteFinalizedAsync(now - options.FinalizedRetention, CleanBatch, cancellationToken);
             if (deleted > 0)
+            {
+                telemetry.Cleaned.Add(deleted);
                 LogCleaned(logger, deleted);
+            }
+            // A full batch means the cleaner is behind: it comes back at the next tick, not in a minute, so it keeps up with
+            // any drain rate (one batch per tick bounds how long it holds the loop) instead of letting the table grow.
+            _nextClean = deleted >= CleanBatch ? now : now + CleanerInterval;
             await EvictIdlePartitionsAsync(now, cancellationToken);
         }
     }

@@ -29,6 +29,7 @@ internal sealed class PacerTelemetry : IDisposable
         Cancelled = _meter.CreateCounter<long>("pacer.jobs.cancelled", "{job}", "Running jobs stopped by a cancel.");
         Snoozed = _meter.CreateCounter<long>("pacer.jobs.snoozed", "{job}", "Jobs put back without using an attempt.");
         Rescued = _meter.CreateCounter<long>("pacer.jobs.rescued", "{job}", "Jobs whose lease expired and were handed back.");
+        Cleaned = _meter.CreateCounter<long>("pacer.jobs.cleaned", "{job}", "Finished jobs past retention deleted by the cleaner.");
         Parked = _meter.CreateCounter<long>("pacer.jobs.parked", "{job}", "Due jobs admission held back to wait for a resource (no attempt used).");
         Abandoned = _meter.CreateCounter<long>("pacer.jobs.abandoned", "{job}", "Handlers that ignored cancellation past the grace period.");
         RejectedCompletions = _meter.CreateCounter<long>("pacer.completions.rejected", "{job}", "Completions refused because the lease was no longer held (fenced zombies).");
@@ -47,6 +48,7 @@ internal sealed class PacerTelemetry : IDisposable
     public Counter<long> Cancelled { get; }
     public Counter<long> Snoozed { get; }
     public Counter<long> Rescued { get; }
+    public Counter<long> Cleaned { get; }
     public Counter<long> Parked { get; }
     public Counter<long> Abandoned { get; }
     public Counter<long> RejectedCompletions { get; }

@@ -488,6 +488,33 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task Cleaner_FarBehind_DeletesABatchEveryTick_NotOneAMinute()
+    {
+        var probe = new Probe();
+        probe.Run = (_, _) => Task.CompletedTask;
+        await using var h = await EngineHarness.StartAsync(p =>
+        {
+            p.Services.AddSingletonProbe(probe);
+            p.AddJob<ScriptedHandler, Work>("work");
+        }, o => o.FinalizedRetention = TimeSpan.FromHours(1));
+        const int jobs = 25_000;
+        for (var i = 0; i < jobs; i += 1000)
+            await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 1000).Select(_ => new EnqueueRequest("work", "{}"))]);
+        await h.WaitForCountAsync("pacer.jobs.completed", jobs);
+        // Past retention by a second: the jobs finished at Start, and the cutoff is exclusive.
+        h.Time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        var retentionOver = h.Time.GetUtcNow();
+
+        // 25,000 finished jobs are three of the cleaner's batches: a busy engine finishes more than one batch a minute,
+        // so a cleaner that only ran once a minute would never catch up.
+        await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.cleaned", jobs), TimeSpan.FromSeconds(1), maxSteps: 300);
+
+        Assert.InRange(h.Time.GetUtcNow() - retentionOver, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        Assert.Equal(jobs, h.Count("pacer.jobs.cleaned"));
+        Assert.Empty(await h.Store.ListAsync(new JobQuery(), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Shutdown_WaitsForRunningJobs_ThenCancelsAndPutsThemBack()
     {
         var probe = new Probe();
