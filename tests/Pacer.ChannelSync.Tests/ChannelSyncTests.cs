@@ -77,8 +77,10 @@ public sealed class ChannelSyncTests
         Assert.NotEmpty(waiting);
         Assert.All(waiting, j => Assert.Contains("youtube", j.WaitReason, StringComparison.Ordinal));
 
-        // Restarted channels page again from their first page, so the budget may run out once more: days may pass.
-        var summary = await h.WaitAsync(run, step: TimeSpan.FromMinutes(1), within: TimeSpan.FromSeconds(90));
+        // Restarted channels page again from their first page, so the budget may run out once more: days may pass. Steps
+        // of 5 minutes make a day about 3 s here (1-minute steps made it 15 s, and an unlucky run of six days timed out),
+        // while a call in flight (a few real ms, a few steps) stays well inside the 2-hour lease.
+        var summary = await h.WaitAsync(run, step: TimeSpan.FromMinutes(5), within: TimeSpan.FromSeconds(120));
 
         Assert.True(time.GetUtcNow() >= resetUtc);
         var expected = youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).ToHashSet();
