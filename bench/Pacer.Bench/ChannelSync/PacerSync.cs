@@ -33,7 +33,7 @@ internal static class PacerSync
         $"Pacer's channel-sync recipe through the engine on SQLite (WAL, Synchronous = Normal), PacerOptions defaults: Concurrency {Concurrency}, " +
         $"PollInterval 1 s. The youtube resource declared with Quota = {Quota} (raised from 10,000/day) and no rate limit; " +
         "Classic costs (1 unit per list call or 304); channel lists and first pages cached in the store for conditional GETs. Destination videos.csv " +
-        "(fsync per batch, batching sink: 500 rows or 250 ms); the XLSX variant also writes videos.xlsx (staged, written at completion). " +
+        "(fsync per batch; a write starts as soon as rows arrive, and the rows that arrive during it go together in the next); the XLSX variant also writes videos.xlsx (staged, written at completion). " +
         "No logging provider.";
 
     public static async Task<SyncChildResult> RunAsync(Uri api, string directory, IReadOnlyList<string> channels, bool xlsx, CancellationToken cancellationToken)

@@ -42,7 +42,8 @@ internal sealed class PostgresCluster : IAsyncDisposable
         {
             SearchPath = schema,
             MaxPoolSize = maxPool,
-            Options = SynchronousCommit ? null : "-c synchronous_commit=off",
+            // PACER_BENCH_PGOPTIONS adds session settings for diagnosis, e.g. "-c log_min_duration_statement=25".
+            Options = ((SynchronousCommit ? "" : "-c synchronous_commit=off ") + Environment.GetEnvironmentVariable("PACER_BENCH_PGOPTIONS")).Trim() is { Length: > 0 } o ? o : null,
         }.ConnectionString;
 
     public async Task DropSchemaAsync(string schema)

@@ -90,9 +90,10 @@ internal sealed partial class Maintenance(
                 telemetry.Cleaned.Add(deleted);
                 LogCleaned(logger, deleted);
             }
-            // A full batch means the cleaner is behind: it comes back at the next tick, not in a minute, so it keeps up with
-            // any drain rate (one batch per tick bounds how long it holds the loop) instead of letting the table grow.
-            _nextClean = deleted >= CleanBatch ? now : now + CleanerInterval;
+            // While there is something to delete it comes back at the next tick, not in a minute: it keeps up with any
+            // drain rate (one batch per tick bounds how long it holds the loop) and spreads the deletes, and the dead rows
+            // autovacuum must reclaim, evenly over time instead of in one burst a minute. Idle, it looks once a minute.
+            _nextClean = deleted > 0 ? now : now + CleanerInterval;
             await EvictIdlePartitionsAsync(now, cancellationToken);
         }
     }
