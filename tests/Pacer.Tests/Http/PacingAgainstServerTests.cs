@@ -22,6 +22,13 @@ public sealed class PacingAgainstServerTests(ITestOutputHelper output)
     [Fact]
     public async Task TwoThousandJobsAt50PerSecond_ZeroRejections_AtLeast95PercentOfTheLimit()
     {
+        // The rate-limited server runs in this process and judges each call when its handler runs. If the thread pool
+        // has to grow mid-run (it adds a thread about every half second under a blocked or busy pool), requests wait in
+        // Kestrel and reach the handler together, which the server counts as a burst the clients never sent. Enough
+        // threads up front keep the server's clock honest. The engine shares this pool and is spared the ramp-up too: the
+        // ramp-up is the host's to tune, what this test checks is admission.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         var limiter = new ServerTokenBucket(Limit, capacity: 10);
         var accepted = new List<long>(Jobs);
         var rejected = 0;
