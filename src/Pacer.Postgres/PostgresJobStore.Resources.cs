@@ -9,9 +9,9 @@ internal sealed partial class PostgresJobStore
     // The CTE is materialised, so its LIMIT is applied once: a sub-select in WHERE may be re-run per row, and with
     // SKIP LOCKED each re-run would pick further rows past the rows this statement already changed.
     private const string WakeSql =
-        "WITH picked AS MATERIALIZED (SELECT id AS picked_id FROM {s}.pacer_jobs " +
+        "WITH picked AS MATERIALIZED (SELECT id AS picked_id, state AS picked_state FROM {s}.pacer_jobs " +
         "WHERE state = 'waiting' AND waiting_on = @resource ORDER BY priority DESC, scheduled_at, id LIMIT @limit FOR UPDATE SKIP LOCKED) " +
-        $"UPDATE {{s}}.pacer_jobs SET state = 'available', {ClearWait} FROM picked WHERE id = picked_id AND state = 'waiting' RETURNING queue";
+        $"UPDATE {{s}}.pacer_jobs SET state = 'available', {ClearWait} FROM picked WHERE id = picked_id AND state = picked_state RETURNING queue";
 
     private const string CandidatesSql =
         $"SELECT {Columns} FROM {{s}}.pacer_jobs WHERE {DueSelection} AND {QueueNotPaused} {DispatchOrder} LIMIT @limit FOR UPDATE SKIP LOCKED";
@@ -19,7 +19,10 @@ internal sealed partial class PostgresJobStore
     private const string ClaimSql =
         "UPDATE {s}.pacer_jobs SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_owner = @owner, " +
         "lease_expires_at = @expires_at, lease_token = @token_base + id, cancel_requested = false " +
-        $"WHERE id = ANY(@ids) AND state IN {DueStates} RETURNING {Columns}, lease_token";
+        // The candidates are locked (CandidatesSql, FOR UPDATE) in this transaction. The guard names the states a due job
+        // is not, so it implies no partial index's predicate and the planner looks the ids up by primary key (see the
+        // note on the fetch in PostgresJobStore.Jobs.cs).
+        $"WHERE id = ANY(@ids) AND state NOT IN ('running', 'waiting', 'completed', 'cancelled', 'discarded') RETURNING {Columns}, lease_token";
 
     private const string ParkSql =
         "UPDATE {s}.pacer_jobs AS j SET state = 'waiting', waiting_on = w.waiting_on, wait_reason = w.wait_reason, wait_until = w.wait_until " +

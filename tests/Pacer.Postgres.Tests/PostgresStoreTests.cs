@@ -41,6 +41,41 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     private static JobInsert Job(string queue = "default") => new() { Kind = "k", Args = "{}", Queue = queue, ScheduledAt = T0 };
 
     [Fact]
+    public async Task Fetch_WithStatisticsTakenWhileTheTableWasEmpty_LooksThePickedJobsUpByPrimaryKey()
+    {
+        var store = await OpenAsync();
+        await using var data = _server.OpenDataSource();
+        // A queue worked off and cleaned up, then autovacuum's statistics of the emptied table; then a full queue again.
+        await store.InsertManyAsync(new InsertManyRequest([.. Enumerable.Range(0, 5000).Select(_ => Job())], T0), CancellationToken.None);
+        foreach (var sql in new[]
+        {
+            $"UPDATE \"{_schema}\".pacer_jobs SET state = 'completed', finalized_at = now()",
+            $"DELETE FROM \"{_schema}\".pacer_jobs",
+            $"VACUUM ANALYZE \"{_schema}\".pacer_jobs",
+        })
+        {
+            await using var command = data.CreateCommand(sql);
+            await command.ExecuteNonQueryAsync();
+        }
+        await store.InsertManyAsync(new InsertManyRequest([.. Enumerable.Range(0, 5000).Select(_ => Job())], T0), CancellationToken.None);
+
+        await using var explain = data.CreateCommand("EXPLAIN " + PostgresJobStore.FetchSql.Replace("{s}", $"\"{_schema}\"", StringComparison.Ordinal));
+        PostgresJobStore.AddFetchParameters(explain.Parameters, new FetchRequest("default", 10, T0, TimeSpan.FromMinutes(1), "w"), 10);
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+                plan.Add(reader.GetString(0));
+        }
+
+        // The picked ids join the table through its primary key. Driving the UPDATE from the partial fetch index instead
+        // (which its statistics say is empty) joins every due job to the picked ids: linear in the queue, per fetch.
+        var text = string.Join('\n', plan);
+        Assert.Contains("pacer_jobs_pkey", text, StringComparison.Ordinal);
+        Assert.Single(plan, line => line.Contains("pacer_jobs_fetch", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Fetch_ManyFetchersInSeveralPools_ClaimEachJobOnce_WithoutWaitingOnEachOther()
     {
         const int jobs = 2000;
