@@ -24,7 +24,7 @@ internal sealed partial class PostgresJobStore
 
     public Task<EffectBeginResult> BeginEffectAsync(EffectRequest request, CancellationToken cancellationToken)
     {
-        ValidateEffect(request);
+        StoreRequestChecks.Effect(request);
         return InTransactionAsync(async (connection, transaction) =>
         {
             // Two tries at most: a first record inserted by another transaction between our read and our insert is read again.
@@ -61,7 +61,7 @@ internal sealed partial class PostgresJobStore
 
     public Task<bool> CompleteEffectAsync(EffectRequest request, string? resultJson, CancellationToken cancellationToken)
     {
-        ValidateEffect(request);
+        StoreRequestChecks.Effect(request);
         return InTransactionAsync(async (connection, transaction) =>
         {
             if (!await HoldsLeaseAsync(connection, transaction, request, cancellationToken))
@@ -76,7 +76,7 @@ internal sealed partial class PostgresJobStore
         Func<DbTransaction, CancellationToken, Task<string?>> body,
         CancellationToken cancellationToken)
     {
-        ValidateEffect(request);
+        StoreRequestChecks.Effect(request);
         ArgumentNullException.ThrowIfNull(body);
         ThrowIfDisposed();
         var inBody = false;
@@ -119,12 +119,6 @@ internal sealed partial class PostgresJobStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken) ? ReadEffect(reader, 0) : null;
         }, cancellationToken);
-    }
-
-    private static void ValidateEffect(EffectRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.Key, nameof(request));
     }
 
     /// <summary>One round trip: the job's lease (share-locked if held) and the effect's record (locked if it exists).</summary>
@@ -171,7 +165,7 @@ internal sealed partial class PostgresJobStore
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.Name, nameof(request));
-        ValidateInsert(new InsertManyRequest([request.Job], request.Now));
+        StoreRequestChecks.Insert(new InsertManyRequest([request.Job], request.Now));
         return InTransactionAsync(async (connection, transaction) =>
         {
             // The slot first: a second leader waits here for the first to commit, then finds the slot taken and

@@ -129,7 +129,7 @@ internal sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<InsertResult>> InsertManyAsync(InsertManyRequest request, CancellationToken cancellationToken)
     {
-        ValidateInsert(request);
+        StoreRequestChecks.Insert(request);
         if (request.Jobs.Count == 0)
             return Task.FromResult<IReadOnlyList<InsertResult>>([]);
         return InTransactionAsync<IReadOnlyList<InsertResult>>(async (connection, transaction) => await InsertJobsAsync(connection, transaction, request, cancellationToken), cancellationToken);
@@ -137,7 +137,7 @@ internal sealed partial class PostgresJobStore
 
     public async Task<IReadOnlyList<InsertResult>> InsertManyAsync(InsertManyRequest request, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        ValidateInsert(request);
+        StoreRequestChecks.Insert(request);
         ArgumentNullException.ThrowIfNull(transaction);
         if (transaction is not NpgsqlTransaction npgsqlTransaction)
         {
@@ -164,20 +164,6 @@ internal sealed partial class PostgresJobStore
         catch (NpgsqlException ex) when (Translate(ex) is { } clear)
         {
             throw clear;
-        }
-    }
-
-    private static void ValidateInsert(InsertManyRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(request.Jobs);
-        for (var i = 0; i < request.Jobs.Count; i++)
-        {
-            var job = request.Jobs[i] ?? throw new ArgumentException($"Jobs[{i}] is null.", nameof(request));
-            if (string.IsNullOrEmpty(job.Kind) || string.IsNullOrEmpty(job.Queue) || job.Args is null)
-                throw new ArgumentException($"Jobs[{i}] needs a kind, a queue and args.", nameof(request));
-            if (job.MaxAttempts < 1)
-                throw new ArgumentException($"Jobs[{i}].MaxAttempts is {job.MaxAttempts}; it must be at least 1.", nameof(request));
         }
     }
 
@@ -280,7 +266,7 @@ internal sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<FetchedJob>> FetchAsync(FetchRequest request, CancellationToken cancellationToken)
     {
-        ValidateFetch(request);
+        StoreRequestChecks.Fetch(request);
         var only = request.OnlyIds;
         var count = only is null ? request.Limit : Math.Min(request.Limit, only.Count);
         if (count == 0)
@@ -294,16 +280,6 @@ internal sealed partial class PostgresJobStore
                 command.Parameters.Add(Longs("only_ids", [.. only]));
             return await ReadFetchedAsync(command, cancellationToken);
         }, cancellationToken);
-    }
-
-    private static void ValidateFetch(FetchRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.Queue, nameof(request));
-        ArgumentException.ThrowIfNullOrEmpty(request.Owner, nameof(request));
-        ArgumentOutOfRangeException.ThrowIfNegative(request.Limit, nameof(request));
-        if (request.LeaseDuration <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(request), request.LeaseDuration, "FetchRequest.LeaseDuration must be positive.");
     }
 
     internal static void AddFetchParameters(NpgsqlParameterCollection parameters, FetchRequest request, int limit)
@@ -379,15 +355,7 @@ internal sealed partial class PostgresJobStore
 
     public Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<JobCompletion> completions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(completions);
-        for (var i = 0; i < completions.Count; i++)
-        {
-            var completion = completions[i] ?? throw new ArgumentException($"completions[{i}] is null.", nameof(completions));
-            if (!Enum.IsDefined(completion.Kind))
-                throw new ArgumentException($"completions[{i}] has unknown kind {(int)completion.Kind}.", nameof(completions));
-            if (completion.Kind is CompletionKind.Retry or CompletionKind.Snooze && completion.RunAt is null)
-                throw new ArgumentException($"completions[{i}] ({completion.Kind} of job {completion.JobId}) needs RunAt.", nameof(completions));
-        }
+        StoreRequestChecks.Completions(completions);
         if (completions.Count == 0)
             return Task.FromResult<IReadOnlyList<bool>>([]);
         return InTransactionAsync<IReadOnlyList<bool>>(async (connection, transaction) =>

@@ -56,7 +56,7 @@ internal sealed partial class PostgresJobStore
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Decide);
         var fetch = request.Fetch ?? throw new ArgumentException("AdmissionFetchRequest.Fetch is required.", nameof(request));
-        ValidateFetch(fetch);
+        StoreRequestChecks.Fetch(fetch);
         if (fetch.Limit == 0)
             return Task.FromResult(new AdmissionFetchResult([], 0, null));
         var candidateLimit = Math.Max(request.CandidateLimit, fetch.Limit);

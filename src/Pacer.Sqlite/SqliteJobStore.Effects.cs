@@ -17,7 +17,7 @@ internal sealed partial class SqliteJobStore
 
     public Task<EffectBeginResult> BeginEffectAsync(EffectRequest request, CancellationToken cancellationToken)
     {
-        ValidateEffect(request);
+        StoreRequestChecks.Effect(request);
         return WriteAsync(transaction =>
         {
             var existing = ReadEffect(transaction.Connection!, transaction, request.Key);
@@ -46,7 +46,7 @@ internal sealed partial class SqliteJobStore
 
     public Task<bool> CompleteEffectAsync(EffectRequest request, string? resultJson, CancellationToken cancellationToken)
     {
-        ValidateEffect(request);
+        StoreRequestChecks.Effect(request);
         return WriteAsync(transaction =>
         {
             if (!HoldsLease(transaction, request.JobId, request.LeaseToken))
@@ -61,7 +61,7 @@ internal sealed partial class SqliteJobStore
         Func<DbTransaction, CancellationToken, Task<string?>> body,
         CancellationToken cancellationToken)
     {
-        ValidateEffect(request);
+        StoreRequestChecks.Effect(request);
         ArgumentNullException.ThrowIfNull(body);
         ThrowIfDisposed();
         await _writeLock.WaitAsync(cancellationToken);
@@ -104,12 +104,6 @@ internal sealed partial class SqliteJobStore
         return ReadAsync(connection => ReadEffect(connection, null, key), cancellationToken);
     }
 
-    private static void ValidateEffect(EffectRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.Key, nameof(request));
-    }
-
     private static bool HoldsLease(SqliteTransaction transaction, long jobId, long leaseToken)
     {
         using var command = Command(transaction, "SELECT 1 FROM pacer_jobs WHERE id = @id AND state = 'running' AND lease_token = @token");
@@ -148,7 +142,7 @@ internal sealed partial class SqliteJobStore
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.Name, nameof(request));
-        ValidateInsert(new InsertManyRequest([request.Job], request.Now));
+        StoreRequestChecks.Insert(new InsertManyRequest([request.Job], request.Now));
         return WriteAsync(transaction =>
         {
             var job = InsertJobs(transaction, new InsertManyRequest([request.Job], request.Now))[0];

@@ -86,7 +86,7 @@ internal sealed partial class SqliteJobStore
 
     public Task<IReadOnlyList<InsertResult>> InsertManyAsync(InsertManyRequest request, CancellationToken cancellationToken)
     {
-        ValidateInsert(request);
+        StoreRequestChecks.Insert(request);
         if (request.Jobs.Count == 0)
             return Task.FromResult<IReadOnlyList<InsertResult>>([]);
         return WriteAsync<IReadOnlyList<InsertResult>>(transaction => InsertJobs(transaction, request), cancellationToken);
@@ -94,7 +94,7 @@ internal sealed partial class SqliteJobStore
 
     public Task<IReadOnlyList<InsertResult>> InsertManyAsync(InsertManyRequest request, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        ValidateInsert(request);
+        StoreRequestChecks.Insert(request);
         ArgumentNullException.ThrowIfNull(transaction);
         if (transaction is not SqliteTransaction sqliteTransaction)
         {
@@ -132,20 +132,6 @@ internal sealed partial class SqliteJobStore
         var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         // Both names come from SQLite itself once open, so they are spelled the same way for the same file.
         return string.Equals(theirs, _writerDataSource, comparison) || string.Equals(theirs, _path, comparison);
-    }
-
-    private static void ValidateInsert(InsertManyRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(request.Jobs);
-        for (var i = 0; i < request.Jobs.Count; i++)
-        {
-            var job = request.Jobs[i] ?? throw new ArgumentException($"Jobs[{i}] is null.", nameof(request));
-            if (string.IsNullOrEmpty(job.Kind) || string.IsNullOrEmpty(job.Queue) || job.Args is null)
-                throw new ArgumentException($"Jobs[{i}] needs a kind, a queue and args.", nameof(request));
-            if (job.MaxAttempts < 1)
-                throw new ArgumentException($"Jobs[{i}].MaxAttempts is {job.MaxAttempts}; it must be at least 1.", nameof(request));
-        }
     }
 
     private InsertResult[] InsertJobs(SqliteTransaction transaction, InsertManyRequest request)
@@ -225,13 +211,7 @@ internal sealed partial class SqliteJobStore
 
     public Task<IReadOnlyList<FetchedJob>> FetchAsync(FetchRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.Queue, nameof(request));
-        ArgumentException.ThrowIfNullOrEmpty(request.Owner, nameof(request));
-        // A negative LIMIT means "no limit" to SQLite: refuse it rather than claim the whole queue.
-        ArgumentOutOfRangeException.ThrowIfNegative(request.Limit, nameof(request));
-        if (request.LeaseDuration <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(request), request.LeaseDuration, "FetchRequest.LeaseDuration must be positive.");
+        StoreRequestChecks.Fetch(request);
         var only = request.OnlyIds;
         var count = only is null ? request.Limit : Math.Min(request.Limit, only.Count);
         if (count == 0)
@@ -395,15 +375,7 @@ internal sealed partial class SqliteJobStore
 
     public Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<JobCompletion> completions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(completions);
-        for (var i = 0; i < completions.Count; i++)
-        {
-            var completion = completions[i] ?? throw new ArgumentException($"completions[{i}] is null.", nameof(completions));
-            if (!Enum.IsDefined(completion.Kind))
-                throw new ArgumentException($"completions[{i}] has unknown kind {(int)completion.Kind}.", nameof(completions));
-            if (completion.Kind is CompletionKind.Retry or CompletionKind.Snooze && completion.RunAt is null)
-                throw new ArgumentException($"completions[{i}] ({completion.Kind} of job {completion.JobId}) needs RunAt.", nameof(completions));
-        }
+        StoreRequestChecks.Completions(completions);
         if (completions.Count == 0)
             return Task.FromResult<IReadOnlyList<bool>>([]);
         return WriteAsync<IReadOnlyList<bool>>(transaction =>

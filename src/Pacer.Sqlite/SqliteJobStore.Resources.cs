@@ -34,11 +34,7 @@ internal sealed partial class SqliteJobStore
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Decide);
         var fetch = request.Fetch ?? throw new ArgumentException("AdmissionFetchRequest.Fetch is required.", nameof(request));
-        ArgumentException.ThrowIfNullOrEmpty(fetch.Queue, nameof(request));
-        ArgumentException.ThrowIfNullOrEmpty(fetch.Owner, nameof(request));
-        ArgumentOutOfRangeException.ThrowIfNegative(fetch.Limit, nameof(request));
-        if (fetch.LeaseDuration <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(request), fetch.LeaseDuration, "FetchRequest.LeaseDuration must be positive.");
+        StoreRequestChecks.Fetch(fetch);
         if (fetch.Limit == 0)
             return Task.FromResult(new AdmissionFetchResult([], 0, null));
         var candidateLimit = Math.Max(request.CandidateLimit, fetch.Limit);
