@@ -119,10 +119,14 @@ public sealed class ResourceEngineTests
         var active = new ConcurrentDictionary<string, int>();
         var overlap = 0;
         var gate = new SemaphoreSlim(0);
+        var entered = 0;
+        var threeInside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         probe.Run = async (w, c) =>
         {
             if (active.AddOrUpdate(w.Name, 1, (_, n) => n + 1) > 1)
                 Interlocked.Increment(ref overlap);
+            if (Interlocked.Increment(ref entered) == 3)
+                threeInside.TrySetResult();
             await gate.WaitAsync(c.CancellationToken);
             active.AddOrUpdate(w.Name, 0, (_, n) => n - 1);
         };
@@ -130,8 +134,10 @@ public sealed class ResourceEngineTests
 
         var jobs = await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 9).Select(i => new EnqueueRequest("work", $$"""{"name":"a{{i % 3}}"}"""))]);
         Assert.Equal("account:a1", Assert.Single((await h.GetAsync(jobs[1].Id)).Claims).Resource);
-        await h.WaitForCountAsync("pacer.jobs.started", 3);
+        // The started counter is recorded before the handler body runs, so wait for the handlers themselves.
+        await threeInside.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(3, active.Values.Sum());
+        Assert.Equal(3, active.Count);
         var done = h.WaitForCountAsync("pacer.jobs.completed", 9);
         for (var i = 0; i < 200 && !done.IsCompleted; i++)
         {
