@@ -111,10 +111,14 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
             pages++;
             fromCache += page.FromCache ? 1 : 0;
             runProgress.Page(page.FromCache);
-            var unknown = page.Items.Where(item => !open.All(d => d.Contains(item.VideoId))).ToArray();
-            if (unknown.Length == 0)
+            var before = fresh.Count;
+            foreach (var item in page.Items)
+            {
+                if (!HeldByAll(open, item.VideoId))
+                    fresh.Add(item);
+            }
+            if (fresh.Count == before)
                 break;
-            fresh.AddRange(unknown);
             // Details of full chunks are asked for while the next page is fetched.
             while (fresh.Count - (details.Count * VideosPerCall) >= VideosPerCall)
                 details.Add(youtube.GetVideosAsync([.. fresh.Skip(details.Count * VideosPerCall).Take(VideosPerCall).Select(v => v.VideoId)], ct));
@@ -140,6 +144,16 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         runProgress.ChannelDone();
         await context.Effects.RunAsync(SyncKeys.Channel(args.Run, args.ChannelId), _ =>
             Task.FromResult(new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, fresh.Count, total.Written, total.Skipped)));
+    }
+
+    private static bool HeldByAll(OpenDestination[] open, string videoId)
+    {
+        foreach (var destination in open)
+        {
+            if (!destination.Contains(videoId))
+                return false;
+        }
+        return true;
     }
 
     private async Task<OpenDestination> OpenAsync(string destination, CancellationToken cancellationToken)

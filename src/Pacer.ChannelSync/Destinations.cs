@@ -46,10 +46,11 @@ internal sealed class Destinations(ITableSinkFactory factory, TimeProvider time)
         var opened = false;
         try
         {
-            // Not the caller's token: the open is shared by every job writing here.
-            var keys = await sink.OpenAsync(VideoTable.Schema, CancellationToken.None);
+            // Not the caller's token: the open is shared by every job writing here. The keys come back from the sink
+            // itself (Holds), so the snapshot is not kept: one set of a destination's keys per process, not one per layer.
+            await sink.OpenAsync(VideoTable.Schema, CancellationToken.None);
             opened = true;
-            return new OpenDestination(destination, sink, keys);
+            return new OpenDestination(destination, sink);
         }
         finally
         {
@@ -99,22 +100,16 @@ internal sealed class Destinations(ITableSinkFactory factory, TimeProvider time)
     }
 }
 
-/// <summary>An open destination and the keys it holds.</summary>
-internal sealed class OpenDestination(string destination, ITableSink sink, IReadOnlySet<string> existing)
+/// <summary>An open destination, shared by the jobs writing to it.</summary>
+internal sealed class OpenDestination(string destination, IBatchingTableSink sink)
 {
-    private readonly ConcurrentDictionary<string, byte> _written = new(StringComparer.Ordinal);
-
     public string Destination { get; } = destination;
 
-    public ITableSink Sink { get; } = sink;
+    public IBatchingTableSink Sink { get; } = sink;
 
-    public bool Contains(string key) => existing.Contains(key) || _written.ContainsKey(key);
+    /// <summary>Whether the destination holds the key: there when it opened, or written since by any job.</summary>
+    public bool Contains(string key) => Sink.Holds(key);
 
-    public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
-    {
-        var result = await Sink.WriteAsync(rows, cancellationToken);
-        foreach (var row in rows)
-            _written.TryAdd(row.Key, 0);
-        return result;
-    }
+    public Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken) =>
+        Sink.WriteAsync(rows, cancellationToken);
 }

@@ -59,6 +59,8 @@ public sealed class OptionsTests
     [InlineData("PT0S", 0)]
     [InlineData("P1W", 604800)]
     [InlineData("PT1.9S", 1)]
+    [InlineData("P1W2DT3H4M5S", 788645)]
+    [InlineData("PT36H", 129600)]
     public void IsoDuration_YouTubeDurations_ParseToSeconds(string text, long seconds)
     {
         Assert.True(IsoDuration.TryParseSeconds(text, out var parsed));
@@ -74,6 +76,16 @@ public sealed class OptionsTests
     [InlineData("P1Y")]
     [InlineData("15:51")]
     [InlineData("PT15M51")]
+    [InlineData("PT1S1M")]
+    [InlineData("PT1M1M")]
+    [InlineData("P1H")]
+    [InlineData("PT1D")]
+    [InlineData("PT1.5M")]
+    [InlineData("PT1.S")]
+    [InlineData("P1DTT1H")]
+    [InlineData("P1DT")]
+    [InlineData("pt1s")]
+    [InlineData("PTS")]
     public void IsoDuration_NotADuration_IsRefused(string? text)
     {
         Assert.False(IsoDuration.TryParseSeconds(text, out _));

@@ -37,8 +37,8 @@ internal sealed class BatchingTableSink : IBatchingTableSink
     private PendingWrite? lastInFlight;
     private int flushesStarted;
 
-    // Read and written by OpenAsync, then only by the flush loop, of which there is one at a time.
-    private HashSet<string> knownKeys = [];
+    // Set by OpenAsync, added to only by the flush loop (one at a time), read by it and by Holds from any thread.
+    private KeySet knownKeys = new();
 
     public BatchingTableSink(ITableSink inner, BatchingTableSinkOptions options, TimeProvider time, ILogger logger)
     {
@@ -76,7 +76,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         try
         {
             var keys = await inner.OpenAsync(schema, cancellationToken);
-            knownKeys = new HashSet<string>(keys, StringComparer.Ordinal);
+            knownKeys = new KeySet(keys);
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(state == State.Disposed, this);
@@ -97,6 +97,12 @@ internal sealed class BatchingTableSink : IBatchingTableSink
                 }
             }
         }
+    }
+
+    public bool Holds(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return knownKeys.Contains(key);
     }
 
     public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)

@@ -18,4 +18,11 @@ public interface IBatchingTableSink : ITableSink
     /// batch in flight) have been written or have failed. A failure goes to the writers of those rows, not to this call.
     /// </summary>
     Task FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the destination holds <paramref name="key"/>: it was there when the sink opened, or a batch with it has been
+    /// written since. Safe from any thread; a row still waiting for its batch is not held yet. Before the sink is open,
+    /// nothing is held.
+    /// </summary>
+    bool Holds(string key);
 }

@@ -57,7 +57,7 @@ internal sealed class CsvTableFile
     /// for each of them. A missing or empty file has no keys and is left as it is (the first append creates it).
     /// </summary>
     /// <exception cref="SinkException">The file has another header, has records that cannot be read, or cannot be opened.</exception>
-    public HashSet<string> Open(Action<CsvReader>? onRecord, CancellationToken cancellationToken)
+    public KeySet Open(Action<CsvReader>? onRecord, CancellationToken cancellationToken)
     {
         try
         {
@@ -69,9 +69,9 @@ internal sealed class CsvTableFile
         }
     }
 
-    private HashSet<string> OpenFile(Action<CsvReader>? onRecord, CancellationToken cancellationToken)
+    private KeySet OpenFile(Action<CsvReader>? onRecord, CancellationToken cancellationToken)
     {
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var keys = new KeySet();
         length = 0;
         if (!File.Exists(Path))
             return keys;

@@ -10,7 +10,7 @@ namespace Pacer.Sinks;
 internal sealed class CsvTableSink(string path, ILogger logger) : TableSinkBase
 {
     private CsvTableFile? file;
-    private HashSet<string> keys = [];
+    private KeySet keys = new();
 
     public override string Description => path;
 
@@ -19,7 +19,7 @@ internal sealed class CsvTableSink(string path, ILogger logger) : TableSinkBase
         var opened = new CsvTableFile(path, schema, logger);
         keys = opened.Open(onRecord: null, cancellationToken);
         file = opened;
-        return Task.FromResult<IReadOnlySet<string>>(new HashSet<string>(keys, keys.Comparer));
+        return Task.FromResult<IReadOnlySet<string>>(keys.Snapshot());
     }
 
     protected override Task<SinkWriteResult> WriteCoreAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)

@@ -18,8 +18,8 @@ namespace Pacer.Sinks;
 internal sealed class XlsxTableSink(string path, string sheetName, ILogger logger) : TableSinkBase
 {
     private CsvTableFile? staging;
-    private HashSet<string> workbookKeys = [];
-    private HashSet<string> keys = [];
+    private KeySet workbookKeys = new();
+    private KeySet keys = new();
     private XlsxColumnWidths? widths;
 
     public override string Description => path;
@@ -33,18 +33,18 @@ internal sealed class XlsxTableSink(string path, string sheetName, ILogger logge
         // A completion that stopped before its rename: the workbook and staging file it read are still as they were.
         DeleteIfPresent(TemporaryPath);
         var measured = new XlsxColumnWidths(schema);
-        workbookKeys = File.Exists(path) ? ReadWorkbookKeys(schema, measured, cancellationToken) : new HashSet<string>(StringComparer.Ordinal);
+        workbookKeys = File.Exists(path) ? ReadWorkbookKeys(schema, measured, cancellationToken) : new KeySet();
 
         var stagingFile = new CsvTableFile(StagingPath, schema, logger);
         var stagedKeys = stagingFile.Open(measured.Measure, cancellationToken);
         if (stagedKeys.Count > 0)
             logger.LogInformation("{Count} rows staged in {Staging} by an earlier run will be merged into {Path} at completion.", stagedKeys.Count, StagingPath, path);
 
-        keys = new HashSet<string>(workbookKeys, StringComparer.Ordinal);
+        keys = workbookKeys.Snapshot();
         keys.UnionWith(stagedKeys);
         staging = stagingFile;
         widths = measured;
-        return Task.FromResult<IReadOnlySet<string>>(new HashSet<string>(keys, StringComparer.Ordinal));
+        return Task.FromResult<IReadOnlySet<string>>(keys.Snapshot());
     }
 
     protected override Task<SinkWriteResult> WriteCoreAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
@@ -93,9 +93,9 @@ internal sealed class XlsxTableSink(string path, string sheetName, ILogger logge
 
     protected override ValueTask DisposeCoreAsync() => ValueTask.CompletedTask;
 
-    private HashSet<string> ReadWorkbookKeys(TableSchema schema, XlsxColumnWidths measured, CancellationToken cancellationToken)
+    private KeySet ReadWorkbookKeys(TableSchema schema, XlsxColumnWidths measured, CancellationToken cancellationToken)
     {
-        var found = new HashSet<string>(StringComparer.Ordinal);
+        var found = new KeySet();
         using var reader = XlsxWorkbookReader.Open(path, sheetName);
         var values = new object?[schema.Columns.Count];
         if (!reader.ReadRow(values) || !values.Select(v => v as string).SequenceEqual(schema.Columns.Select(c => c.Name), StringComparer.Ordinal))

@@ -247,11 +247,53 @@ public sealed class BatchingTableSinkTests
     }
 
     [Fact]
+    public async Task Holds_KeysThereAtOpenAndThoseOfWrittenBatches_NotRowsStillWaitingOrFailed()
+    {
+        var (sink, inner) = await OpenAsync(flushRows: 1, gated: true, existing: ["x"]);
+        await using var _ = sink;
+        Assert.True(sink.Holds("x"));
+
+        var first = sink.WriteAsync(Rows.Of("a"), CancellationToken.None);
+        var inFlight = await inner.NextWriteAsync();
+        var failing = sink.WriteAsync(Rows.Of("b"), CancellationToken.None);
+        Assert.False(sink.Holds("a"));
+
+        inFlight.Succeed();
+        Assert.Equal(new SinkWriteResult(1, 0), await first.WaitAsync(Patience));
+        Assert.True(sink.Holds("a"));
+        (await inner.NextWriteAsync()).Fail(new IOException("disk full"));
+        await Assert.ThrowsAsync<IOException>(() => failing.WaitAsync(Patience));
+        Assert.False(sink.Holds("b"));
+    }
+
+    [Fact]
+    public async Task Holds_ReadFromManyThreadsWhileBatchesAreWritten_SeesEveryKeyOnceItsWriteReturned()
+    {
+        var (sink, _) = await OpenAsync(flushRows: 1);
+        await using var __ = sink;
+
+        var writers = Enumerable.Range(0, 20).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var key = $"w{w}-{i}";
+                await sink.WriteAsync(Rows.Of(key), CancellationToken.None);
+                // Another thread may add to the set at this very moment; the key must still be found.
+                Assert.True(sink.Holds(key), key);
+            }
+        }));
+        await Task.WhenAll(writers).WaitAsync(Patience);
+
+        Assert.All(Enumerable.Range(0, 20).SelectMany(w => Enumerable.Range(0, 50).Select(i => $"w{w}-{i}")), k => Assert.True(sink.Holds(k)));
+    }
+
+    [Fact]
     public async Task Write_BeforeOpen_Throws()
     {
         await using var sink = TableSinks.Batching(new FakeTableSink(), timeProvider: time);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => sink.WriteAsync(Rows.Of("a"), CancellationToken.None));
+        Assert.False(sink.Holds("a"));
     }
 
     [Fact]

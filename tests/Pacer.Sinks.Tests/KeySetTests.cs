@@ -1,0 +1,92 @@
+namespace Pacer.Sinks.Tests;
+
+public sealed class KeySetTests
+{
+    [Fact]
+    public void Add_CountsEachKeyOnce_AndComparesOrdinally()
+    {
+        var set = new KeySet();
+
+        Assert.True(set.Add("dQw4w9WgXcQ"));
+        Assert.False(set.Add("dQw4w9WgXcQ"));
+        Assert.True(set.Add("DQW4W9WGXCQ"));
+
+        Assert.Equal(2, set.Count);
+        Assert.Contains("dQw4w9WgXcQ", set);
+        Assert.DoesNotContain("dqw4w9wgxcq", set);
+    }
+
+    [Fact]
+    public void ManyKeys_AllFoundAndEnumeratedOnce()
+    {
+        var keys = Enumerable.Range(0, 100_000).Select(i => $"video-{i}").ToArray();
+
+        var set = new KeySet(keys);
+
+        Assert.Equal(keys.Length, set.Count);
+        Assert.All(keys, k => Assert.True(set.Contains(k)));
+        Assert.Equal(keys.Order(StringComparer.Ordinal), set.Order(StringComparer.Ordinal));
+        Assert.False(set.Contains("video-100000"));
+    }
+
+    [Fact]
+    public void Snapshot_DoesNotSeeLaterAdditions()
+    {
+        var set = new KeySet(["a", "b"]);
+
+        var snapshot = set.Snapshot();
+        set.Add("c");
+
+        Assert.Equal(2, snapshot.Count);
+        Assert.False(snapshot.Contains("c"));
+        Assert.True(set.Contains("c"));
+    }
+
+    [Fact]
+    public void SetComparisons_AnswerAsHashSetDoes()
+    {
+        var set = new KeySet(["a", "b", "c"]);
+
+        Assert.True(set.SetEquals(["c", "b", "a", "a"]));
+        Assert.True(set.IsSupersetOf(["a", "b"]));
+        Assert.True(set.IsProperSupersetOf(["a", "b"]));
+        Assert.False(set.IsProperSupersetOf(["a", "b", "c"]));
+        Assert.True(set.IsSubsetOf(["a", "b", "c", "d"]));
+        Assert.True(set.IsProperSubsetOf(["a", "b", "c", "d"]));
+        Assert.False(set.IsProperSubsetOf(["a", "b", "c"]));
+        Assert.True(set.Overlaps(["z", "c"]));
+        Assert.False(set.Overlaps(["z"]));
+    }
+
+    [Fact]
+    public async Task ReadersOnOtherThreads_WhileOneThreadAdds_FindEveryKeyAddedBeforeTheyLooked()
+    {
+        var set = new KeySet();
+        var added = 0;
+        using var stop = new CancellationTokenSource();
+
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            var misses = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var upTo = Volatile.Read(ref added);
+                for (var i = Math.Max(0, upTo - 500); i < upTo; i++)
+                {
+                    if (!set.Contains($"k{i}"))
+                        misses++;
+                }
+            }
+            return misses;
+        })).ToArray();
+        for (var i = 0; i < 200_000; i++)
+        {
+            set.Add($"k{i}");
+            Volatile.Write(ref added, i + 1);
+        }
+        await stop.CancelAsync();
+
+        Assert.All(await Task.WhenAll(readers), misses => Assert.Equal(0, misses));
+        Assert.Equal(200_000, set.Count);
+    }
+}
