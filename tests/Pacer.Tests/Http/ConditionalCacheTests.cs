@@ -10,6 +10,7 @@ public sealed class ConditionalCacheTests : IAsyncLifetime
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "pacer-tests", Guid.NewGuid().ToString("N"));
     private string _etag = "\"v1\"";
     private string _body = """{"items":[1]}""";
+    private bool _declareLength;
     private TestHttpServer _server = null!;
     private ServiceProvider _services = null!;
 
@@ -25,6 +26,8 @@ public sealed class ConditionalCacheTests : IAsyncLifetime
                 return;
             }
             context.Response.ContentType = "application/json";
+            if (_declareLength)
+                context.Response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(_body);
             await context.Response.WriteAsync(_body, context.RequestAborted);
         });
         var services = new ServiceCollection();
@@ -84,6 +87,34 @@ public sealed class ConditionalCacheTests : IAsyncLifetime
             Assert.Equal(("""{"items":[1]}""", null, "application/json"), await GetAsync());
         Assert.False(_server.Requests[^1].Headers.ContainsKey("If-None-Match"));
         Assert.Equal(("""{"items":[1]}""", "revalidated", "application/json"), await GetAsync());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task BodyLargerThanMaxCachedBodyBytes_ReachesTheCallerWhole_AndIsNotKept(bool declareLength)
+    {
+        _declareLength = declareLength;
+        _body = $$"""{"items":["{{new string('x', new PacerHttpOptions().MaxCachedBodyBytes)}}"]}""";
+
+        Assert.Equal((_body, null, "application/json"), await GetAsync());
+        Assert.Equal((_body, null, "application/json"), await GetAsync());
+
+        Assert.Equal(0L, await CountCachedAsync());
+        Assert.All(_server.Requests, r => Assert.False(r.Headers.ContainsKey("If-None-Match")));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Body_ReadWithOrWithoutADeclaredLength_IsKeptAsSent(bool declareLength)
+    {
+        _declareLength = declareLength;
+        _body = $$"""{"items":["{{new string('y', 200_000)}}"]}""";
+
+        Assert.Equal((_body, null, "application/json"), await GetAsync());
+        Assert.Equal((_body, "revalidated", "application/json"), await GetAsync());
+        Assert.Equal(1L, await CountCachedAsync());
     }
 
     private async Task<long> CountCachedAsync()
