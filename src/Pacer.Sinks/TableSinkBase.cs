@@ -72,7 +72,7 @@ internal abstract class TableSinkBase : ITableSink
     protected static (List<TableRow> Fresh, HashSet<string> FreshKeys, int Skipped) SelectFresh(IReadOnlyList<TableRow> rows, IReadOnlySet<string> known)
     {
         var fresh = new List<TableRow>(rows.Count);
-        var freshKeys = new HashSet<string>(StringComparer.Ordinal);
+        var freshKeys = new HashSet<string>(rows.Count, StringComparer.Ordinal);
         var skipped = 0;
         foreach (var row in rows)
         {

@@ -237,8 +237,9 @@ internal sealed class YouTubeClient : IYouTubeClient
     private static List<string> Ids(IEnumerable<string> ids, string parameter)
     {
         ArgumentNullException.ThrowIfNull(ids, parameter);
-        var list = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var capacity = ids.TryGetNonEnumeratedCount(out var count) ? count : 0;
+        var list = new List<string>(capacity);
+        var seen = new HashSet<string>(capacity, StringComparer.Ordinal);
         foreach (var id in ids)
         {
             if (string.IsNullOrWhiteSpace(id) || id.Contains(',', StringComparison.Ordinal))

@@ -5,47 +5,147 @@ namespace Pacer.YouTube;
 // The client's own reading of YouTube Data API v3 bodies (shared with nothing, the emulator least of all): only the
 // fields the client uses, every one optional, so a field YouTube leaves out (private videos, hidden counts) is a null,
 // not a failure. Statistics are strings in the API ("136528"); they are read as numbers from those strings.
+// Classes with init properties rather than positional records: System.Text.Json fills those in place, where a
+// constructor with parameters costs an argument buffer per object (one object per field group, several per video).
 
-internal sealed record PageInfo(int? TotalResults, int? ResultsPerPage);
+internal sealed class PageInfo
+{
+    public int? TotalResults { get; init; }
 
-internal sealed record ChannelListResponse(string? Etag, PageInfo? PageInfo, IReadOnlyList<ChannelItem>? Items);
+    public int? ResultsPerPage { get; init; }
+}
 
-internal sealed record ChannelItem(string? Id, string? Etag, ChannelSnippet? Snippet, ChannelContentDetails? ContentDetails);
+internal sealed class ChannelListResponse
+{
+    public string? Etag { get; init; }
 
-internal sealed record ChannelSnippet(string? Title, string? CustomUrl);
+    public PageInfo? PageInfo { get; init; }
 
-internal sealed record ChannelContentDetails(RelatedPlaylists? RelatedPlaylists);
+    public IReadOnlyList<ChannelItem>? Items { get; init; }
+}
 
-internal sealed record RelatedPlaylists(string? Uploads);
+internal sealed class ChannelItem
+{
+    public string? Id { get; init; }
 
-internal sealed record PlaylistItemListResponse(string? Etag, string? NextPageToken, PageInfo? PageInfo, IReadOnlyList<PlaylistItem>? Items);
+    public string? Etag { get; init; }
 
-internal sealed record PlaylistItem(string? Etag, PlaylistItemSnippet? Snippet, PlaylistItemContentDetails? ContentDetails);
+    public ChannelSnippet? Snippet { get; init; }
 
-internal sealed record PlaylistItemSnippet(
-    DateTimeOffset? PublishedAt,
-    string? Title,
-    int? Position,
-    ResourceId? ResourceId,
-    string? VideoOwnerChannelId,
-    string? VideoOwnerChannelTitle);
+    public ChannelContentDetails? ContentDetails { get; init; }
+}
 
-internal sealed record ResourceId(string? Kind, string? VideoId);
+internal sealed class ChannelSnippet
+{
+    public string? Title { get; init; }
 
-internal sealed record PlaylistItemContentDetails(string? VideoId, DateTimeOffset? VideoPublishedAt);
+    public string? CustomUrl { get; init; }
+}
 
-internal sealed record VideoListResponse(string? Etag, IReadOnlyList<VideoItem>? Items);
+internal sealed class ChannelContentDetails
+{
+    public RelatedPlaylists? RelatedPlaylists { get; init; }
+}
 
-internal sealed record VideoItem(string? Id, string? Etag, VideoSnippet? Snippet, VideoContentDetails? ContentDetails, VideoStatistics? Statistics);
+internal sealed class RelatedPlaylists
+{
+    public string? Uploads { get; init; }
+}
 
-internal sealed record VideoSnippet(DateTimeOffset? PublishedAt, string? ChannelId, string? Title, string? ChannelTitle);
+internal sealed class PlaylistItemListResponse
+{
+    public string? Etag { get; init; }
 
-internal sealed record VideoContentDetails(string? Duration);
+    public string? NextPageToken { get; init; }
 
-internal sealed record VideoStatistics(
-    [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] long? ViewCount,
-    [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] long? LikeCount,
-    [property: JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)] long? CommentCount);
+    public PageInfo? PageInfo { get; init; }
+
+    public IReadOnlyList<PlaylistItem>? Items { get; init; }
+}
+
+internal sealed class PlaylistItem
+{
+    public PlaylistItemSnippet? Snippet { get; init; }
+
+    public PlaylistItemContentDetails? ContentDetails { get; init; }
+}
+
+internal sealed class PlaylistItemSnippet
+{
+    public DateTimeOffset? PublishedAt { get; init; }
+
+    public string? Title { get; init; }
+
+    public int? Position { get; init; }
+
+    public ResourceId? ResourceId { get; init; }
+
+    public string? VideoOwnerChannelId { get; init; }
+
+    public string? VideoOwnerChannelTitle { get; init; }
+}
+
+internal sealed class ResourceId
+{
+    public string? Kind { get; init; }
+
+    public string? VideoId { get; init; }
+}
+
+internal sealed class PlaylistItemContentDetails
+{
+    public string? VideoId { get; init; }
+
+    public DateTimeOffset? VideoPublishedAt { get; init; }
+}
+
+internal sealed class VideoListResponse
+{
+    public string? Etag { get; init; }
+
+    public IReadOnlyList<VideoItem>? Items { get; init; }
+}
+
+internal sealed class VideoItem
+{
+    public string? Id { get; init; }
+
+    public string? Etag { get; init; }
+
+    public VideoSnippet? Snippet { get; init; }
+
+    public VideoContentDetails? ContentDetails { get; init; }
+
+    public VideoStatistics? Statistics { get; init; }
+}
+
+internal sealed class VideoSnippet
+{
+    public DateTimeOffset? PublishedAt { get; init; }
+
+    public string? ChannelId { get; init; }
+
+    public string? Title { get; init; }
+
+    public string? ChannelTitle { get; init; }
+}
+
+internal sealed class VideoContentDetails
+{
+    public string? Duration { get; init; }
+}
+
+internal sealed class VideoStatistics
+{
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)]
+    public long? ViewCount { get; init; }
+
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)]
+    public long? LikeCount { get; init; }
+
+    [JsonNumberHandling(JsonNumberHandling.AllowReadingFromString)]
+    public long? CommentCount { get; init; }
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(ChannelListResponse))]

@@ -294,8 +294,9 @@ internal sealed class BatchingTableSink : IBatchingTableSink
 
     private async Task WriteBatchAsync(List<PendingWrite> batch)
     {
-        var rows = new List<TableRow>();
-        var batchKeys = new HashSet<string>(StringComparer.Ordinal);
+        var sent = batch.Sum(w => w.Rows.Length);
+        var rows = new List<TableRow>(sent);
+        var batchKeys = new HashSet<string>(sent, StringComparer.Ordinal);
         var counts = new (int Written, int Skipped)[batch.Count];
         for (var w = 0; w < batch.Count; w++)
         {
