@@ -101,8 +101,13 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         for (var i = 0; i < open.Length; i++)
             open[i] = await OpenAsync(args.Destinations[i], ct);
 
-        var fresh = new List<UploadItem>();
-        var details = new List<Task<IReadOnlyList<VideoDetails>>>();
+        object firstSeen = time.GetUtcNow();
+        var channel = new ResolvedChannelInfo(args.ChannelId, args.Title);
+        // New videos, newest first, in chunks of 50 that become rows as soon as their details arrive (asked for while
+        // the next page is fetched): the job holds each video once, as its row, not as page item, details and row.
+        var unasked = new List<UploadItem>(VideosPerCall);
+        var chunks = new List<Task<TableRow[]>>();
+        var found = 0;
         string? pageToken = null;
         int pages = 0, fromCache = 0;
         do
@@ -111,28 +116,31 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
             pages++;
             fromCache += page.FromCache ? 1 : 0;
             runProgress.Page(page.FromCache);
-            var before = fresh.Count;
+            var before = found;
             foreach (var item in page.Items)
             {
-                if (!HeldByAll(open, item.VideoId))
-                    fresh.Add(item);
+                if (HeldByAll(open, item.VideoId))
+                    continue;
+                found++;
+                unasked.Add(item);
+                if (unasked.Count == VideosPerCall)
+                {
+                    chunks.Add(RowsAsync([.. unasked], channel, firstSeen, ct));
+                    unasked.Clear();
+                }
             }
-            if (fresh.Count == before)
+            if (found == before)
                 break;
-            // Details of full chunks are asked for while the next page is fetched.
-            while (fresh.Count - (details.Count * VideosPerCall) >= VideosPerCall)
-                details.Add(youtube.GetVideosAsync([.. fresh.Skip(details.Count * VideosPerCall).Take(VideosPerCall).Select(v => v.VideoId)], ct));
             pageToken = page.NextPageToken;
         }
         while (pageToken is not null);
-        if (fresh.Count > details.Count * VideosPerCall)
-            details.Add(youtube.GetVideosAsync([.. fresh.Skip(details.Count * VideosPerCall).Select(v => v.VideoId)], ct));
-        runProgress.Found(fresh.Count);
+        if (unasked.Count > 0)
+            chunks.Add(RowsAsync([.. unasked], channel, firstSeen, ct));
+        runProgress.Found(found);
 
-        var byId = (await Task.WhenAll(details)).SelectMany(d => d).ToDictionary(v => v.VideoId, StringComparer.Ordinal);
-        var now = time.GetUtcNow();
-        var channel = new ResolvedChannelInfo(args.ChannelId, args.Title);
-        var rows = Enumerable.Reverse(fresh).Select(item => VideoTable.Row(item, byId.GetValueOrDefault(item.VideoId), channel, now)).ToArray();
+        // Oldest first, in one write: should the job stop halfway, the destination holds none of this channel's new
+        // videos or all of them, so the next run's "a page of known videos ends the paging" never skips a gap.
+        var rows = (await Task.WhenAll(chunks)).SelectMany(chunk => chunk).Reverse().ToArray();
 
         var total = new SinkWriteResult(0, 0);
         if (rows.Length > 0)
@@ -143,7 +151,14 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         runProgress.Wrote(total.Written, total.Skipped);
         runProgress.ChannelDone();
         await context.Effects.RunAsync(SyncKeys.Channel(args.Run, args.ChannelId), _ =>
-            Task.FromResult(new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, fresh.Count, total.Written, total.Skipped)));
+            Task.FromResult(new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, found, total.Written, total.Skipped)));
+    }
+
+    private async Task<TableRow[]> RowsAsync(UploadItem[] items, ResolvedChannelInfo channel, object firstSeen, CancellationToken cancellationToken)
+    {
+        var details = await youtube.GetVideosAsync([.. items.Select(item => item.VideoId)], cancellationToken);
+        var byId = details.ToDictionary(video => video.VideoId, StringComparer.Ordinal);
+        return [.. items.Select(item => VideoTable.Row(item, byId.GetValueOrDefault(item.VideoId), channel, firstSeen))];
     }
 
     private static bool HeldByAll(OpenDestination[] open, string videoId)

@@ -21,7 +21,8 @@ internal static class VideoTable
         new TableColumn("first_seen_at", ColumnKind.DateTime),
     ]);
 
-    public static TableRow Row(UploadItem item, VideoDetails? video, ResolvedChannelInfo channel, DateTimeOffset firstSeen) => new(item.VideoId,
+    /// <param name="firstSeen">When the job saw the videos: a <see cref="DateTimeOffset"/>, boxed once and shared by the job's rows.</param>
+    public static TableRow Row(UploadItem item, VideoDetails? video, ResolvedChannelInfo channel, object firstSeen) => new(item.VideoId,
     [
         item.VideoId,
         video?.Title ?? item.Title,
@@ -31,11 +32,15 @@ internal static class VideoTable
         video?.Views,
         video?.Likes,
         video?.Comments,
-        video?.ChannelId ?? channel.ChannelId,
-        video?.ChannelTitle ?? channel.Title,
+        // The job's own strings when they say the same: a row may be held for seconds, the copies read from each video's
+        // JSON would be held with it.
+        Same(video?.ChannelId, channel.ChannelId),
+        Same(video?.ChannelTitle, channel.Title),
         $"https://www.youtube.com/watch?v={item.VideoId}",
         firstSeen,
     ]);
+
+    private static string Same(string? read, string known) => read is null || string.Equals(read, known, StringComparison.Ordinal) ? known : read;
 }
 
 /// <summary>A channel as a channel job knows it.</summary>

@@ -21,7 +21,11 @@ internal sealed class MemoryTrace : IDisposable
             : "no /proc";
         var gc = GC.GetGCMemoryInfo();
         return $"memory at {at.TotalSeconds:0.0} s: {rss}; GC committed {gc.TotalCommittedBytes >> 20} MB, heap {gc.HeapSizeBytes >> 20} MB, " +
-            $"fragmented {gc.FragmentedBytes >> 20} MB, gen2 collections {GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() >> 20} MB";
+            $"fragmented {gc.FragmentedBytes >> 20} MB, gen2 collections {GC.CollectionCount(2)}, allocated {GC.GetTotalAllocatedBytes() >> 20} MB; " +
+            $"last GC: gen{gc.Generation}{(gc.Concurrent ? " background" : "")}{(gc.Compacted ? " compacting" : "")}, " +
+            "after it (size/fragmented MB) " + string.Join(", ", Enumerable.Range(0, gc.GenerationInfo.Length).Select(g =>
+                $"{(g < 3 ? "gen" + g : g == 3 ? "LOH" : "POH")} {gc.GenerationInfo[g].SizeAfterBytes >> 20}/{gc.GenerationInfo[g].FragmentationAfterBytes >> 20}")) +
+            $", promoted {gc.PromotedBytes >> 20} MB";
     }
 
     public void Dispose() => _timer.Dispose();
