@@ -29,6 +29,27 @@ public sealed class KeySetTests
         Assert.False(set.Contains("video-100000"));
     }
 
+    [Theory]
+    [InlineData("a", "\0a")]
+    [InlineData("ab", "ba")]
+    [InlineData("dQw4w9WgXcQ", "dQw4w9WgXcQ ")]
+    [InlineData("0123456789abcdef", "0123456789abcdef0")]
+    [InlineData("video", "vidéo")]
+    [InlineData("\u0001", "\u0001\u0001")]
+    public void ShortAsciiKeysAndOthers_AreToldApart_AndReadBackExactly(string one, string other)
+    {
+        var set = new KeySet();
+
+        Assert.True(set.Add(one));
+        Assert.False(set.Contains(other));
+        Assert.True(set.Add(other));
+        Assert.False(set.Add(one));
+        Assert.False(set.Add(other));
+
+        Assert.Equal(2, set.Count);
+        Assert.Equal(new[] { one, other }.Order(StringComparer.Ordinal), set.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void Snapshot_DoesNotSeeLaterAdditions()
     {

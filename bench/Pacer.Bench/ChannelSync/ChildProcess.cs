@@ -23,6 +23,8 @@ internal static class ChildProcess
             RedirectStandardOutput = true,
             RedirectStandardError = false,
         };
+        // The runtime settings of the pacer command (src/Pacer.Cli/Pacer.Cli.csproj), whose sync each side stands for.
+        info.Environment["DOTNET_TieredPGO"] = "0";
         // Started as "dotnet Pacer.Bench.dll": the child needs the assembly too.
         if (Path.GetFileNameWithoutExtension(path) == "dotnet")
             info.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
