@@ -39,7 +39,27 @@ internal sealed class KeySet : IReadOnlySet<string>
     }
 
     public KeySet(IEnumerable<string> keys)
-        : this() => UnionWith(keys);
+    {
+        if (keys is KeySet other)
+        {
+            // Shard by shard, as they are: the same hashes choose the same shards, and nothing is unpacked.
+            for (var i = 0; i < shards.Length; i++)
+            {
+                lock (other.packedShards[i])
+                    packedShards[i] = new HashSet<UInt128>(other.packedShards[i]);
+                lock (other.shards[i])
+                    shards[i] = new HashSet<string>(other.shards[i], StringComparer.Ordinal);
+                count += packedShards[i].Count + shards[i].Count;
+            }
+            return;
+        }
+        for (var i = 0; i < shards.Length; i++)
+        {
+            packedShards[i] = [];
+            shards[i] = new HashSet<string>(StringComparer.Ordinal);
+        }
+        UnionWith(keys);
+    }
 
     public int Count => Volatile.Read(ref count);
 
