@@ -101,6 +101,32 @@ internal sealed class KeySet : IReadOnlySet<string>
 
     public void UnionWith(IEnumerable<string> keys)
     {
+        if (keys is KeySet other)
+        {
+            // Shard by shard, without unpacking: the same key falls in the same shard of both sets.
+            for (var i = 0; i < shards.Length; i++)
+            {
+                UInt128[] packed;
+                string[] unpacked;
+                lock (other.packedShards[i])
+                    packed = [.. other.packedShards[i]];
+                lock (other.shards[i])
+                    unpacked = [.. other.shards[i]];
+                var added = 0;
+                lock (packedShards[i])
+                {
+                    foreach (var key in packed)
+                        added += packedShards[i].Add(key) ? 1 : 0;
+                }
+                lock (shards[i])
+                {
+                    foreach (var key in unpacked)
+                        added += shards[i].Add(key) ? 1 : 0;
+                }
+                Interlocked.Add(ref count, added);
+            }
+            return;
+        }
         foreach (var key in keys)
             Add(key);
     }

@@ -308,6 +308,25 @@ public abstract class TableSinkContractTests : IDisposable
         Assert.Equal((writers * ownRows) + shared.Length, keys.Count);
     }
 
+    [Fact]
+    public async Task Batching_Holds_KeysThereAtOpenAndThoseWrittenSince_AndSkipsThem()
+    {
+        await RunAsync(Rows.Of("a", "b"));
+
+        await using var sink = TableSinks.Batching(CreateSink(), new BatchingTableSinkOptions { FlushDelay = TimeSpan.Zero });
+        Assert.False(sink.Holds("a")); // not open yet
+        await sink.OpenAsync(Rows.Videos, CancellationToken.None);
+        Assert.True(sink.Holds("a"));
+        Assert.False(sink.Holds("z"));
+
+        Assert.Equal(new SinkWriteResult(1, 1), await sink.WriteAsync(Rows.Of("z", "a"), CancellationToken.None).WaitAsync(Patience));
+        Assert.True(sink.Holds("z"));
+        Assert.Equal(new SinkWriteResult(0, 2), await sink.WriteAsync(Rows.Of("z", "b"), CancellationToken.None).WaitAsync(Patience));
+        await sink.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal(["a", "b", "z"], (await ReadBackAsync(Rows.Videos)).Rows.Select(r => (string)r[0]!));
+    }
+
     protected async Task<SinkWriteResult> RunAsync(IReadOnlyList<TableRow> rows)
     {
         await using var sink = CreateSink();

@@ -64,6 +64,19 @@ public sealed class KeySetTests
     }
 
     [Fact]
+    public void UnionWithAnotherKeySet_AddsWhatIsNew_PackedOrNot()
+    {
+        var set = new KeySet(["a", "b", "a long key of more than sixteen characters"]);
+        var other = new KeySet(["b", "c", "a long key of more than sixteen characters", "another key longer than sixteen"]);
+
+        set.UnionWith(other);
+
+        Assert.Equal(5, set.Count);
+        Assert.True(set.SetEquals(["a", "b", "c", "a long key of more than sixteen characters", "another key longer than sixteen"]));
+        Assert.Equal(4, other.Count);
+    }
+
+    [Fact]
     public void SetComparisons_AnswerAsHashSetDoes()
     {
         var set = new KeySet(["a", "b", "c"]);

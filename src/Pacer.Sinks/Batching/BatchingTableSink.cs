@@ -37,12 +37,15 @@ internal sealed class BatchingTableSink : IBatchingTableSink
     private PendingWrite? lastInFlight;
     private int flushesStarted;
 
-    // Set by OpenAsync, added to only by the flush loop (one at a time), read by it and by Holds from any thread.
+    // The keys the destination holds, for a wrapped sink that cannot answer from any thread itself (see IKeyedTableSink):
+    // set by OpenAsync, added to only by the flush loop (one at a time), read by it and by Holds from any thread.
+    private readonly IKeyedTableSink? keyedInner;
     private KeySet knownKeys = new();
 
     public BatchingTableSink(ITableSink inner, BatchingTableSinkOptions options, TimeProvider time, ILogger logger)
     {
         this.inner = inner;
+        keyedInner = inner as IKeyedTableSink;
         flushRows = options.FlushRows;
         flushDelay = options.FlushDelay;
         this.time = time;
@@ -76,7 +79,8 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         try
         {
             var keys = await inner.OpenAsync(schema, cancellationToken);
-            knownKeys = new KeySet(keys);
+            if (keyedInner is null)
+                knownKeys = new KeySet(keys);
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(state == State.Disposed, this);
@@ -102,7 +106,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
     public bool Holds(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return knownKeys.Contains(key);
+        return keyedInner?.Holds(key) ?? knownKeys.Contains(key);
     }
 
     public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
@@ -302,7 +306,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         {
             foreach (var row in batch[w].Rows)
             {
-                if (knownKeys.Contains(row.Key) || !batchKeys.Add(row.Key))
+                if (Holds(row.Key) || !batchKeys.Add(row.Key))
                 {
                     counts[w].Skipped++;
                 }
@@ -331,7 +335,8 @@ internal sealed class BatchingTableSink : IBatchingTableSink
                     write.Completion.TrySetException(e);
                 return;
             }
-            knownKeys.UnionWith(batchKeys);
+            if (keyedInner is null)
+                knownKeys.UnionWith(batchKeys);
             if (result.Written < rows.Count)
                 Reattribute(counts, rows.Count - result.Written);
             logger.LogDebug("Wrote {Rows} rows from {Writers} writers to {Destination} in {Elapsed}.", rows.Count, batch.Count, Description, time.GetElapsedTime(started));

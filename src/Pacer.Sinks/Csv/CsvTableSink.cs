@@ -7,12 +7,14 @@ namespace Pacer.Sinks;
 /// disk before it reports them, so a row reported written survives a crash; opening reads back the key column and cuts
 /// off a torn last record. Nothing is left to do at completion.
 /// </summary>
-internal sealed class CsvTableSink(string path, ILogger logger) : TableSinkBase
+internal sealed class CsvTableSink(string path, ILogger logger) : TableSinkBase, IKeyedTableSink
 {
     private CsvTableFile? file;
     private KeySet keys = new();
 
     public override string Description => path;
+
+    public bool Holds(string key) => keys.Contains(key);
 
     protected override Task<IReadOnlySet<string>> OpenCoreAsync(TableSchema schema, CancellationToken cancellationToken)
     {

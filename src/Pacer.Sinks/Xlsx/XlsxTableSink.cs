@@ -15,7 +15,7 @@ namespace Pacer.Sinks;
 /// after it, the new workbook holds the staged rows and a staging file still there is merged again with its rows that
 /// the workbook already has skipped. Opening reads the keys of both, so rows are never written twice.
 /// </remarks>
-internal sealed class XlsxTableSink(string path, string sheetName, ILogger logger) : TableSinkBase
+internal sealed class XlsxTableSink(string path, string sheetName, ILogger logger) : TableSinkBase, IKeyedTableSink
 {
     private CsvTableFile? staging;
     private KeySet workbookKeys = new();
@@ -23,6 +23,8 @@ internal sealed class XlsxTableSink(string path, string sheetName, ILogger logge
     private XlsxColumnWidths? widths;
 
     public override string Description => path;
+
+    public bool Holds(string key) => keys.Contains(key);
 
     internal string StagingPath => path + ".pending.csv";
 
