@@ -85,9 +85,9 @@ internal sealed class XlsxTableSink(string path, string sheetName, ILogger logge
             if (!published)
                 DeleteIfPresent(TemporaryPath);
         }
-        // The workbook now holds every staged row. Should deleting the staging file fail, a second completion must not
-        // add those rows again.
-        workbookKeys.UnionWith(keys);
+        // The workbook now holds every key the sink holds (its own and every staged row's). Should deleting the staging
+        // file fail, a second completion must not add those rows again.
+        workbookKeys = keys.Snapshot();
         File.Delete(StagingPath);
         logger.LogInformation("Wrote {Path} with the rows staged in this run.", path);
         return Task.CompletedTask;

@@ -71,7 +71,9 @@ internal sealed class XlsxWorkbookWriter : IDisposable
     private readonly TableSchema schema;
     private readonly string[] columnLetters;
     private readonly char[] number = new char[32];
+    private readonly char[] rowText = new char[10];
     private int rowNumber;
+    private int rowTextLength;
     private bool completed;
 
     public XlsxWorkbookWriter(Stream output, TableSchema schema, string sheetName, IReadOnlyList<double> widths)
@@ -175,17 +177,25 @@ internal sealed class XlsxWorkbookWriter : IDisposable
         _ => null,
     };
 
+    // The row's number as text, formatted once per row; each cell's reference is its column's letters and this, written
+    // from a buffer (a string per cell was a third of everything the completion of 255,000 rows allocated).
     private void WriteRowStart()
     {
         rowNumber++;
+        rowNumber.TryFormat(rowText, out rowTextLength, default, CultureInfo.InvariantCulture);
         sheet.WriteStartElement("row", MainNamespace);
-        sheet.WriteAttributeString("r", rowNumber.ToString(CultureInfo.InvariantCulture));
+        sheet.WriteStartAttribute("r");
+        sheet.WriteChars(rowText, 0, rowTextLength);
+        sheet.WriteEndAttribute();
     }
 
     private void WriteCellStart(int column, string? style)
     {
         sheet.WriteStartElement("c", MainNamespace);
-        sheet.WriteAttributeString("r", columnLetters[column] + rowNumber.ToString(CultureInfo.InvariantCulture));
+        sheet.WriteStartAttribute("r");
+        sheet.WriteString(columnLetters[column]);
+        sheet.WriteChars(rowText, 0, rowTextLength);
+        sheet.WriteEndAttribute();
         if (style is not null)
             sheet.WriteAttributeString("s", style);
     }
