@@ -13,8 +13,9 @@ internal sealed partial class PostgresJobStore
         "WHERE state = 'waiting' AND waiting_on = @resource ORDER BY priority DESC, scheduled_at, id LIMIT @limit FOR UPDATE SKIP LOCKED) " +
         $"UPDATE {{s}}.pacer_jobs SET state = 'available', {ClearWait} FROM picked WHERE id = picked_id AND state = picked_state RETURNING queue";
 
+    // Only what admission decides on: the claim below returns the whole rows of the jobs it takes.
     private const string CandidatesSql =
-        $"SELECT {Columns} FROM {{s}}.pacer_jobs WHERE {DueSelection} AND {QueueNotPaused} {DispatchOrder} LIMIT @limit FOR UPDATE SKIP LOCKED";
+        $"SELECT id, claims FROM {{s}}.pacer_jobs WHERE {DueSelection} AND {QueueNotPaused} {DispatchOrder} LIMIT @limit FOR UPDATE SKIP LOCKED";
 
     private const string ClaimSql =
         "UPDATE {s}.pacer_jobs SET state = 'running', attempt = attempt + 1, attempted_at = @now, lease_owner = @owner, " +
@@ -62,13 +63,15 @@ internal sealed partial class PostgresJobStore
         var candidateLimit = Math.Max(request.CandidateLimit, fetch.Limit);
         return InTransactionAsync(async (connection, transaction) =>
         {
-            List<JobRecord> candidates;
+            var candidates = new List<AdmissionCandidate>();
             await using (var list = Command(connection, transaction, Sql(CandidatesSql)))
             {
                 list.Parameters.Add(Text("queue", fetch.Queue));
                 list.Parameters.Add(Time("now", fetch.Now));
                 list.Parameters.Add(Int("limit", candidateLimit));
-                candidates = await ReadJobsAsync(list, cancellationToken);
+                await using var reader = await list.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                    candidates.Add(ReadCandidate(reader));
             }
             if (candidates.Count == 0)
                 return new AdmissionFetchResult([], 0, null);

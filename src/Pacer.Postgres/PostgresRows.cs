@@ -98,6 +98,10 @@ internal static class PostgresRows
 
     public static NpgsqlParameter Bool(string name, bool value) => new NpgsqlParameter<bool>(name, value);
 
+    /// <summary>An admission candidate: <c>id, claims</c>.</summary>
+    public static AdmissionCandidate ReadCandidate(NpgsqlDataReader r) =>
+        new(r.GetInt64(0), ReadArray(r.GetString(1), PostgresJson.Default.ResourceClaimArray));
+
     // Most jobs have no claims or errors: skip the parser for them.
     private static T[] ReadArray<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T[]> type) =>
         json == EmptyArray ? [] : JsonSerializer.Deserialize(json, type) ?? [];

@@ -64,6 +64,10 @@ internal static class JobRows
         WaitUntil = r.IsDBNull(23) ? null : FromDb(r.GetInt64(23)),
     };
 
+    /// <summary>A candidate of <see cref="SqliteJobStore.ListDueClaimsSql"/>: id and claims.</summary>
+    public static AdmissionCandidate ReadCandidate(SqliteDataReader r) =>
+        new(r.GetInt64(0), ReadArray(r.GetString(1), StoreJson.Default.ResourceClaimArray));
+
     public static string WriteTags(IReadOnlyList<string>? tags) =>
         tags is null || tags.Count == 0 ? EmptyArray : JsonSerializer.Serialize(tags, StoreJson.Default.IReadOnlyListString);
 

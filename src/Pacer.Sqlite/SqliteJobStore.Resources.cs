@@ -43,14 +43,16 @@ internal sealed partial class SqliteJobStore
         {
             if (IsQueuePaused(transaction, fetch.Queue))
                 return new AdmissionFetchResult([], 0, null);
-            List<JobRecord> candidates;
-            using (var lease = Statement(transaction, ListDueSql))
+            var candidates = new List<AdmissionCandidate>();
+            using (var lease = Statement(transaction, ListDueClaimsSql))
             {
                 var list = lease.Command;
                 list.Parameters.AddWithValue("@queue", fetch.Queue);
                 list.Parameters.AddWithValue("@now", JobRows.ToDb(fetch.Now));
                 list.Parameters.AddWithValue("@limit", candidateLimit);
-                candidates = ReadJobs(list);
+                using var reader = list.ExecuteReader();
+                while (reader.Read())
+                    candidates.Add(JobRows.ReadCandidate(reader));
             }
             if (candidates.Count == 0)
                 return new AdmissionFetchResult([], 0, null);
@@ -63,11 +65,11 @@ internal sealed partial class SqliteJobStore
 
             WriteResources(transaction, decision.Writes, fetch.Now);
             var parked = Park(transaction, decision.Park);
-            // The admitted jobs are candidates read above in this transaction, so still due: claim them as read, in
-            // dispatch order, rather than select them again.
+            // The admitted jobs are candidates read above in this transaction, so still due: read each whole by its key
+            // and claim it, in dispatch order.
             var admitted = decision.Admit.ToHashSet();
             admitted.ExceptWith(decision.Park.Select(p => p.JobId));
-            var picked = candidates.Where(c => admitted.Contains(c.Id)).Take(fetch.Limit).ToList();
+            var picked = ReadPicked(transaction, candidates.Where(c => admitted.Contains(c.Id)).Take(fetch.Limit));
             var jobs = Claim(transaction, picked, fetch, tokenBase);
             return new AdmissionFetchResult(jobs, parked, decision.NextCheckAt);
         }, cancellationToken);
@@ -212,6 +214,23 @@ internal sealed partial class SqliteJobStore
 
     // The statements below run in every dispatch pass or completion batch: kept prepared on the writer (see Statement),
     // since compiling them (an UPDATE of pacer_jobs evaluates every partial index's predicate) cost more than running them.
+
+    private List<JobRecord> ReadPicked(SqliteTransaction transaction, IEnumerable<AdmissionCandidate> picked)
+    {
+        var jobs = new List<JobRecord>();
+        using var lease = Statement(transaction, GetJobSql);
+        var get = lease.Command;
+        var id = get.Parameters.Add("@id", SqliteType.Integer);
+        foreach (var candidate in picked)
+        {
+            id.Value = candidate.Id;
+            using var reader = get.ExecuteReader();
+            if (!reader.Read())
+                throw new InvalidOperationException($"Job {candidate.Id} was listed as due in this transaction but is gone.");
+            jobs.Add(JobRows.Read(reader));
+        }
+        return jobs;
+    }
 
     private bool IsQueuePaused(SqliteTransaction transaction, string queue)
     {

@@ -12,12 +12,15 @@ public sealed record ResourceWrite(string Name, string State);
 /// <param name="Reason">Shown to operators, e.g. "waiting for youtube quota (10000/day@America/Los_Angeles), resets 2026-12-02 08:00:00 UTC".</param>
 public sealed record JobWait(long JobId, DateTimeOffset Until, string WaitingOn, string Reason);
 
+/// <summary>A due job as admission sees it: what it claims. The store reads the whole job only for those admitted.</summary>
+public sealed record AdmissionCandidate(long Id, IReadOnlyList<ResourceClaim> Claims);
+
 /// <summary>What admission sees inside the fetch transaction.</summary>
-/// <param name="Candidates">Due jobs of the queue in dispatch order.</param>
+/// <param name="Candidates">Due jobs of the queue in dispatch order (more than the slots, so that jobs on free resources can go first).</param>
 /// <param name="Resources">Stored state of every resource the candidates claim that has a row.</param>
 /// <param name="RunningCosts">For every resource the candidates claim: the sum of the claim costs of running jobs.</param>
 public sealed record AdmissionInput(
-    IReadOnlyList<JobRecord> Candidates,
+    IReadOnlyList<AdmissionCandidate> Candidates,
     IReadOnlyDictionary<string, ResourceRow> Resources,
     IReadOnlyDictionary<string, int> RunningCosts,
     DateTimeOffset Now);

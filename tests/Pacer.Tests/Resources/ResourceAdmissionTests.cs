@@ -19,7 +19,7 @@ public sealed class ResourceAdmissionTests
 
         public AdmissionDecision Pass(IReadOnlyList<JobRecord> candidates, int slots, DateTimeOffset now)
         {
-            var decision = _admission.Decide(new AdmissionInput(candidates, Rows, Running, now), slots);
+            var decision = _admission.Decide(new AdmissionInput([.. candidates.Select(c => new AdmissionCandidate(c.Id, c.Claims))], Rows, Running, now), slots);
             foreach (var write in decision.Writes)
                 Rows[write.Name] = new ResourceRow(write.Name, write.State, now);
             return decision;
