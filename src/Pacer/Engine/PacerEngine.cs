@@ -36,6 +36,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
     private readonly List<Task> _producers = [];
     private readonly Dictionary<string, QueueSlots> _queues = new(StringComparer.Ordinal);
     private readonly AsyncSignal _idle = new();
+    // Null on a test clock, which moves only when told: its waits go through it.
+    private readonly PreciseDelay? _preciseDelay;
     private static readonly TimeSpan UnknownKindDelay = TimeSpan.FromMinutes(1);
     private int _free;
     private int _started;
@@ -61,6 +63,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         _scopes = scopes;
         _options = options.Value;
         _time = time;
+        _preciseDelay = ReferenceEquals(time, TimeProvider.System) ? new PreciseDelay() : null;
         _random = random;
         _admission = admission;
         _resources = resources;
@@ -325,8 +328,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         using var running = new RunningJob(fetched, timeout, _time);
         _running.Add(running);
         // Admitted ahead of its rate permit (at most the admission lead): start exactly when the permit comes.
-        if (startAt is { } at && at > _time.GetUtcNow())
-            await Task.Delay(at - _time.GetUtcNow(), _time);
+        if (startAt is { } at && at - _time.GetUtcNow() is { Ticks: > 0 } wait)
+            await (_preciseDelay?.DelayAsync(wait) ?? Task.Delay(wait, _time));
         var tags = new TagList { PacerTelemetry.KindTag(job.Kind), PacerTelemetry.QueueTag(job.Queue) };
         var startedAt = _time.GetUtcNow();
         _telemetry.Started.Add(1, tags);
@@ -585,6 +588,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             await StopAsync(CancellationToken.None);
         _stopFetching.Dispose();
         _stopBackground.Dispose();
+        _preciseDelay?.Dispose();
     }
 
     private sealed class QueueSlots(string name, int capacity, AsyncSignal work)
