@@ -153,7 +153,8 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
     private async Task<HttpResponseMessage> JudgeAsync(string resource, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         byte[] body = [];
-        if (ApiErrors.NeedsBody(response.StatusCode))
+        // A body declared longer than an API's error body is passed on as it streams, unsearched.
+        if (ApiErrors.NeedsBody(response.StatusCode) && !(response.Content.Headers.ContentLength > ApiErrors.MaxErrorBody))
         {
             body = await ReadBodyAsync(response.Content, cancellationToken);
             var content = new ByteArrayContent(body);

@@ -11,6 +11,7 @@ public sealed class ConditionalCacheTests : IAsyncLifetime
     private string _etag = "\"v1\"";
     private string _body = """{"items":[1]}""";
     private bool _declareLength;
+    private int _status = StatusCodes.Status200OK;
     private TestHttpServer _server = null!;
     private ServiceProvider _services = null!;
 
@@ -25,6 +26,7 @@ public sealed class ConditionalCacheTests : IAsyncLifetime
                 context.Response.StatusCode = StatusCodes.Status304NotModified;
                 return;
             }
+            context.Response.StatusCode = _status;
             context.Response.ContentType = "application/json";
             if (_declareLength)
                 context.Response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(_body);
@@ -115,6 +117,22 @@ public sealed class ConditionalCacheTests : IAsyncLifetime
         Assert.Equal((_body, null, "application/json"), await GetAsync());
         Assert.Equal((_body, "revalidated", "application/json"), await GetAsync());
         Assert.Equal(1L, await CountCachedAsync());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ForbiddenWithABodyLongerThanAnErrorBody_ReachesTheCallerWhole(bool declareLength)
+    {
+        _status = StatusCodes.Status403Forbidden;
+        _declareLength = declareLength;
+        _body = $$$"""{"error":{"code":403,"message":"{{{new string('z', 100_000)}}}"}}""";
+
+        var client = _services.GetRequiredService<IHttpClientFactory>().CreateClient("api");
+        using var response = await client.GetAsync(_server.Url("/v1/items"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(_body, await response.Content.ReadAsStringAsync());
     }
 
     private async Task<long> CountCachedAsync()
