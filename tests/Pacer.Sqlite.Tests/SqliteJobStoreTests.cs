@@ -320,6 +320,7 @@ public sealed class SqliteJobStoreTests : IDisposable
         { SqliteJobStore.FetchSql, "pacer_jobs_fetch" },
         { SqliteJobStore.FetchOnlyIdsSql, "pacer_jobs_fetch" },
         // ListDueSql is FetchSql: a fetch picks what ListDue lists.
+        { SqliteJobStore.ListDueClaimsSql, "pacer_jobs_fetch" },
         { SqliteJobStore.RescueSelectSql, "pacer_jobs_lease" },
         { SqliteJobStore.PromoteSql, "pacer_jobs_waiting" },
         { SqliteJobStore.PromoteWaitingSql, "pacer_jobs_wait_until" },
