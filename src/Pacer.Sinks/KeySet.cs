@@ -39,26 +39,23 @@ internal sealed class KeySet : IReadOnlySet<string>
     }
 
     public KeySet(IEnumerable<string> keys)
+        : this()
     {
-        if (keys is KeySet other)
+        if (keys is not KeySet other)
         {
-            // Shard by shard, as they are: the same hashes choose the same shards, and nothing is unpacked.
-            for (var i = 0; i < shards.Length; i++)
-            {
-                lock (other.packedShards[i])
-                    packedShards[i] = new HashSet<UInt128>(other.packedShards[i]);
-                lock (other.shards[i])
-                    shards[i] = new HashSet<string>(other.shards[i], StringComparer.Ordinal);
-                count += packedShards[i].Count + shards[i].Count;
-            }
+            UnionWith(keys);
             return;
         }
+        // Shard by shard, as they are: the same hashes choose the same shards, nothing is unpacked, and each copy is
+        // sized once.
         for (var i = 0; i < shards.Length; i++)
         {
-            packedShards[i] = [];
-            shards[i] = new HashSet<string>(StringComparer.Ordinal);
+            lock (other.packedShards[i])
+                packedShards[i] = new HashSet<UInt128>(other.packedShards[i]);
+            lock (other.shards[i])
+                shards[i] = new HashSet<string>(other.shards[i], StringComparer.Ordinal);
+            count += packedShards[i].Count + shards[i].Count;
         }
-        UnionWith(keys);
     }
 
     public int Count => Volatile.Read(ref count);

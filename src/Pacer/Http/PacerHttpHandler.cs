@@ -155,13 +155,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         byte[] body = [];
         // A body declared longer than an API's error body is passed on as it streams, unsearched.
         if (ApiErrors.NeedsBody(response.StatusCode) && !(response.Content.Headers.ContentLength > ApiErrors.MaxErrorBody))
-        {
-            body = await ReadBodyAsync(response.Content, cancellationToken);
-            var content = new ByteArrayContent(body);
-            foreach (var header in response.Content.Headers)
-                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
-            response.Content = content;
-        }
+            body = await BufferBodyAsync(response, cancellationToken);
         // The caller gets the whole body; a long one is not an API's error body, so it is not searched.
         var searched = body.Length <= ApiErrors.MaxErrorBody ? body : [];
         var (verdict, retryAfter, reason) = ApiErrors.Classify(response, searched, _time.GetUtcNow());
@@ -224,7 +218,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         // reads it whole anyway) and passed on whole, kept only if it fits.
         if (response.Content.Headers.ContentLength > _options.MaxCachedBodyBytes)
             return response;
-        var body = await ReadBodyAsync(response.Content, cancellationToken);
+        var body = await BufferBodyAsync(response, cancellationToken);
         var headers = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase);
         foreach (var header in response.Content.Headers)
             headers[header.Key] = [.. header.Value];
@@ -233,10 +227,6 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
             if (response.Headers.TryGetValues(name, out var values))
                 headers[name] = [.. values];
         }
-        var content = new ByteArrayContent(body);
-        foreach (var header in response.Content.Headers)
-            content.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        response.Content = content;
         if (body.Length > _options.MaxCachedBodyBytes)
             return response;
         var uri = request.RequestUri!;
@@ -263,6 +253,17 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         }
         response.Headers.TryAddWithoutValidation(CacheHeader, "revalidated");
         return response;
+    }
+
+    /// <summary>Reads the whole body and puts it back, with the same content headers, for the caller to read.</summary>
+    private static async Task<byte[]> BufferBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await ReadBodyAsync(response.Content, cancellationToken);
+        var content = new ByteArrayContent(body);
+        foreach (var header in response.Content.Headers)
+            content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        response.Content = content;
+        return body;
     }
 
     /// <summary>
