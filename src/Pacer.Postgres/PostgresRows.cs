@@ -40,7 +40,7 @@ internal static class PostgresRows
         FinalizedAt = TimeOrNull(r, 11),
         Timeout = r.IsDBNull(12) ? null : TimeSpan.FromTicks(r.GetInt64(12)),
         Tags = r.GetFieldValue<string[]>(13),
-        Claims = ReadArray(r.GetString(14), PostgresJson.Default.ResourceClaimArray),
+        Claims = ClaimsJson.Read(r.GetString(14), PostgresJson.Default.ResourceClaimArray),
         UniqueKey = r.IsDBNull(15) ? null : r.GetString(15),
         Errors = ReadArray(r.GetString(16), PostgresJson.Default.JobErrorArray),
         TraceParent = r.IsDBNull(17) ? null : r.GetString(17),
@@ -100,7 +100,7 @@ internal static class PostgresRows
 
     /// <summary>An admission candidate: <c>id, claims</c>.</summary>
     public static AdmissionCandidate ReadCandidate(NpgsqlDataReader r) =>
-        new(r.GetInt64(0), ReadArray(r.GetString(1), PostgresJson.Default.ResourceClaimArray));
+        new(r.GetInt64(0), ClaimsJson.Read(r.GetString(1), PostgresJson.Default.ResourceClaimArray));
 
     // Most jobs have no claims or errors: skip the parser for them.
     private static T[] ReadArray<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T[]> type) =>

@@ -52,7 +52,7 @@ internal static class JobRows
         FinalizedAt = r.IsDBNull(11) ? null : FromDb(r.GetInt64(11)),
         Timeout = r.IsDBNull(12) ? null : TimeSpan.FromTicks(r.GetInt64(12)),
         Tags = ReadArray(r.GetString(13), StoreJson.Default.StringArray),
-        Claims = ReadArray(r.GetString(14), StoreJson.Default.ResourceClaimArray),
+        Claims = ClaimsJson.Read(r.GetString(14), StoreJson.Default.ResourceClaimArray),
         UniqueKey = r.IsDBNull(15) ? null : r.GetString(15),
         Errors = ReadArray(r.GetString(16), StoreJson.Default.JobErrorArray),
         TraceParent = r.IsDBNull(17) ? null : r.GetString(17),
@@ -66,7 +66,7 @@ internal static class JobRows
 
     /// <summary>A candidate of <see cref="SqliteJobStore.ListDueClaimsSql"/>: id and claims.</summary>
     public static AdmissionCandidate ReadCandidate(SqliteDataReader r) =>
-        new(r.GetInt64(0), ReadArray(r.GetString(1), StoreJson.Default.ResourceClaimArray));
+        new(r.GetInt64(0), ClaimsJson.Read(r.GetString(1), StoreJson.Default.ResourceClaimArray));
 
     public static string WriteTags(IReadOnlyList<string>? tags) =>
         tags is null || tags.Count == 0 ? EmptyArray : JsonSerializer.Serialize(tags, StoreJson.Default.IReadOnlyListString);
