@@ -71,12 +71,21 @@ internal abstract class TableSinkBase : ITableSink
     /// <summary>Splits <paramref name="rows"/> into those whose keys are in neither <paramref name="known"/> nor earlier in the call.</summary>
     protected static (List<TableRow> Fresh, HashSet<string> FreshKeys, int Skipped) SelectFresh(IReadOnlyList<TableRow> rows, IReadOnlySet<string> known)
     {
+        ArgumentNullException.ThrowIfNull(known);
+        return SelectFresh(rows, known.Contains);
+    }
+
+    /// <summary>The rows whose keys <paramref name="isKnown"/> does not know and that are not repeated in <paramref name="rows"/>.</summary>
+    protected static (List<TableRow> Fresh, HashSet<string> FreshKeys, int Skipped) SelectFresh(IReadOnlyList<TableRow> rows, Func<string, bool> isKnown)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(isKnown);
         var fresh = new List<TableRow>(rows.Count);
         var freshKeys = new HashSet<string>(rows.Count, StringComparer.Ordinal);
         var skipped = 0;
         foreach (var row in rows)
         {
-            if (known.Contains(row.Key) || !freshKeys.Add(row.Key))
+            if (isKnown(row.Key) || !freshKeys.Add(row.Key))
                 skipped++;
             else
                 fresh.Add(row);
