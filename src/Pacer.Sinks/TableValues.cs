@@ -76,6 +76,26 @@ internal static class TableValues
 
     public static string FormatDate(DateTimeOffset date) => date.UtcDateTime.ToString(DateFormat, CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Writes the text <see cref="Format"/> gives for a number or a date into <paramref name="destination"/>, without a
+    /// string; false for anything else (text, null), and for a destination too short.
+    /// </summary>
+    public static bool TryFormatValue(object? value, Span<char> destination, out int written)
+    {
+        switch (value)
+        {
+            case long number:
+                return number.TryFormat(destination, out written, default, CultureInfo.InvariantCulture);
+            case double number:
+                return number.TryFormat(destination, out written, "R", CultureInfo.InvariantCulture);
+            case DateTimeOffset date:
+                return date.UtcDateTime.TryFormat(destination, out written, DateFormat, CultureInfo.InvariantCulture);
+            default:
+                written = 0;
+                return false;
+        }
+    }
+
     /// <summary>Reads back the text <see cref="Format"/> wrote for a column of <paramref name="kind"/>; empty text is null.</summary>
     /// <exception cref="FormatException">The text is not a value of that kind.</exception>
     public static object? Parse(ColumnKind kind, string text)

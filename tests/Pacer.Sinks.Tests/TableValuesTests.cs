@@ -12,6 +12,27 @@ public sealed class TableValuesTests
         Assert.Equal(expected, TableValues.FormatDate(date));
     }
 
+    public static TheoryData<object?> Values => new()
+    {
+        0L, long.MinValue, long.MaxValue, -42L, 0.1 + 0.2, 1e21, -0.0, double.Epsilon, double.MaxValue, 5e-324,
+        new DateTimeOffset(2024, 1, 2, 5, 4, 5, 120, TimeSpan.FromHours(2)),
+        DateTimeOffset.MinValue, DateTimeOffset.MaxValue, new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero).AddTicks(1),
+        "text", null,
+    };
+
+    [Theory]
+    [MemberData(nameof(Values))]
+    public void TryFormatValue_WritesWhatFormatGives_ForNumbersAndDatesOnly(object? value)
+    {
+        Span<char> buffer = stackalloc char[64];
+
+        var formatted = TableValues.TryFormatValue(value, buffer, out var written);
+
+        Assert.Equal(value is long or double or DateTimeOffset, formatted);
+        if (formatted)
+            Assert.Equal(TableValues.Format(value), buffer[..written].ToString());
+    }
+
     [Fact]
     public void Format_Doubles_AreTheShortestTextThatRoundTrips()
     {

@@ -120,10 +120,18 @@ internal sealed class CsvTableFile
                     writer.WriteField(column.Name);
                 writer.EndRecord();
             }
+            // Numbers and dates are formatted into a buffer, not a string each: two destinations of 255,000 rows made
+            // 130 MB of such strings in the channel benchmark.
+            Span<char> text = stackalloc char[64];
             foreach (var row in rows)
             {
                 foreach (var value in row.Values)
-                    writer.WriteField(TableValues.Format(value));
+                {
+                    if (TableValues.TryFormatValue(value, text, out var written))
+                        writer.WriteField(text[..written]);
+                    else
+                        writer.WriteField(TableValues.Format(value));
+                }
                 writer.EndRecord();
             }
             writer.Flush();
