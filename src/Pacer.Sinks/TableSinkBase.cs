@@ -68,14 +68,7 @@ internal abstract class TableSinkBase : ITableSink
 
     protected abstract ValueTask DisposeCoreAsync();
 
-    /// <summary>Splits <paramref name="rows"/> into those whose keys are in neither <paramref name="known"/> nor earlier in the call.</summary>
-    protected static (List<TableRow> Fresh, HashSet<string> FreshKeys, int Skipped) SelectFresh(IReadOnlyList<TableRow> rows, IReadOnlySet<string> known)
-    {
-        ArgumentNullException.ThrowIfNull(known);
-        return SelectFresh(rows, known.Contains);
-    }
-
-    /// <summary>The rows whose keys <paramref name="isKnown"/> does not know and that are not repeated in <paramref name="rows"/>.</summary>
+    /// <summary>Splits <paramref name="rows"/> into those whose keys <paramref name="isKnown"/> does not know and that are not earlier in the call.</summary>
     protected static (List<TableRow> Fresh, HashSet<string> FreshKeys, int Skipped) SelectFresh(IReadOnlyList<TableRow> rows, Func<string, bool> isKnown)
     {
         ArgumentNullException.ThrowIfNull(rows);

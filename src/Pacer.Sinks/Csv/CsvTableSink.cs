@@ -26,7 +26,7 @@ internal sealed class CsvTableSink(string path, ILogger logger) : TableSinkBase,
 
     protected override Task<SinkWriteResult> WriteCoreAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
     {
-        var (fresh, freshKeys, skipped) = SelectFresh(rows, keys);
+        var (fresh, freshKeys, skipped) = SelectFresh(rows, keys.Contains);
         if (fresh.Count > 0)
         {
             file!.Append(fresh, cancellationToken);
