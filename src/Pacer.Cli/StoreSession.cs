@@ -35,10 +35,14 @@ internal sealed class StoreSession : IAsyncDisposable
     public PacerOptions Options { get; }
 
     /// <param name="create">True for commands that may create the database; the others need an existing one.</param>
-    public static StoreSession Open(CliContext context, bool create = false)
+    /// <param name="recipeResources">True to declare the sync recipe's resources too (see <see cref="Sync.SyncSetup.ResourcesOnly"/>).</param>
+    public static StoreSession Open(CliContext context, bool create = false, bool recipeResources = false)
     {
+        var settings = context.HostSettings();
+        if (recipeResources)
+            settings = settings with { ChannelSync = Sync.SyncSetup.ResourcesOnly };
         // Configuration first: a usage error is reported before the database is looked at.
-        var host = CliHost.Build(context.HostSettings());
+        var host = CliHost.Build(settings);
         try
         {
             if (create)

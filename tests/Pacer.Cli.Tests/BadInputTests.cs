@@ -37,7 +37,7 @@ public sealed class BadInputTests : IDisposable
         { ["jobs", "list", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
         { ["resources", "--config", "no-such-file.json"], 2, "--config no-such-file.json does not exist" },
         { ["--config", "no-such-file.json", "queues"], 2, "--config no-such-file.json does not exist" },
-        { ["resources", "pause", "hooks"], 2, "No resources are configured, so there is no 'hooks'. Declare it under Pacer:Resources in a --config file" },
+        { ["resources", "pause", "hooks"], 2, "Unknown resource 'hooks'; configured: sheets, youtube." },
         { ["resources", "frobnicate"], 2, "frobnicate" },
         { ["queues", "pause", "bad queue!"], 2, "Invalid queue name 'bad queue!'" },
         { ["queues", "resume"], 2, "Required argument missing" },
@@ -86,8 +86,8 @@ public sealed class BadInputTests : IDisposable
 
     public static TheoryData<string[], string> BadResourceCases => new()
     {
-        { ["resources", "pause", "nope"], "Unknown resource 'nope'; configured: account-{AccountId}, hooks." },
-        { ["resources", "resume", "nope"], "Unknown resource 'nope'; configured: account-{AccountId}, hooks." },
+        { ["resources", "pause", "nope"], "Unknown resource 'nope'; configured: account-{AccountId}, hooks, sheets, youtube." },
+        { ["resources", "resume", "nope"], "Unknown resource 'nope'; configured: account-{AccountId}, hooks, sheets, youtube." },
         { ["resources", "pause", "account-{AccountId}"], "'account-{AccountId}' is a template; name one of its partitions, such as account-42." },
         { ["resources", "resume", "account-{AccountId}"], "'account-{AccountId}' is a template" },
         { ["resources", "pause", "hooks", "--for", "5x"], "--for '5x' is not a duration; use a number and a unit, e.g. 30s, 5min, 2h" },

@@ -53,10 +53,10 @@ public sealed class ResourceCommandsTests : IDisposable
         var lines = plain.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["RESOURCE", "RATE", "FREE", "IN", "USE", "QUOTA", "USED/LEFT", "RESETS", "BREAKER", "PAUSED", "WAITING"],
             lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal(["account-{AccountId}", "hooks", "youtube"], lines[1..].Select(l => l.Split(' ')[0]));
+        Assert.Equal(["account-{AccountId}", "hooks", "sheets", "youtube"], lines[1..].Select(l => l.Split(' ')[0]));
         Assert.Matches(@"^account-\{AccountId\}\s+-\s+-\s+-/1\s+-\s+-\s+-\s+-\s+-\s+0$", lines[1]);
         Assert.Matches(@"^hooks\s+50/s \(burst 5\)\s+5\s+0/4\s+-\s+-\s+-\s+-\s+-\s+0$", lines[2]);
-        Assert.Matches(@"^youtube\s+5/s\s+1\s+0\s+10000/day@America/Los_Angeles\s+0/10,000\s+\d{4}-\d\d-\d\d (07|08):00:00Z\s+closed\s+-\s+0$", lines[3]);
+        Assert.Matches(@"^youtube\s+5/s\s+1\s+0\s+10000/day@America/Los_Angeles\s+0/10,000\s+\d{4}-\d\d-\d\d (07|08):00:00Z\s+closed\s+-\s+0$", lines[4]);
 
         var youtube = await ResourceAsync(config, "youtube");
         Assert.Equal(10000, youtube.GetProperty("quotaRemaining").GetInt64());
@@ -68,14 +68,17 @@ public sealed class ResourceCommandsTests : IDisposable
     }
 
     [Fact]
-    public async Task Resources_NoneConfigured_SaysHowToDeclareThem()
+    public async Task Resources_NoneConfigured_ListsTheSyncRecipesOwn()
     {
         await _cli.OkAsync("migrate");
 
-        var output = await _cli.OkAsync("resources");
+        var lines = (await _cli.OkAsync("resources")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var json = (await _cli.OkAsync("resources", "--json"));
 
-        Assert.Equal("No resources are configured. Declare them under Pacer:Resources in a --config file (see docs/configuration.md).\n", output);
-        Assert.Equal("[]", (await _cli.OkAsync("resources", "--json")).Trim());
+        Assert.Equal(3, lines.Length);
+        Assert.Matches(@"^sheets\s+60/min\s+1\s+0\s+-\s+-\s+-\s+-\s+-\s+0$", lines[1]);
+        Assert.Matches(@"^youtube\s+-\s+-\s+0\s+10000/day@America/Los_Angeles\s+0/10,000\s+\d{4}-\d\d-\d\d (07|08):00:00Z\s+-\s+-\s+0$", lines[2]);
+        Assert.Equal(["sheets", "youtube"], JsonDocument.Parse(json).RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()));
     }
 
     [Fact]
@@ -109,7 +112,7 @@ public sealed class ResourceCommandsTests : IDisposable
         var lines = (await _cli.OkAsync("resources", "--config", config)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var json = (await _cli.RunAsync("resources", "--json", "--config", config)).Json();
 
-        Assert.Equal(["account-{AccountId}", "account-42", "account-7", "hooks", "youtube"], lines[1..].Select(l => l.Trim().Split(' ')[0]));
+        Assert.Equal(["account-{AccountId}", "account-42", "account-7", "hooks", "sheets", "youtube"], lines[1..].Select(l => l.Trim().Split(' ')[0]));
         Assert.StartsWith("  account-42 ", lines[2], StringComparison.Ordinal);
         Assert.Matches(@"^  account-7\s+-\s+-\s+0/1\s+-\s+-\s+-\s+-\s+until resumed: token revoked\s+0$", lines[3]);
         var partition = json.EnumerateArray().Single(r => r.GetProperty("name").GetString() == "account-7");

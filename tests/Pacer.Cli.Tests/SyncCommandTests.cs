@@ -54,6 +54,32 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resources_AfterASync_ShowTheQuotaItSpent_AndCanPauseIt()
+    {
+        var csv = Path.Combine(_cli.Folder, "videos.csv");
+        var sync = await SyncAsync("--channels", Channels(3), "--to", csv);
+        Assert.True(sync.ExitCode == 0, sync.ToString());
+        var spent = _youtube.Counters.UnitsSpent;
+        Assert.True(spent > 0);
+
+        // No --config: the youtube resource is the one pacer sync declares, not one a file has to repeat.
+        var list = await _cli.RunAsync("resources", "--json");
+        var pause = await _cli.RunAsync("resources", "pause", "youtube", "--reason", "quota review");
+        var paused = await _cli.RunAsync("resources", "--json");
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        var youtube = list.Json().EnumerateArray().Single(r => r.GetProperty("name").GetString() == "youtube");
+        Assert.True(youtube.GetProperty("configured").GetBoolean());
+        Assert.Equal("10000/day@America/Los_Angeles", youtube.GetProperty("quota").GetString());
+        Assert.Equal(spent, youtube.GetProperty("quotaUsed").GetInt64());
+        Assert.Equal(10_000 - spent, youtube.GetProperty("quotaRemaining").GetInt64());
+        var sheets = list.Json().EnumerateArray().Single(r => r.GetProperty("name").GetString() == "sheets");
+        Assert.Equal("60/min", sheets.GetProperty("rate").GetString());
+        Assert.True(pause.ExitCode == 0, pause.ToString());
+        Assert.True(paused.Json().EnumerateArray().Single(r => r.GetProperty("name").GetString() == "youtube").GetProperty("paused").GetBoolean());
+    }
+
+    [Fact]
     public async Task Sync_CachesChannelListsAndFirstPagesOnly_WhatCanComeBack304()
     {
         var csv = Path.Combine(_cli.Folder, "videos.csv");

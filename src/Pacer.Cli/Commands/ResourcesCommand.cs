@@ -5,7 +5,8 @@ namespace Pacer.Cli.Commands;
 
 /// <summary>
 /// <c>pacer resources [list]</c>, <c>pacer resources pause NAME</c>, <c>pacer resources resume NAME</c>: the resources of
-/// <c>Pacer:Resources</c> with their live state, read from and written to the store every worker shares.
+/// <c>Pacer:Resources</c> and those <c>pacer sync</c> declares (<c>youtube</c>, <c>sheets</c>) with their live state,
+/// read from and written to the store every worker shares.
 /// </summary>
 internal static class ResourcesCommand
 {
@@ -14,7 +15,7 @@ internal static class ResourcesCommand
     public static Command Create(Func<ParseResult, CliContext> context)
     {
         var json = JsonOption();
-        var command = new Command("resources", "List the configured resources (limits, permits free, quota, breaker, pauses, waiting jobs); pause or resume one") { json };
+        var command = new Command("resources", "List the resources (those of Pacer:Resources, and youtube and sheets as 'pacer sync' declares them) with limits, permits free, quota, breaker, pauses and waiting jobs; pause or resume one") { json };
         command.SetGuardedAction(context, (parse, cli, cancellationToken) => ListAsync(cli, parse.GetValue(json), cancellationToken));
 
         var listJson = JsonOption();
@@ -30,16 +31,11 @@ internal static class ResourcesCommand
 
     private static async Task<int> ListAsync(CliContext cli, bool json, CancellationToken cancellationToken)
     {
-        await using var session = StoreSession.Open(cli);
+        await using var session = StoreSession.Open(cli, recipeResources: true);
         var resources = InDisplayOrder(await session.Resources.ListAsync(cancellationToken));
         if (json)
         {
             await Output.WriteJsonAsync(cli.Console, resources);
-            return ExitCodes.Ok;
-        }
-        if (resources.Count == 0)
-        {
-            await Output.WriteLineAsync(cli.Console, "No resources are configured. Declare them under Pacer:Resources in a --config file (see docs/configuration.md).");
             return ExitCodes.Ok;
         }
         await Output.WriteTableAsync(cli.Console,
@@ -105,7 +101,7 @@ internal static class ResourcesCommand
             if (why is { Length: > MaxReason })
                 throw CliException.Usage($"--reason is {why.Length} characters long; keep it to {MaxReason}.");
 
-            await using var session = StoreSession.Open(cli);
+            await using var session = StoreSession.Open(cli, recipeResources: true);
             await SteerAsync(session, resource, () => session.Resources.PauseAsync(resource, duration, why is { Length: > 0 } ? why : null, cancellationToken));
             var paused = (await session.Resources.ListAsync(cancellationToken)).FirstOrDefault(r => r.Name == resource);
             var until = paused?.PausedUntil is { } at ? $"until {Output.Time(at)}" : "until resumed";
@@ -123,7 +119,7 @@ internal static class ResourcesCommand
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
             var resource = parse.GetValue(name)!;
-            await using var session = StoreSession.Open(cli);
+            await using var session = StoreSession.Open(cli, recipeResources: true);
             var before = (await session.Resources.ListAsync(cancellationToken)).FirstOrDefault(r => r.Name == resource);
             await SteerAsync(session, resource, () => session.Resources.ResumeAsync(resource, cancellationToken));
             await Output.WriteLineAsync(cli.Console, before is { Paused: true }
@@ -137,11 +133,6 @@ internal static class ResourcesCommand
     /// <summary>Runs a pause or resume; a name the configuration does not know is a usage error naming the known ones.</summary>
     private static async Task SteerAsync(StoreSession session, string resource, Func<Task> action)
     {
-        if (session.Options.Resources.Count == 0)
-        {
-            throw CliException.Usage(
-                $"No resources are configured, so there is no '{resource}'. Declare it under Pacer:Resources in a --config file and pass that file (see docs/configuration.md).");
-        }
         try
         {
             await action();

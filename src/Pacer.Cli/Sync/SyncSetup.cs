@@ -21,6 +21,14 @@ internal sealed record SyncSetup
     public IReadOnlyDictionary<string, string?> Configuration { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>
+    /// The recipe's services for a command that only reads or changes resource state (<c>pacer resources</c>): the
+    /// <c>youtube</c> and <c>sheets</c> resources are declared as <c>pacer sync</c> declares them (their defaults, or
+    /// what <c>Pacer:Resources</c> says), so the quota a sync spent shows and the resources can be paused. The host is
+    /// never started, so no credential is read or needed.
+    /// </summary>
+    public static SyncSetup ResourcesOnly { get; } = new() { Sheets = true };
+
+    /// <summary>
     /// The set-up a worker needs to run stored syncs, if a YouTube credential is configured (settings <c>YouTube:ApiKey</c>
     /// or <c>YouTube:AccessToken</c>, or <c>PACER_YOUTUBE_API_KEY</c>); Sheets when its credential is configured too.
     /// </summary>
