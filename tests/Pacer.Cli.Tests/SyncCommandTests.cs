@@ -80,6 +80,22 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_HeldBackByAPausedResource_SaysWhatItWaitsFor_ThenSyncs()
+    {
+        var csv = Path.Combine(_cli.Folder, "videos.csv");
+        await _cli.OkAsync("migrate");
+        await _cli.OkAsync("resources", "pause", "youtube", "--for", "3s", "--reason", "key rotation");
+
+        var result = await SyncAsync("--channels", Channels(2), "--to", csv);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        // The progress lines (one a second) say why nothing moves while the pause lasts.
+        Assert.Contains(result.Out.Split('\n'), line => line.StartsWith("sync: channels resolved 0/2", StringComparison.Ordinal)
+            && line.Contains("; waiting for youtube: paused until ", StringComparison.Ordinal) && line.EndsWith("(key rotation)", StringComparison.Ordinal));
+        Assert.Contains("channels:   2 (2 synced)", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sync_CachesChannelListsAndFirstPagesOnly_WhatCanComeBack304()
     {
         var csv = Path.Combine(_cli.Folder, "videos.csv");

@@ -74,6 +74,7 @@ internal sealed class SyncRunner : IDisposable
         var runJob = await client.EnqueueAsync(ChannelSyncKinds.Run, JsonSerializer.Serialize(args, JsonSerializerOptions.Web),
             new EnqueueOptions { Tags = [SyncKeys.Tag(run)], UniqueKey = $"{run}:run" }, cancellationToken);
         var live = progress.For(run);
+        long Moves() => live.Resolved + live.Pages + live.ChannelsDone + live.VideosWritten + live.Duplicates;
 
         if (_console.IsRich)
         {
@@ -85,10 +86,11 @@ internal sealed class SyncRunner : IDisposable
                     var resolving = ctx.AddTask($"{title}: channels resolved", maxValue: Math.Max(channels.Count, 1));
                     var paging = ctx.AddTask("pages fetched", maxValue: 1);
                     var writing = ctx.AddTask("videos written", maxValue: 1);
-                    await WaitAsync(store, runJob.Id, run, cancellationToken, () =>
+                    await WaitAsync(store, runJob.Id, run, Moves, cancellationToken, waiting =>
                     {
                         resolving.Value = live.Channels < 0 ? 0 : live.Resolved;
-                        resolving.Description = $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}";
+                        resolving.Description = $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}" +
+                            (waiting is null ? "" : $" ({Markup.Escape(waiting)})");
                         // Pages are known only as they come: the bar follows the channels done.
                         paging.MaxValue = Math.Max(live.Resolved, 1);
                         paging.Value = live.ChannelsDone;
@@ -105,14 +107,14 @@ internal sealed class SyncRunner : IDisposable
         else
         {
             var next = time.GetUtcNow();
-            await WaitAsync(store, runJob.Id, run, cancellationToken, () =>
+            await WaitAsync(store, runJob.Id, run, Moves, cancellationToken, waiting =>
             {
                 if (time.GetUtcNow() < next)
                     return;
                 next = time.GetUtcNow() + TimeSpan.FromSeconds(1);
                 _console.Out.WriteLine(
                     $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}, pages fetched {live.Pages} ({live.PagesFromCache} unchanged), " +
-                    $"channels done {live.ChannelsDone}, videos written {live.VideosWritten}");
+                    $"channels done {live.ChannelsDone}, videos written {live.VideosWritten}" + (waiting is null ? "" : $"; {waiting}"));
             });
         }
 
@@ -125,20 +127,33 @@ internal sealed class SyncRunner : IDisposable
             spent, quotaAfter?.Left, quotaAfter?.Resets, time.GetElapsedTime(started));
     }
 
-    /// <summary>Waits until the run's finish job is final, calling <paramref name="tick"/> between looks.</summary>
-    private static async Task WaitAsync(IJobStore store, long runJobId, string run, CancellationToken cancellationToken, Action tick)
+    /// <summary>
+    /// Waits until the run's finish job is final, calling <paramref name="tick"/> between looks with what one of the run's
+    /// jobs waits for, if any ("waiting for youtube: quota used up until ..."): a sync held back for hours by a spent
+    /// quota or a pause says so instead of showing bars that do not move.
+    /// </summary>
+    /// <param name="progress">A number that grows with the run's progress. A job is parked (state waiting) only while its
+    /// wait is long, and made available again shortly before its end; the reason stays shown until the run moves on.</param>
+    private static async Task WaitAsync(IJobStore store, long runJobId, string run, Func<long> progress, CancellationToken cancellationToken, Action<string?> tick)
     {
         var time = TimeProvider.System;
+        var held = new JobQuery { Tag = SyncKeys.Tag(run), States = [JobState.Waiting], Limit = 1 };
+        string? waiting = null;
+        var progressThen = 0L;
         while (true)
         {
-            tick();
+            tick(waiting);
+            if ((await store.ListAsync(held, cancellationToken)) is [{ WaitReason: { } reason }])
+                (waiting, progressThen) = (reason, progress());
+            else if (progress() != progressThen)
+                waiting = null;
             var runJob = await store.GetAsync(runJobId, cancellationToken);
             if (runJob is { State: JobState.Discarded or JobState.Cancelled })
                 throw CliException.Failure($"The sync could not start: {runJob.Errors.LastOrDefault()?.Message ?? runJob.State.ToWire()}");
             var finish = await store.ListAsync(new JobQuery { Tag = SyncKeys.Tag(run), Kind = ChannelSyncKinds.Finish, Limit = 1 }, cancellationToken);
             if (finish is [{ } job] && job.State.IsFinal())
             {
-                tick();
+                tick(null);
                 if (job.State != JobState.Completed)
                     throw CliException.Failure($"The sync's last step ended {job.State.ToWire()}: {job.Errors.LastOrDefault()?.Message ?? "no error recorded"}");
                 return;
