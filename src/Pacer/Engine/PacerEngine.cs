@@ -453,10 +453,13 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         var until = await _resources.ApplyAsync(unavailable, now + _admissionSettings.ParkAfter, CancellationToken.None);
         var resource = unavailable.Resource.Length > 0 ? unavailable.Resource : job.Claims.FirstOrDefault()?.Resource ?? "";
         LogWaitingForResource(_logger, job.Id, job.Kind, resource, until, unavailable.Message);
+        // A refusal by the resource already reads "waiting for api quota ..."; a server's signal ("429 Too Many
+        // Requests") is named after the resource.
+        var reason = unavailable.Message.StartsWith("waiting for ", StringComparison.Ordinal) ? unavailable.Message : $"waiting for {resource}: {unavailable.Message}";
         return new JobCompletion(job.Id, running.LeaseToken, CompletionKind.Snooze, now)
         {
             RunAt = until > now ? until : now,
-            Wait = new ResourceWaitInfo(resource, $"waiting for {resource}: {unavailable.Message}"),
+            Wait = new ResourceWaitInfo(resource, reason),
         };
     }
 

@@ -199,6 +199,31 @@ public sealed class ResourceEngineTests
     }
 
     [Fact]
+    public async Task HandlerRefusedAPermitMidRun_WaitsWithTheRefusalsOwnWords()
+    {
+        var probe = new Probe();
+        IPacerResources? resources = null;
+        probe.Run = async (_, c) =>
+        {
+            using var lease = await resources!.AcquireAsync("api", 1, c.CancellationToken);
+        };
+        // No claim: the job spends the quota itself, as a call through the HTTP integration does.
+        await using var h = await Start(probe, p => p.AddResource("api", r => r.Quota = "1/day@America/Los_Angeles"));
+        resources = (IPacerResources)h.Host.Services.GetService(typeof(IPacerResources))!;
+
+        await h.Client.EnqueueAsync("work", "{}");
+        await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 1), TimeSpan.FromMilliseconds(50));
+        var second = await h.Client.EnqueueAsync("work", "{}");
+        await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.snoozed", 1), TimeSpan.FromMilliseconds(50));
+
+        var row = await h.GetAsync(second.Id);
+        Assert.Equal(JobState.Waiting, row.State);
+        Assert.Equal("api", row.WaitingOn);
+        // Once, not "waiting for api: waiting for api quota ...".
+        Assert.Equal("waiting for api quota (1/day@America/Los_Angeles), resets 2026-11-26 08:00:00 UTC", row.WaitReason);
+    }
+
+    [Fact]
     public async Task PauseAndResume_ByHand_HoldAndReleaseTheResourcesJobs()
     {
         var probe = new Probe();
