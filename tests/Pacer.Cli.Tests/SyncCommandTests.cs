@@ -25,8 +25,10 @@ public sealed class SyncCommandTests : IAsyncLifetime
 
     private string Channels(int count, params string[] extra) => string.Join(',', _youtube.Channels.Take(count).Select(c => c.Id).Concat(extra));
 
-    private Task<CliResult> SyncAsync(params string[] args) =>
-        _cli.RunAsync([.. new[] { "sync", "--api-base", _youtube.BaseAddress.ToString(), "--config", _config }, .. args]);
+    private Task<CliResult> SyncAsync(params string[] args) => SyncAsync(CancellationToken.None, args);
+
+    private Task<CliResult> SyncAsync(CancellationToken cancellationToken, params string[] args) =>
+        _cli.RunAsync(cancellationToken, [.. new[] { "sync", "--api-base", _youtube.BaseAddress.ToString(), "--config", _config }, .. args]);
 
     [Fact]
     public async Task Sync_WritesEveryVideoOnce_ThenOnlyNewOnes_AndNamesUnknownChannels()
@@ -93,6 +95,42 @@ public sealed class SyncCommandTests : IAsyncLifetime
         Assert.Contains(result.Out.Split('\n'), line => line.StartsWith("sync: channels resolved 0/2", StringComparison.Ordinal)
             && line.Contains("; waiting for youtube: paused until ", StringComparison.Ordinal) && line.EndsWith("(key rotation)", StringComparison.Ordinal));
         Assert.Contains("channels:   2 (2 synced)", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sync_Interrupted_CancelsItsUnfinishedJobs_SoNoLaterProcessRunsThem()
+    {
+        var csv = Path.Combine(_cli.Folder, "videos.csv");
+        await _cli.OkAsync("migrate");
+        await _cli.OkAsync("resources", "pause", "youtube", "--reason", "held for the test");
+        using var interrupt = new CancellationTokenSource();
+
+        var sync = SyncAsync(interrupt.Token, "--channels", Channels(3), "--to", csv);
+        await WaitUntilAsync(async () => (await _cli.RunAsync("jobs", "list", "--state", "waiting", "--json")).Json().GetArrayLength() > 0);
+        await interrupt.CancelAsync();
+        var result = await sync;
+
+        Assert.Equal(ExitCodes.Interrupted, result.ExitCode);
+        Assert.Contains("Cancelled the sync's 1 unfinished job. Rows already written stay; running the same command again syncs the rest.", result.Error, StringComparison.Ordinal);
+        var jobs = (await _cli.RunAsync("jobs", "list", "--json")).Json().EnumerateArray().ToArray();
+        Assert.Equal(["cancelled"], jobs.Select(j => j.GetProperty("state").GetString()).Distinct());
+        Assert.False(File.Exists(csv));
+
+        // The next sync runs its own jobs only, and syncs everything.
+        await _cli.OkAsync("resources", "resume", "youtube");
+        var again = await SyncAsync("--channels", Channels(3), "--to", csv);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal(_youtube.Channels.Take(3).Sum(c => c.VideoCount), (await File.ReadAllLinesAsync(csv)).Length - 1);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 30 s");
+            await Task.Delay(20);
+        }
     }
 
     [Fact]

@@ -76,46 +76,59 @@ internal sealed class SyncRunner : IDisposable
         var live = progress.For(run);
         long Moves() => live.Resolved + live.Pages + live.ChannelsDone + live.VideosWritten + live.Duplicates;
 
-        if (_console.IsRich)
+        try
         {
-            await _console.Ansi.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .StartAsync(async ctx =>
-                {
-                    var resolving = ctx.AddTask($"{title}: channels resolved", maxValue: Math.Max(channels.Count, 1));
-                    var paging = ctx.AddTask("pages fetched", maxValue: 1);
-                    var writing = ctx.AddTask("videos written", maxValue: 1);
-                    await WaitAsync(store, runJob.Id, run, Moves, cancellationToken, waiting =>
-                    {
-                        resolving.Value = live.Channels < 0 ? 0 : live.Resolved;
-                        resolving.Description = $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}" +
-                            (waiting is null ? "" : $" ({Markup.Escape(waiting)})");
-                        // Pages are known only as they come: the bar follows the channels done.
-                        paging.MaxValue = Math.Max(live.Resolved, 1);
-                        paging.Value = live.ChannelsDone;
-                        paging.Description = $"pages fetched {Output.Number(live.Pages)} ({Output.Number(live.PagesFromCache)} unchanged)";
-                        writing.MaxValue = Math.Max(live.VideosFound, 1);
-                        writing.Value = live.VideosWritten + live.Duplicates;
-                        writing.Description = $"videos written {Output.Number(live.VideosWritten)}";
-                    });
-                    resolving.StopTask();
-                    paging.Value = paging.MaxValue;
-                    writing.Value = writing.MaxValue;
-                });
-        }
-        else
-        {
-            var next = time.GetUtcNow();
-            await WaitAsync(store, runJob.Id, run, Moves, cancellationToken, waiting =>
+            if (_console.IsRich)
             {
-                if (time.GetUtcNow() < next)
-                    return;
-                next = time.GetUtcNow() + TimeSpan.FromSeconds(1);
-                _console.Out.WriteLine(
-                    $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}, pages fetched {live.Pages} ({live.PagesFromCache} unchanged), " +
-                    $"channels done {live.ChannelsDone}, videos written {live.VideosWritten}" + (waiting is null ? "" : $"; {waiting}"));
-            });
+                await _console.Ansi.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                    .StartAsync(async ctx =>
+                    {
+                        var resolving = ctx.AddTask($"{title}: channels resolved", maxValue: Math.Max(channels.Count, 1));
+                        var paging = ctx.AddTask("pages fetched", maxValue: 1);
+                        var writing = ctx.AddTask("videos written", maxValue: 1);
+                        await WaitAsync(store, runJob.Id, run, Moves, cancellationToken, waiting =>
+                        {
+                            resolving.Value = live.Channels < 0 ? 0 : live.Resolved;
+                            resolving.Description = $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}" +
+                                (waiting is null ? "" : $" ({Markup.Escape(waiting)})");
+                            // Pages are known only as they come: the bar follows the channels done.
+                            paging.MaxValue = Math.Max(live.Resolved, 1);
+                            paging.Value = live.ChannelsDone;
+                            paging.Description = $"pages fetched {Output.Number(live.Pages)} ({Output.Number(live.PagesFromCache)} unchanged)";
+                            writing.MaxValue = Math.Max(live.VideosFound, 1);
+                            writing.Value = live.VideosWritten + live.Duplicates;
+                            writing.Description = $"videos written {Output.Number(live.VideosWritten)}";
+                        });
+                        resolving.StopTask();
+                        paging.Value = paging.MaxValue;
+                        writing.Value = writing.MaxValue;
+                    });
+            }
+            else
+            {
+                var next = time.GetUtcNow();
+                await WaitAsync(store, runJob.Id, run, Moves, cancellationToken, waiting =>
+                {
+                    if (time.GetUtcNow() < next)
+                        return;
+                    next = time.GetUtcNow() + TimeSpan.FromSeconds(1);
+                    _console.Out.WriteLine(
+                        $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}, pages fetched {live.Pages} ({live.PagesFromCache} unchanged), " +
+                        $"channels done {live.ChannelsDone}, videos written {live.VideosWritten}" + (waiting is null ? "" : $"; {waiting}"));
+                });
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C stops this sync, not only this process: left in the store, its jobs would run in the next process
+            // that starts an engine on this database (another sync, a worker), writing to these destinations unasked.
+            var cancelled = await CancelUnfinishedAsync(client, store, run);
+            await _console.Error.WriteLineAsync(
+                $"Cancelled the sync's {Output.Number(cancelled)} unfinished {(cancelled == 1 ? "job" : "jobs")}. Rows already written stay; " +
+                "running the same command again syncs the rest.");
+            throw;
         }
 
         var record = await store.GetEffectAsync(SyncKeys.Summary(run), cancellationToken)
@@ -160,6 +173,25 @@ internal sealed class SyncRunner : IDisposable
             }
             await Task.Delay(Refresh, time, cancellationToken);
         }
+    }
+
+    /// <summary>Cancels every job of the run that is not final yet (a running one's token fires); returns how many.</summary>
+    private static async Task<int> CancelUnfinishedAsync(IPacerClient client, IJobStore store, string run)
+    {
+        var query = new JobQuery
+        {
+            Tag = SyncKeys.Tag(run),
+            States = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable],
+            Limit = 1_000,
+        };
+        var cancelled = 0;
+        while (await store.ListAsync(query, CancellationToken.None) is { Count: > 0 } jobs)
+        {
+            foreach (var job in jobs)
+                cancelled += await client.CancelAsync(job.Id, CancellationToken.None) is CancelResult.Cancelled or CancelResult.CancelRequested ? 1 : 0;
+            query = query with { BeforeId = jobs[^1].Id };
+        }
+        return cancelled;
     }
 
     private readonly record struct Quota(long Used, long Left, DateTimeOffset? Resets);
