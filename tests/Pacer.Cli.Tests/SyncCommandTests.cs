@@ -27,8 +27,9 @@ public sealed class SyncCommandTests : IAsyncLifetime
 
     private Task<CliResult> SyncAsync(params string[] args) => SyncAsync(CancellationToken.None, args);
 
+    // A schedule takes no --api-base (its worker has the address in its config).
     private Task<CliResult> SyncAsync(CancellationToken cancellationToken, params string[] args) =>
-        _cli.RunAsync(cancellationToken, [.. new[] { "sync", "--api-base", _youtube.BaseAddress.ToString(), "--config", _config }, .. args]);
+        _cli.RunAsync(cancellationToken, [.. new[] { "sync", "--config", _config }, .. args.Contains("--every") ? [] : new[] { "--api-base", _youtube.BaseAddress.ToString() }, .. args]);
 
     [Fact]
     public async Task Sync_WritesEveryVideoOnce_ThenOnlyNewOnes_AndNamesUnknownChannels()
@@ -265,6 +266,8 @@ public sealed class SyncCommandTests : IAsyncLifetime
         { ["--channels", "@somebody", "--to", "/no/such/dir/videos.csv"], "--to: " },
         { ["--channels", "@somebody", "--to", "sqlite:"], "--to: " },
         { ["--channels", "@somebody", "--to", "v.csv", "--every", "sometimes"], "--every: " },
+        { ["--channels", "@somebody", "--to", "v.csv", "--every", "0 * * * *", "--api-base", "http://127.0.0.1:9/"], "--api-base is not stored with a schedule: the worker ('pacer run') that runs it calls the YouTube API at YouTube:BaseAddress. Put \"YouTube\": { \"BaseAddress\": \"http://127.0.0.1:9/\" } in the worker's --config" },
+        { ["--channels", "@somebody", "--to", "v.csv", "--every", "0 * * * *", "--sheets-base", "http://127.0.0.1:9/"], "--sheets-base is not stored with a schedule" },
         { ["--channels", "@somebody", "--to", "v.csv", "--name", "n"], "--time-zone and --name describe a schedule" },
     };
 

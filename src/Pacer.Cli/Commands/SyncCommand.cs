@@ -47,6 +47,14 @@ internal static class SyncCommand
             var destinations = parse.GetValue(to)!.Select(d => d.Trim()).Where(d => d.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
             if (destinations.Length == 0)
                 throw CliException.Usage("--to is empty; give a destination such as videos.xlsx.");
+            if (parse.GetValue(every) is not null)
+            {
+                // A schedule stores the channels and destinations; the APIs' addresses are the worker's (pacer run) to know.
+                if (parse.GetValue(apiBase) is { } youtubeBase)
+                    throw StoredNowhere("--api-base", "YouTube", youtubeBase);
+                if (parse.GetValue(sheetsBase) is { } sheetsAddress)
+                    throw StoredNowhere("--sheets-base", "Sheets", sheetsAddress);
+            }
             var setup = new SyncSetup
             {
                 YouTubeBase = Url("--api-base", parse.GetValue(apiBase)),
@@ -80,6 +88,10 @@ internal static class SyncCommand
         });
         return command;
     }
+
+    private static CliException StoredNowhere(string option, string api, string address) => CliException.Usage(
+        $"{option} is not stored with a schedule: the worker ('pacer run') that runs it calls the {api} API at {api}:BaseAddress. " +
+        $"Put \"{api}\": {{ \"BaseAddress\": \"{address}\" }} in the worker's --config and leave {option} out.");
 
     /// <summary>A file if one exists by that name, else the list itself.</summary>
     internal static IReadOnlyList<ChannelRef> ReadChannels(string value)
