@@ -14,11 +14,24 @@ internal sealed partial class PostgresJobStore
     private const string ReadEffectSql = $"SELECT {EffectColumns} FROM {{s}}.pacer_effects WHERE key = @key FOR UPDATE";
 
     private const string RecordDoneSql =
-        "INSERT INTO {s}.pacer_effects AS e (key, job_id, state, attempt, result, started_at, done_at) " +
-        "VALUES (@key, @job_id, 'done', @attempt, @result, @now, @now) " +
+        "INSERT INTO {s}.pacer_effects AS e (key, job_id, state, attempt, result, started_at, done_at, expires_at) " +
+        "VALUES (@key, @job_id, 'done', @attempt, @result, @now, @now, @expires_at) " +
         // A record already done keeps its first result: that is the one every later attempt must see.
         "ON CONFLICT (key) DO UPDATE SET state = 'done', job_id = excluded.job_id, attempt = excluded.attempt, " +
-        "result = excluded.result, done_at = excluded.done_at WHERE e.state = 'started'";
+        "result = excluded.result, done_at = excluded.done_at, expires_at = excluded.expires_at WHERE e.state = 'started'";
+
+    // SKIP LOCKED: a record another transaction holds (being read FOR UPDATE by a job) is left for the next pass.
+    private const string DeleteExpiredEffectsSql =
+        "WITH picked AS MATERIALIZED (SELECT key AS picked_key FROM {s}.pacer_effects " +
+        "WHERE expires_at IS NOT NULL AND expires_at <= @now AND state = 'done' ORDER BY expires_at LIMIT @limit FOR UPDATE SKIP LOCKED) " +
+        "DELETE FROM {s}.pacer_effects USING picked WHERE key = picked_key";
+
+    // Every slot older than the cut-off but its schedule's latest, which the next slot is reckoned from.
+    private const string TrimRecurringSlotsSql =
+        "WITH picked AS MATERIALIZED (SELECT r.name AS picked_name, r.slot AS picked_slot FROM {s}.pacer_recurring r " +
+        "WHERE r.slot < @before AND r.slot < (SELECT max(m.slot) FROM {s}.pacer_recurring m WHERE m.name = r.name) " +
+        "LIMIT @limit FOR UPDATE SKIP LOCKED) " +
+        "DELETE FROM {s}.pacer_recurring USING picked WHERE name = picked_name AND slot = picked_slot";
 
     // ----- effects ledger -----
 
@@ -148,7 +161,28 @@ internal sealed partial class PostgresJobStore
         await using var command = Command(connection, transaction, Sql(RecordDoneSql));
         AddEffectParameters(command.Parameters, request);
         command.Parameters.Add(Text("result", resultJson));
+        command.Parameters.Add(TimeOrNull("expires_at", request.ExpiresAt));
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public Task<int> DeleteExpiredEffectsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        DeleteUpToAsync(DeleteExpiredEffectsSql, Time("now", now), limit, cancellationToken);
+
+    public Task<int> TrimRecurringSlotsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+        DeleteUpToAsync(TrimRecurringSlotsSql, Time("before", before), limit, cancellationToken);
+
+    private Task<int> DeleteUpToAsync(string sql, NpgsqlParameter time, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0)
+            return Task.FromResult(0);
+        return WithConnectionAsync(async connection =>
+        {
+            await using var command = Command(connection, null, Sql(sql));
+            command.Parameters.Add(time);
+            command.Parameters.Add(Int("limit", limit));
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
     }
 
     private static void AddEffectParameters(NpgsqlParameterCollection parameters, EffectRequest request)

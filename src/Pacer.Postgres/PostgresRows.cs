@@ -63,9 +63,12 @@ internal static class PostgresRows
         r.GetInt32(first + 3),
         r.IsDBNull(first + 4) ? null : r.GetString(first + 4),
         Time(r, first + 5),
-        TimeOrNull(r, first + 6));
+        TimeOrNull(r, first + 6))
+    {
+        ExpiresAt = TimeOrNull(r, first + 7),
+    };
 
-    public const string EffectColumns = "key, job_id, state, attempt, result, started_at, done_at";
+    public const string EffectColumns = "key, job_id, state, attempt, result, started_at, done_at, expires_at";
 
     public static string WriteClaims(IReadOnlyList<ResourceClaim>? claims) =>
         claims is null || claims.Count == 0 ? EmptyArray : JsonSerializer.Serialize(claims, PostgresJson.Default.IReadOnlyListResourceClaim);

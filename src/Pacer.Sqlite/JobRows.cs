@@ -85,9 +85,12 @@ internal static class JobRows
         r.GetInt32(first + 3),
         r.IsDBNull(first + 4) ? null : r.GetString(first + 4),
         FromDb(r.GetInt64(first + 5)),
-        r.IsDBNull(first + 6) ? null : FromDb(r.GetInt64(first + 6)));
+        r.IsDBNull(first + 6) ? null : FromDb(r.GetInt64(first + 6)))
+    {
+        ExpiresAt = r.IsDBNull(first + 7) ? null : FromDb(r.GetInt64(first + 7)),
+    };
 
-    public const string EffectColumns = "key, job_id, state, attempt, result, started_at, done_at";
+    public const string EffectColumns = "key, job_id, state, attempt, result, started_at, done_at, expires_at";
 
     // Most jobs have no tags, claims or errors: skip the parser for them.
     private static T[] ReadArray<T>(string json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T[]> type) =>

@@ -7,11 +7,21 @@ namespace Pacer.Sqlite;
 internal sealed partial class SqliteJobStore
 {
     private const string RecordDoneSql =
-        "INSERT INTO pacer_effects (key, job_id, state, attempt, result, started_at, done_at) " +
-        "VALUES (@key, @job_id, 'done', @attempt, @result, @now, @now) " +
+        "INSERT INTO pacer_effects (key, job_id, state, attempt, result, started_at, done_at, expires_at) " +
+        "VALUES (@key, @job_id, 'done', @attempt, @result, @now, @now, @expires_at) " +
         // A record already done keeps its first result: that is the one every later attempt must see.
         "ON CONFLICT (key) DO UPDATE SET state = 'done', job_id = excluded.job_id, attempt = excluded.attempt, " +
-        "result = excluded.result, done_at = excluded.done_at WHERE pacer_effects.state = 'started'";
+        "result = excluded.result, done_at = excluded.done_at, expires_at = excluded.expires_at WHERE pacer_effects.state = 'started'";
+
+    // The inner SELECT walks the expiry index in order; the outer DELETE finds each row by its key.
+    private const string DeleteExpiredEffectsSql =
+        "DELETE FROM pacer_effects WHERE key IN (SELECT key FROM pacer_effects " +
+        "WHERE expires_at IS NOT NULL AND expires_at <= @now AND state = 'done' ORDER BY expires_at LIMIT @limit)";
+
+    // Every slot older than the cut-off but its schedule's latest, which the next slot is reckoned from.
+    private const string TrimRecurringSlotsSql =
+        "DELETE FROM pacer_recurring WHERE (name, slot) IN (SELECT r.name, r.slot FROM pacer_recurring r " +
+        "WHERE r.slot < @before AND r.slot < (SELECT max(m.slot) FROM pacer_recurring m WHERE m.name = r.name) LIMIT @limit)";
 
     // ----- effects ledger -----
 
@@ -125,7 +135,28 @@ internal sealed partial class SqliteJobStore
         using var command = Command(transaction, RecordDoneSql);
         AddEffectParameters(command, request);
         command.Parameters.AddWithValue("@result", JobRows.ToDb(resultJson));
+        command.Parameters.AddWithValue("@expires_at", request.ExpiresAt is { } expires ? JobRows.ToDb(expires) : DBNull.Value);
         command.ExecuteNonQuery();
+    }
+
+    public Task<int> DeleteExpiredEffectsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        DeleteUpToAsync(DeleteExpiredEffectsSql, "@now", now, limit, cancellationToken);
+
+    public Task<int> TrimRecurringSlotsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+        DeleteUpToAsync(TrimRecurringSlotsSql, "@before", before, limit, cancellationToken);
+
+    private Task<int> DeleteUpToAsync(string sql, string timeParameter, DateTimeOffset time, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (limit == 0)
+            return Task.FromResult(0);
+        return WriteAsync(transaction =>
+        {
+            using var command = Command(transaction, sql);
+            command.Parameters.AddWithValue(timeParameter, JobRows.ToDb(time));
+            command.Parameters.AddWithValue("@limit", limit);
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
     }
 
     private static void AddEffectParameters(SqliteCommand command, EffectRequest request)

@@ -55,6 +55,39 @@ public abstract partial class JobStoreConformanceTests
         Assert.Null(await Store.GetLastRecurringSlotAsync("other", Ct));
     }
 
+    [Fact]
+    public async Task TrimRecurringSlotsAsync_DeletesOldSlotsButEachSchedulesLatest()
+    {
+        foreach (var slot in new[] { 60, 120, 180 })
+            await Store.InsertRecurringAsync(new RecurringInsert("digest", At(slot), NewJob(), T0), Ct);
+        await Store.InsertRecurringAsync(new RecurringInsert("report", At(60), NewJob(), T0), Ct);
+
+        var trimmed = await Store.TrimRecurringSlotsAsync(At(1_000), 100, Ct);
+
+        Assert.Equal(2, trimmed); // digest's 60 and 120; digest's 180 and report's only slot stay
+        Assert.Equal(0, await Store.TrimRecurringSlotsAsync(At(1_000), 100, Ct));
+        Assert.Equal(At(180), await Store.GetLastRecurringSlotAsync("digest", Ct));
+        Assert.Equal(At(60), await Store.GetLastRecurringSlotAsync("report", Ct));
+        // The latest slot still guards against a second job for it.
+        Assert.Null(await Store.InsertRecurringAsync(new RecurringInsert("digest", At(180), NewJob(), At(1)), Ct));
+        Assert.Null(await Store.InsertRecurringAsync(new RecurringInsert("report", At(60), NewJob(), At(1)), Ct));
+    }
+
+    [Fact]
+    public async Task TrimRecurringSlotsAsync_KeepsSlotsAfterTheCutOff_AndStopsAtTheLimit()
+    {
+        foreach (var slot in new[] { 60, 120, 180, 240 })
+            await Store.InsertRecurringAsync(new RecurringInsert("digest", At(slot), NewJob(), T0), Ct);
+
+        Assert.Equal(0, await Store.TrimRecurringSlotsAsync(At(60), 100, Ct)); // nothing before 60
+        Assert.Equal(1, await Store.TrimRecurringSlotsAsync(At(150), 1, Ct));
+        Assert.Equal(1, await Store.TrimRecurringSlotsAsync(At(150), 100, Ct)); // the other of 60 and 120; 180 is after the cut-off
+        Assert.Equal(0, await Store.TrimRecurringSlotsAsync(At(150), 100, Ct));
+        Assert.Equal(0, await Store.TrimRecurringSlotsAsync(At(1_000), 0, Ct));
+        Assert.Equal(1, await Store.TrimRecurringSlotsAsync(At(1_000), 100, Ct)); // 180 goes, 240 (the latest) stays
+        Assert.Equal(At(240), await Store.GetLastRecurringSlotAsync("digest", Ct));
+    }
+
     // ----- leader lease -----
 
     private static LeaderRequest Leader(string owner, DateTimeOffset now) => new("maintenance", owner, now, TimeSpan.FromSeconds(5));

@@ -185,6 +185,58 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task CompleteEffectAsync_WithExpiry_IsKeptUntilThen_ThenDeleted()
+    {
+        var job = await RunningJobAsync();
+        await Store.BeginEffectAsync(Effect(job, "run:1:plan"), Ct);
+        Assert.True(await Store.CompleteEffectAsync(Effect(job, "run:1:plan", At(3)) with { ExpiresAt = At(100) }, "{}", Ct));
+        await Store.BeginEffectAsync(Effect(job, "mail:42"), Ct);
+        Assert.True(await Store.CompleteEffectAsync(Effect(job, "mail:42", At(3)), "{}", Ct));
+
+        Assert.Equal(At(100), (await Store.GetEffectAsync("run:1:plan", Ct))!.ExpiresAt);
+        Assert.Null((await Store.GetEffectAsync("mail:42", Ct))!.ExpiresAt);
+        Assert.Equal(0, await Store.DeleteExpiredEffectsAsync(At(99), 100, Ct));
+        Assert.NotNull(await Store.GetEffectAsync("run:1:plan", Ct));
+
+        Assert.Equal(1, await Store.DeleteExpiredEffectsAsync(At(100), 100, Ct));
+        Assert.Null(await Store.GetEffectAsync("run:1:plan", Ct));
+        // Kept for good: no expiry, however late it is.
+        Assert.Equal(0, await Store.DeleteExpiredEffectsAsync(At(1_000_000), 100, Ct));
+        Assert.NotNull(await Store.GetEffectAsync("mail:42", Ct));
+    }
+
+    [Fact]
+    public async Task DeleteExpiredEffectsAsync_StopsAtTheLimit_AndLeavesRecordsInDoubt()
+    {
+        var job = await RunningJobAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await Store.BeginEffectAsync(Effect(job, $"day:{i}"), Ct);
+            Assert.True(await Store.CompleteEffectAsync(Effect(job, $"day:{i}", At(3)) with { ExpiresAt = At(10 + i) }, "{}", Ct));
+        }
+        // Started and never done: in doubt, whatever the request said about expiry.
+        await Store.BeginEffectAsync(Effect(job, "upload:7") with { ExpiresAt = At(10) }, Ct);
+
+        Assert.Equal(2, await Store.DeleteExpiredEffectsAsync(At(50), 2, Ct));
+        Assert.Equal(1, await Store.DeleteExpiredEffectsAsync(At(50), 2, Ct));
+        Assert.Equal(0, await Store.DeleteExpiredEffectsAsync(At(50), 0, Ct));
+        Assert.Null(await Store.GetEffectAsync("day:0", Ct));
+        Assert.Null(await Store.GetEffectAsync("day:2", Ct));
+        Assert.Equal(EffectState.Started, (await Store.GetEffectAsync("upload:7", Ct))!.State);
+    }
+
+    [Fact]
+    public async Task RunEffectInTransactionAsync_WithExpiry_RecordsIt()
+    {
+        var job = await RunningJobAsync();
+
+        await Store.RunEffectInTransactionAsync(Effect(job) with { ExpiresAt = At(60) }, WriteMarker("marker", "\"written\"", []), Ct);
+
+        Assert.Equal(At(60), (await Store.GetEffectAsync("mail:42", Ct))!.ExpiresAt);
+        Assert.Equal(1, await Store.DeleteExpiredEffectsAsync(At(60), 10, Ct));
+    }
+
+    [Fact]
     public async Task GetEffectAsync_MissingKey_ReturnsNull()
     {
         Assert.Null(await Store.GetEffectAsync("never", Ct));

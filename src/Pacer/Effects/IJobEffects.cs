@@ -8,7 +8,12 @@ namespace Pacer;
 /// its result is stored and returned to later attempts instead of running it again. Every write is fenced
 /// by the job's lease, so a worker that lost its lease records nothing.
 /// </summary>
-/// <remarks>Keys are global: use a key that names the effect itself (e.g. <c>telegram:chat:42:digest:2026-11-25</c>).</remarks>
+/// <remarks>
+/// Keys are global: use a key that names the effect itself (e.g. <c>telegram:chat:42:digest:2026-11-25</c>). A record is
+/// kept for good unless the effect is given a <c>keepFor</c>: then, that long after it was done, the maintenance leader
+/// deletes it and the key may run again. Give one to keys that name something that happens once (a run, a day's digest)
+/// so the ledger does not grow without end; leave it out for keys that must never run twice.
+/// </remarks>
 public interface IJobEffects
 {
     /// <summary>
@@ -16,13 +21,15 @@ public interface IJobEffects
     /// If an earlier attempt crashed in between, <paramref name="reconcile"/> decides what happened; without one,
     /// the job fails permanently with <see cref="EffectInDoubtException"/> rather than risk doing it twice.
     /// </summary>
-    Task<T> RunAsync<T>(string key, Func<CancellationToken, Task<T>> effect, EffectReconciler<T>? reconcile = null);
+    /// <param name="keepFor">How long the done record is kept at least; null (the default) keeps it for good.</param>
+    Task<T> RunAsync<T>(string key, Func<CancellationToken, Task<T>> effect, EffectReconciler<T>? reconcile = null, TimeSpan? keepFor = null);
 
     /// <summary>
     /// Runs a write to the job store's own database in the same transaction that records the effect, so the
     /// write happens exactly once. Keep the body short: it holds the store's write lock.
     /// </summary>
-    Task<T> RunInStoreTransactionAsync<T>(string key, Func<DbTransaction, CancellationToken, Task<T>> write);
+    /// <param name="keepFor">How long the done record is kept at least; null (the default) keeps it for good.</param>
+    Task<T> RunInStoreTransactionAsync<T>(string key, Func<DbTransaction, CancellationToken, Task<T>> write, TimeSpan? keepFor = null);
 
     /// <summary>The stored record of an effect, if any.</summary>
     Task<EffectRecord?> GetAsync(string key);

@@ -9,10 +9,11 @@ internal sealed class JobEffects(IJobStore store, RunningJob job, TimeProvider t
 {
     private CancellationToken Token => job.Cancellation.Token;
 
-    public async Task<T> RunAsync<T>(string key, Func<CancellationToken, Task<T>> effect, EffectReconciler<T>? reconcile = null)
+    public async Task<T> RunAsync<T>(string key, Func<CancellationToken, Task<T>> effect, EffectReconciler<T>? reconcile = null, TimeSpan? keepFor = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(effect);
+        CheckKeepFor(keepFor);
         var begin = await store.BeginEffectAsync(Request(key), Token);
         switch (begin.Outcome)
         {
@@ -28,7 +29,7 @@ internal sealed class JobEffects(IJobStore store, RunningJob job, TimeProvider t
                 var verdict = await reconcile(begin.Existing!, Token);
                 if (verdict.WasDone)
                 {
-                    await RecordDoneAsync(key, verdict.Result);
+                    await RecordDoneAsync(key, verdict.Result, keepFor);
                     return verdict.Result!;
                 }
                 var takeOver = await store.BeginEffectAsync(Request(key) with { TakeOverInDoubt = true }, Token);
@@ -39,16 +40,17 @@ internal sealed class JobEffects(IJobStore store, RunningJob job, TimeProvider t
                 break;
         }
         var result = await effect(Token);
-        await RecordDoneAsync(key, result);
+        await RecordDoneAsync(key, result, keepFor);
         return result;
     }
 
-    public async Task<T> RunInStoreTransactionAsync<T>(string key, Func<DbTransaction, CancellationToken, Task<T>> write)
+    public async Task<T> RunInStoreTransactionAsync<T>(string key, Func<DbTransaction, CancellationToken, Task<T>> write, TimeSpan? keepFor = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(write);
+        CheckKeepFor(keepFor);
         var outcome = await store.RunEffectInTransactionAsync(
-            Request(key),
+            Done(key, keepFor),
             async (transaction, ct) => JsonSerializer.Serialize(await write(transaction, ct), JobKind.LenientJson),
             Token);
         return outcome.Outcome switch
@@ -60,15 +62,27 @@ internal sealed class JobEffects(IJobStore store, RunningJob job, TimeProvider t
 
     public Task<EffectRecord?> GetAsync(string key) => store.GetEffectAsync(key, Token);
 
-    private async Task RecordDoneAsync<T>(string key, T result)
+    private async Task RecordDoneAsync<T>(string key, T result, TimeSpan? keepFor)
     {
         // Recording "done" must not be skipped because the job's token fired after the effect happened.
         var json = JsonSerializer.Serialize(result, JobKind.LenientJson);
-        if (!await store.CompleteEffectAsync(Request(key), json, CancellationToken.None))
+        if (!await store.CompleteEffectAsync(Done(key, keepFor), json, CancellationToken.None))
             throw new LeaseLostException($"Job {job.Job.Id} lost its lease after effect '{key}' ran; it stays in doubt for the next attempt to reconcile.");
     }
 
     private EffectRequest Request(string key) => new(key, job.Job.Id, job.LeaseToken, job.Job.Attempt, time.GetUtcNow());
+
+    private EffectRequest Done(string key, TimeSpan? keepFor)
+    {
+        var request = Request(key);
+        return keepFor is { } keep ? request with { ExpiresAt = request.Now + keep } : request;
+    }
+
+    private static void CheckKeepFor(TimeSpan? keepFor)
+    {
+        if (keepFor <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(keepFor), keepFor, "keepFor must be positive, or null to keep the record for good.");
+    }
 
     private static T Deserialize<T>(string? json) =>
         json is null ? default! : JsonSerializer.Deserialize<T>(json, JobKind.LenientJson)!;

@@ -72,6 +72,18 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Deletes up to <paramref name="limit"/> final jobs finalized before <paramref name="before"/>.</summary>
     Task<int> DeleteFinalizedAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> done effect records whose <see cref="EffectRecord.ExpiresAt"/> is at or
+    /// before <paramref name="now"/>. Records without an expiry, and records in doubt (started, never done), stay.
+    /// </summary>
+    Task<int> DeleteExpiredEffectsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> recurring slots older than <paramref name="before"/>, never the latest slot
+    /// of a schedule (the next slot is reckoned from it, so no slot can be enqueued twice).
+    /// </summary>
+    Task<int> TrimRecurringSlotsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
+
     // ----- effects ledger -----
 
     /// <summary>Records that an external effect is starting, fenced by the lease. Reports an earlier record instead if one exists.</summary>

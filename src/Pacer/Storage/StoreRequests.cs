@@ -116,11 +116,21 @@ public sealed record EffectRequest(string Key, long JobId, long LeaseToken, int 
     /// has established that running it again is safe, take the record over and report <see cref="EffectBeginOutcome.Started"/>.
     /// </summary>
     public bool TakeOverInDoubt { get; init; }
+
+    /// <summary>
+    /// For the writes that record the effect done: from when the record may be deleted (and the key run again).
+    /// Null: kept for good.
+    /// </summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
 }
 
 public enum EffectState { Started, Done }
 
-public sealed record EffectRecord(string Key, long JobId, EffectState State, int Attempt, string? ResultJson, DateTimeOffset StartedAt, DateTimeOffset? DoneAt);
+public sealed record EffectRecord(string Key, long JobId, EffectState State, int Attempt, string? ResultJson, DateTimeOffset StartedAt, DateTimeOffset? DoneAt)
+{
+    /// <summary>From when the record may be deleted by the cleaner; null for a record kept for good.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+}
 
 public enum EffectBeginOutcome
 {

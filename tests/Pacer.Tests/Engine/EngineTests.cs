@@ -515,6 +515,46 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task Cleaner_DeletesEffectsPastTheirKeepFor_KeepsTheOthersForGood()
+    {
+        var probe = new Probe();
+        probe.Run = async (w, c) =>
+        {
+            await c.Effects.RunAsync($"run:{w.Name}:summary", _ => Task.FromResult(1), keepFor: TimeSpan.FromDays(2));
+            await c.Effects.RunAsync($"mail:{w.Name}", _ => Task.FromResult(2));
+        };
+        await using var h = await Start(probe);
+        await h.Client.EnqueueAsync("work", """{"name":"a"}""");
+        await h.WaitForCountAsync("pacer.jobs.completed", 1);
+        var summary = await h.Store.GetEffectAsync("run:a:summary", CancellationToken.None);
+        Assert.Equal(EngineHarness.Start.AddDays(2), summary!.ExpiresAt);
+
+        await h.AdvanceUntilAsync(Task.Delay(200), TimeSpan.FromHours(12), maxSteps: 3); // a day and a half: kept
+        Assert.NotNull(await h.Store.GetEffectAsync("run:a:summary", CancellationToken.None));
+        await h.AdvanceUntilAsync(Task.Delay(200), TimeSpan.FromHours(12), maxSteps: 2); // past two days: deleted
+        await WaitUntilAsync(async () => await h.Store.GetEffectAsync("run:a:summary", CancellationToken.None) is null);
+
+        Assert.NotNull(await h.Store.GetEffectAsync("mail:a", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task JobEffects_KeepForNotPositive_IsRefused()
+    {
+        var probe = new Probe();
+        Exception? error = null;
+        probe.Run = async (_, c) =>
+        {
+            error = await Record.ExceptionAsync(() => c.Effects.RunAsync("k", _ => Task.FromResult(1), keepFor: TimeSpan.Zero));
+        };
+        await using var h = await Start(probe);
+        await h.Client.EnqueueAsync("work", "{}");
+        await h.WaitForCountAsync("pacer.jobs.completed", 1);
+
+        Assert.IsType<ArgumentOutOfRangeException>(error);
+        Assert.Null(await h.Store.GetEffectAsync("k", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Shutdown_WaitsForRunningJobs_ThenCancelsAndPutsThemBack()
     {
         var probe = new Probe();
@@ -579,6 +619,16 @@ public sealed class EngineTests
 
         var span = spans.Single(s => s.Source.Name == PacerTelemetryNames.ActivitySource && Equals(s.GetTagItem("pacer.job.id"), id));
         Assert.Equal(enqueuer, Assert.Single(span.Links).Context.TraceId);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 30 s");
+            await Task.Delay(10);
+        }
     }
 
     private static void InterlockedMax(ref int target, int value)
