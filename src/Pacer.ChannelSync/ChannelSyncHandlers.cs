@@ -67,7 +67,7 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
                 .ToArray();
                 var results = await client.EnqueueManyAsync(jobs, transaction, ct);
                 return new SyncPlanRecord([.. resolved.Unknown.Select(u => u.Text)], [.. results.Take(results.Count - 1).Select(r => r.Id)], refs.Length);
-            });
+            }, SyncKeys.KeptFor);
             progress.For(run).Planned(refs.Length, refs.Length - record.Unknown.Count);
             LogPlanned(_logger, run, record.ChannelJobs.Count, record.Unknown.Count);
             foreach (var unknown in record.Unknown)
@@ -151,7 +151,7 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         runProgress.Wrote(total.Written, total.Skipped);
         runProgress.ChannelDone();
         await context.Effects.RunAsync(SyncKeys.Channel(args.Run, args.ChannelId), _ =>
-            Task.FromResult(new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, found, total.Written, total.Skipped)));
+            Task.FromResult(new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, found, total.Written, total.Skipped)), keepFor: SyncKeys.KeptFor);
     }
 
     private async Task<TableRow[]> RowsAsync(UploadItem[] items, ResolvedChannelInfo channel, object firstSeen, CancellationToken cancellationToken)
@@ -230,7 +230,7 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
                 records.Sum(r => r.Written), records.Sum(r => r.Duplicates), args.Destinations);
             LogFinished(_logger, args.Run, summary.ChannelsSynced, summary.Written, summary.Duplicates);
             return summary;
-        });
+        }, keepFor: SyncKeys.KeptFor);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync {Run} finished: {Channels} channels, {Written} new rows, {Duplicates} duplicates skipped")]

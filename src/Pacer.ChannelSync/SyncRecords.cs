@@ -27,4 +27,11 @@ public static class SyncKeys
     public static string Channel(string run, string channelId) => $"channel-sync:{run}:channel:{channelId}";
     public static string Summary(string run) => $"channel-sync:{run}:summary";
     public static string Tag(string run) => $"run:{run}";
+
+    /// <summary>
+    /// How long a run's records (plan, channels, summary) are kept once written. They serve the run's finish job and
+    /// whoever reads its summary, and name a run that never comes again, so kept for good they would only grow the
+    /// effects ledger (a thousand rows a run). Long enough for a run that a used-up quota holds back for days.
+    /// </summary>
+    public static TimeSpan KeptFor { get; } = TimeSpan.FromDays(30);
 }

@@ -33,6 +33,24 @@ public sealed class ChannelSyncTests
     }
 
     [Fact]
+    public async Task ARunsRecords_ExpireAfterAMonth_SoTheLedgerDoesNotGrowWithEveryRun()
+    {
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 2, MaxVideosPerChannel = 60, Seed = 3 });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress);
+
+        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), h.PathOf("videos.csv"));
+        await h.WaitAsync(run);
+
+        string[] keys = [SyncKeys.Plan(run), .. youtube.Channels.Select(c => SyncKeys.Channel(run, c.Id)), SyncKeys.Summary(run)];
+        foreach (var key in keys)
+        {
+            var record = await h.Store.GetEffectAsync(key, CancellationToken.None);
+            Assert.NotNull(record);
+            Assert.Equal(record.DoneAt + TimeSpan.FromDays(30), record.ExpiresAt);
+        }
+    }
+
+    [Fact]
     public async Task QuotaUsedUpMidRun_StopsSpending_WaitsForTheReset_ThenFinishes_NoRowLostOrDoubled()
     {
         var time = new FakeTimeProvider(Noon);
