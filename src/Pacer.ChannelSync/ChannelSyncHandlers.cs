@@ -30,17 +30,6 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
     public async Task HandleAsync(ChannelSyncArgs args, JobContext context)
     {
         var run = args.Run ?? context.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var destination in args.Destinations)
-        {
-            try
-            {
-                await destinations.ValidateAsync(destination);
-            }
-            catch (SinkException ex)
-            {
-                throw new PermanentJobException(ex.Message, ex);
-            }
-        }
         var refs = args.Channels.Select(c => ChannelRef.TryParse(c, out var r) ? r : throw new PermanentJobException($"'{c}' is not a channel.")).ToArray();
         if (await context.Effects.GetAsync(SyncKeys.Plan(run)) is { ResultJson: { } done })
         {
@@ -49,6 +38,11 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
             progress.For(run).Planned(existing.Channels, existing.Channels - existing.Unknown.Count);
             return;
         }
+        // Every destination opened before any quota is spent: one that cannot be read (another file's columns, a damaged
+        // workbook, a spreadsheet the credential cannot see) fails the run here, in its own words, instead of every
+        // channel job after the channels were resolved. It stays open for the channel jobs of this process.
+        foreach (var destination in args.Destinations)
+            await destinations.OpenForJobAsync(destination, context.CancellationToken);
         {
             var resolved = await youtube.ResolveAsync(refs, context.CancellationToken);
             var record = await context.Effects.RunInStoreTransactionAsync(SyncKeys.Plan(run), async (transaction, ct) =>
@@ -99,7 +93,7 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         var runProgress = progress.For(args.Run);
         var open = new OpenDestination[args.Destinations.Count];
         for (var i = 0; i < open.Length; i++)
-            open[i] = await OpenAsync(args.Destinations[i], ct);
+            open[i] = await destinations.OpenForJobAsync(args.Destinations[i], ct);
 
         object firstSeen = time.GetUtcNow();
         var channel = new ResolvedChannelInfo(args.ChannelId, args.Title);
@@ -170,18 +164,6 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         }
         return true;
     }
-
-    private async Task<OpenDestination> OpenAsync(string destination, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await destinations.OpenAsync(destination, cancellationToken);
-        }
-        catch (SinkException ex)
-        {
-            throw new PermanentJobException(ex.Message, ex);
-        }
-    }
 }
 
 /// <summary>
@@ -211,6 +193,8 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
                 channels.Add(job);
         }
 
+        // Completing a destination again is safe (it merges what is staged; its keys stop a row going in twice), so an
+        // attempt that failed midway (a workbook open in another program) is not in doubt: the next one runs it again.
         await context.Effects.RunAsync(SyncKeys.Summary(args.Run), async ct =>
         {
             foreach (var destination in args.Destinations)
@@ -230,7 +214,7 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
                 records.Sum(r => r.Written), records.Sum(r => r.Duplicates), args.Destinations);
             LogFinished(_logger, args.Run, summary.ChannelsSynced, summary.Written, summary.Duplicates);
             return summary;
-        }, keepFor: SyncKeys.KeptFor);
+        }, (_, _) => Task.FromResult(Reconciliation<SyncSummary>.NotDone()), SyncKeys.KeptFor);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync {Run} finished: {Channels} channels, {Written} new rows, {Duplicates} duplicates skipped")]

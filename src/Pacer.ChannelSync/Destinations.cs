@@ -19,10 +19,17 @@ internal sealed class Destinations(ITableSinkFactory factory, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<OpenDestination>>> _open = new(StringComparer.Ordinal);
 
-    /// <summary>Checks that a destination string names a destination, without opening it.</summary>
-    public async ValueTask ValidateAsync(string destination)
+    /// <summary>Opens a destination for a job; one that cannot be opened fails the job for good, in the sink's own words.</summary>
+    public async Task<OpenDestination> OpenForJobAsync(string destination, CancellationToken cancellationToken)
     {
-        await using var sink = factory.Create(destination);
+        try
+        {
+            return await OpenAsync(destination, cancellationToken);
+        }
+        catch (SinkException ex)
+        {
+            throw new PermanentJobException(ex.Message, ex);
+        }
     }
 
     public async Task<OpenDestination> OpenAsync(string destination, CancellationToken cancellationToken)
@@ -72,15 +79,27 @@ internal sealed class Destinations(ITableSinkFactory factory, TimeProvider time)
             ? new BatchingTableSinkOptions { FlushDelay = TimeSpan.Zero }
             : new BatchingTableSinkOptions();
 
-    /// <summary>Completes a destination at the end of a run (formatting, the final file) and closes it, so the next run reopens it.</summary>
+    /// <summary>
+    /// Completes a destination at the end of a run (formatting, the final file) and closes it, so the next run reopens it.
+    /// A destination that cannot be opened fails the job for good (<see cref="PermanentJobException"/>); a failure to
+    /// complete one that opened (a workbook open in another program) is a <see cref="SinkException"/>, worth a retry:
+    /// the next attempt opens it afresh and completes what is staged.
+    /// </summary>
     public async Task CompleteAsync(string destination, CancellationToken cancellationToken)
     {
         if (!_open.TryRemove(destination, out var lazy))
         {
-            // Nothing was written here in this process (e.g. every channel was unchanged): still complete it, so a
-            // destination left staged by a crash is finished.
+            // Nothing was written here in this process (e.g. every channel was unchanged, or an earlier attempt failed to
+            // complete it): still complete it, so a destination left staged is finished.
             await using var sink = factory.Create(destination);
-            await sink.OpenAsync(VideoTable.Schema, cancellationToken);
+            try
+            {
+                await sink.OpenAsync(VideoTable.Schema, cancellationToken);
+            }
+            catch (SinkException ex)
+            {
+                throw new PermanentJobException(ex.Message, ex);
+            }
             await sink.CompleteAsync(cancellationToken);
             return;
         }

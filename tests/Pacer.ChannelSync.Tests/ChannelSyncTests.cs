@@ -33,6 +33,34 @@ public sealed class ChannelSyncTests
     }
 
     [Fact]
+    public async Task WorkbookThatCannotBeWrittenAtTheEnd_IsRetried_AndTheRunFinishesOnceItCan()
+    {
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 3, MaxVideosPerChannel = 80, Seed = 5 });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress);
+        var xlsx = h.PathOf("videos.xlsx");
+        // Where the workbook is written before it replaces the old one: a directory there makes the write fail, as a
+        // workbook held open by another program does.
+        var blocker = Directory.CreateDirectory(xlsx + ".tmp");
+
+        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), xlsx);
+        JobRecord? failed = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); failed is null; await Task.Delay(20))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the finish job never failed");
+            failed = (await h.Store.ListAsync(new Storage.JobQuery { Tag = SyncKeys.Tag(run), Kind = ChannelSyncKinds.Finish, Limit = 1 }, CancellationToken.None))
+                .SingleOrDefault(j => j.Errors.Count > 0);
+        }
+        blocker.Delete();
+        var summary = await h.WaitAsync(run);
+
+        Assert.Contains("Could not write", failed.Errors[0].Message, StringComparison.Ordinal);
+        var expected = youtube.Channels.Sum(c => c.VideoCount);
+        Assert.Equal((3, expected), (summary.ChannelsSynced, summary.Written));
+        Assert.True(File.Exists(xlsx));
+        Assert.False(File.Exists(xlsx + ".pending.csv"));
+    }
+
+    [Fact]
     public async Task ARunsRecords_ExpireAfterAMonth_SoTheLedgerDoesNotGrowWithEveryRun()
     {
         await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 2, MaxVideosPerChannel = 60, Seed = 3 });

@@ -135,6 +135,22 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_ToAFileWithOtherColumns_FailsInItsOwnWords_BeforeSpendingAnyQuota()
+    {
+        var csv = Path.Combine(_cli.Folder, "other.csv");
+        await File.WriteAllTextAsync(csv, "name,price\nwidget,3\n");
+
+        var result = await SyncAsync("--channels", Channels(3), "--to", csv);
+
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith("error: The sync could not start: ", line, StringComparison.Ordinal);
+        Assert.Contains("other.csv' has other columns than this sink writes: expected header video_id,", line, StringComparison.Ordinal);
+        Assert.Equal(0, _youtube.Counters.Requests);
+        Assert.Equal("name,price\nwidget,3\n", await File.ReadAllTextAsync(csv));
+    }
+
+    [Fact]
     public async Task Sync_CachesChannelListsAndFirstPagesOnly_WhatCanComeBack304()
     {
         var csv = Path.Combine(_cli.Folder, "videos.csv");

@@ -142,8 +142,9 @@ internal sealed class SyncRunner : IDisposable
 
     /// <summary>
     /// Waits until the run's finish job is final, calling <paramref name="tick"/> between looks with what one of the run's
-    /// jobs waits for, if any ("waiting for youtube: quota used up until ..."): a sync held back for hours by a spent
-    /// quota or a pause says so instead of showing bars that do not move.
+    /// jobs waits for, if any ("waiting for youtube: quota used up until ...", or the error a step will be retried after):
+    /// a sync held back for hours by a spent quota, a pause or a workbook open elsewhere says so instead of showing bars
+    /// that do not move.
     /// </summary>
     /// <param name="progress">A number that grows with the run's progress. A job is parked (state waiting) only while its
     /// wait is long, and made available again shortly before its end; the reason stays shown until the run moves on.</param>
@@ -151,6 +152,7 @@ internal sealed class SyncRunner : IDisposable
     {
         var time = TimeProvider.System;
         var held = new JobQuery { Tag = SyncKeys.Tag(run), States = [JobState.Waiting], Limit = 1 };
+        var failed = held with { States = [JobState.Retryable] };
         string? waiting = null;
         var progressThen = 0L;
         while (true)
@@ -158,6 +160,9 @@ internal sealed class SyncRunner : IDisposable
             tick(waiting);
             if ((await store.ListAsync(held, cancellationToken)) is [{ WaitReason: { } reason }])
                 (waiting, progressThen) = (reason, progress());
+            // A step that failed and waits for its retry: its error often says what the user can do (close the workbook).
+            else if ((await store.ListAsync(failed, cancellationToken)) is [{ Errors: [.., var error] }])
+                (waiting, progressThen) = ($"retrying after: {error.Message}", progress());
             else if (progress() != progressThen)
                 waiting = null;
             var runJob = await store.GetAsync(runJobId, cancellationToken);
