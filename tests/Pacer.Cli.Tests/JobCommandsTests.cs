@@ -163,19 +163,33 @@ public sealed class JobCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Enqueue_LiteralCredential_IsRefused_NothingStored()
+    {
+        await _cli.OkAsync("migrate");
+
+        var result = await _cli.RunAsync("enqueue", "http", "--args",
+            """{"url":"https://example.org/hook","headers":{"Authorization":"Bearer very-secret-token"}}""");
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.Contains("'Authorization' holds a credential, which would be stored with the job in clear text; write it as a secret reference", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("very-secret-token", line, StringComparison.Ordinal);
+        Assert.Equal("[]", (await _cli.OkAsync("jobs", "list", "--json")).Trim());
+    }
+
+    [Fact]
     public async Task Show_HidesHeaderValuesAndSecretLookingArgs_InEveryFormat()
     {
         await _cli.OkAsync("migrate");
         var id = await _cli.EnqueueAsync("http", "--args",
-            """{"url":"https://example.org/hook","headers":{"Authorization":"Bearer very-secret-token","X-Api-Key":"key-123"}}""", "--in", "1h");
+            """{"url":"https://example.org/hook","headers":{"Authorization":"Bearer {secret:HOOK_TOKEN}","X-Trace":"trace-123"}}""", "--in", "1h");
 
         var plain = await _cli.OkAsync("jobs", "show", id.ToString(CultureInfo.InvariantCulture));
         var json = await _cli.OkAsync("jobs", "show", id.ToString(CultureInfo.InvariantCulture), "--json");
 
         foreach (var output in new[] { plain, json })
         {
-            Assert.DoesNotContain("very-secret-token", output, StringComparison.Ordinal);
-            Assert.DoesNotContain("key-123", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("trace-123", output, StringComparison.Ordinal);
             Assert.Contains("Authorization", output, StringComparison.Ordinal);
             Assert.Contains("https://example.org/hook", output, StringComparison.Ordinal);
         }

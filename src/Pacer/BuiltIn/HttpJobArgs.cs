@@ -11,6 +11,10 @@ namespace Pacer.BuiltIn;
 /// <c>Retry-After</c> runs the job again when the server asked, without using an attempt; any other answer discards
 /// the job at once. Every attempt of one job sends the same <c>Idempotency-Key</c> (<c>pacer-{jobId}</c>) unless
 /// <see cref="Headers"/> sets one, so the receiver can drop duplicates.
+/// Credentials are written as references, <c>"Authorization": "Bearer {secret:HOOK_TOKEN}"</c> (also in the URL and the
+/// body): the job keeps the reference and the worker puts in the value of <c>Secrets:HOOK_TOKEN</c> (or the environment
+/// variable <c>PACER_SECRET_HOOK_TOKEN</c>) as it sends. A new job whose credential header or query parameter holds a
+/// literal value is refused, since it would be stored in clear text.
 /// </remarks>
 public sealed partial record HttpJobArgs : IValidatableObject
 {
@@ -18,13 +22,14 @@ public sealed partial record HttpJobArgs : IValidatableObject
     [Required(ErrorMessage = "may not be null; leave it out for GET.")]
     public string Method { get; init; } = "GET";
 
-    /// <summary>Absolute <c>http</c> or <c>https</c> URL. Required. Credentials go in a header, never in the URL.</summary>
+    /// <summary>Absolute <c>http</c> or <c>https</c> URL. Required. A credential in the query is a <c>{secret:NAME}</c> reference.</summary>
     [Required(ErrorMessage = "is required, e.g. \"url\": \"https://example.org/hook\".")]
     public required string Url { get; init; }
 
     /// <summary>
     /// Request headers (content headers such as <c>Content-Type</c> need a <see cref="Body"/>). Values are never logged
-    /// or shown by the CLI, since they often carry credentials; they are stored with the job, like all arguments.
+    /// or shown by the CLI; a credential header (<c>Authorization</c>, <c>Cookie</c>, <c>X-Api-Key</c>, ...) must hold a
+    /// <c>{secret:NAME}</c> reference, which the worker resolves as it sends.
     /// </summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 
@@ -37,12 +42,55 @@ public sealed partial record HttpJobArgs : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!TryParseUrl(Url, out _))
+        if (!TryParseUrl(Url is null ? null : SecretReferences.WithStandIns(Url), out var uri))
             yield return new("must be an absolute http or https URL without user info, e.g. \"https://example.org/hook\"; send credentials in a header.", [nameof(Url)]);
         if (!Token().IsMatch(Method))
             yield return new($"'{Method}' is not an HTTP method; use GET, POST, PUT, PATCH, DELETE or another token.", [nameof(Method)]);
         foreach (var problem in HeaderProblems())
             yield return new(problem, [nameof(Headers)]);
+        // What may be stored: a rule for new jobs only, so jobs stored before it still run.
+        if (!validationContext.Items.ContainsKey(JobKind.EnqueueValidation))
+            yield break;
+        foreach (var (name, value) in Headers ?? new Dictionary<string, string>())
+        {
+            if (IsCredentialHeader(name) && !SecretReferences.Contains(value))
+            {
+                yield return new($"'{name}' holds a credential, which would be stored with the job in clear text; write it as a secret reference, " +
+                    $"e.g. \"Bearer {{secret:HOOK_TOKEN}}\", and {SecretReferences.Where("HOOK_TOKEN")} where the worker runs.", [nameof(Headers)]);
+            }
+        }
+        foreach (var parameter in uri is null ? [] : CredentialParameters(Url!))
+        {
+            yield return new($"the query parameter '{parameter}' holds a credential, which would be stored with the job in clear text; write " +
+                $"{parameter}={{secret:NAME}} and {SecretReferences.Where("NAME")} where the worker runs.", [nameof(Url)]);
+        }
+    }
+
+    private static readonly string[] CredentialHeaderParts = ["authorization", "cookie", "token", "secret", "password", "passwd", "apikey", "api-key", "api_key", "credential", "session"];
+
+    private static readonly HashSet<string> CredentialParameterNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "key", "apikey", "api_key", "api-key", "access_token", "accesstoken", "token", "auth", "auth_token", "password", "pass", "secret", "client_secret",
+    };
+
+    internal static bool IsCredentialHeader(string name) =>
+        CredentialHeaderParts.Any(part => name.Contains(part, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Query parameters named like a credential whose value is not a secret reference.</summary>
+    private static IEnumerable<string> CredentialParameters(string url)
+    {
+        var query = url.IndexOf('?', StringComparison.Ordinal) is var at and >= 0 ? url[(at + 1)..] : "";
+        var fragment = query.IndexOf('#', StringComparison.Ordinal);
+        if (fragment >= 0)
+            query = query[..fragment];
+        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            var value = equals < 0 ? "" : pair[(equals + 1)..];
+            if (CredentialParameterNames.Contains(name) && value.Length > 0 && !SecretReferences.Contains(value))
+                yield return name;
+        }
     }
 
     internal static bool TryParseUrl(string? value, out Uri uri)

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Pacer.BuiltIn;
@@ -9,18 +11,24 @@ namespace Pacer.BuiltIn;
 /// (5xx, 408, timeout, network error), <see cref="JobSnoozeException"/> (429 with Retry-After) or
 /// <see cref="PermanentJobException"/> (any other answer).
 /// </summary>
-internal sealed partial class HttpJobHandler(IHttpClientFactory clients, TimeProvider time, ILoggerFactory loggers) : IJobHandler<HttpJobArgs>
+internal sealed partial class HttpJobHandler(IHttpClientFactory clients, TimeProvider time, ILoggerFactory loggers, IServiceProvider services) : IJobHandler<HttpJobArgs>
 {
     private readonly ILogger _logger = loggers.CreateLogger("Pacer.BuiltIn.Http");
 
+    // Optional: without a host (a bare service collection) secrets come from the environment alone.
+    private readonly IConfiguration? _configuration = services.GetService<IConfiguration>();
+
     public async Task HandleAsync(HttpJobArgs args, JobContext context)
     {
-        if (!HttpJobArgs.TryParseUrl(args.Url, out var uri))
+        // The values of {secret:NAME} references: put in here, and scrubbed from every message this attempt writes.
+        var secrets = new HashSet<string>(StringComparer.Ordinal);
+        if (!HttpJobArgs.TryParseUrl(SecretReferences.Resolve(args.Url, "url", _configuration, secrets), out var uri))
             throw new PermanentJobException("The url is not an absolute http or https URL."); // validated at enqueue; stored args may predate a rule
         var method = args.Method.ToUpperInvariant();
-        var target = $"{uri.Host}{uri.AbsolutePath}"; // never the query: it often carries tokens
+        // Never the query: it often carries tokens. A path may too (a webhook's secret path), so it is scrubbed.
+        var target = SecretReferences.Scrub($"{uri.Host}{uri.AbsolutePath}", secrets);
 
-        using var request = CreateRequest(args, uri, method, context.JobId);
+        using var request = CreateRequest(args, uri, method, context.JobId, secrets);
         using var callTimeout = args.TimeoutSeconds is { } seconds ? new CancellationTokenSource(TimeSpan.FromSeconds(seconds), time) : null;
         using var linked = callTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, callTimeout.Token);
         var token = linked?.Token ?? context.CancellationToken;
@@ -44,7 +52,8 @@ internal sealed partial class HttpJobHandler(IHttpClientFactory clients, TimePro
                 : $"{method} {target} answered {status} {response.ReasonPhrase}";
             if (status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests)
                 throw new HttpRequestException($"{answer}; will retry.", null, response.StatusCode);
-            var excerpt = await ExcerptAsync(response.Content, token);
+            // A server may echo what it was sent.
+            var excerpt = SecretReferences.Scrub(await ExcerptAsync(response.Content, token), secrets);
             throw new PermanentJobException(excerpt.Length == 0 ? $"{answer}." : $"{answer}: {excerpt}");
         }
         catch (OperationCanceledException ex) when (callTimeout is { IsCancellationRequested: true } && !context.CancellationToken.IsCancellationRequested)
@@ -55,13 +64,23 @@ internal sealed partial class HttpJobHandler(IHttpClientFactory clients, TimePro
         }
     }
 
-    private static HttpRequestMessage CreateRequest(HttpJobArgs args, Uri uri, string method, long jobId)
+    private HttpRequestMessage CreateRequest(HttpJobArgs args, Uri uri, string method, long jobId, HashSet<string> secrets)
     {
         var request = new HttpRequestMessage(new HttpMethod(method), uri);
         if (args.Body is not null)
-            request.Content = new StringContent(args.Body, Encoding.UTF8);
-        foreach (var (name, value) in args.Headers ?? new Dictionary<string, string>())
+            request.Content = new StringContent(SecretReferences.Resolve(args.Body, "body", _configuration, secrets), Encoding.UTF8);
+        foreach (var (name, stored) in args.Headers ?? new Dictionary<string, string>())
         {
+            string value;
+            try
+            {
+                value = SecretReferences.Resolve(stored, $"headers.{name}", _configuration, secrets);
+            }
+            catch (PermanentJobException)
+            {
+                request.Dispose();
+                throw;
+            }
             if (request.Headers.TryAddWithoutValidation(name, value))
                 continue;
             if (request.Content is { } content)

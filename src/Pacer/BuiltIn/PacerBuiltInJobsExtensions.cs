@@ -29,7 +29,7 @@ public static class PacerBuiltInJobsExtensions
         builder.AddJob<HttpJobHandler, HttpJobArgs>(BuiltInJobKinds.Http);
         // An http job claims the resource of its URL, so admission paces it before it starts.
         builder.Registry.Get(BuiltInJobKinds.Http).ClaimsFromArgs = static (args, catalog) =>
-            HttpJobArgs.TryParseUrl(((HttpJobArgs)args).Url, out var uri) && catalog.ForUri(uri) is { } resource
+            HttpJobArgs.TryParseUrl(SecretReferences.WithStandIns(((HttpJobArgs)args).Url), out var uri) && catalog.ForUri(uri) is { } resource
                 ? [new ResourceClaim(resource.Name, resource.Costs.CostOf(((HttpJobArgs)args).Method.ToUpperInvariant(), uri.AbsolutePath))]
                 : [];
         builder.AddJob<NoopJobHandler, NoopJobArgs>(BuiltInJobKinds.Noop);

@@ -61,14 +61,20 @@ internal sealed partial class JobKind
     }
 
     /// <summary>Parses and validates enqueue-time arguments; the message names the field and the fix.</summary>
-    public object ParseForEnqueue(string json) => Parse(json, StrictJson);
+    public object ParseForEnqueue(string json) => Parse(json, StrictJson, enqueue: true);
 
     /// <summary>Parses stored arguments for a run; fails permanently if they no longer fit the args type.</summary>
-    public object ParseForRun(string json) => Parse(json, LenientJson);
+    public object ParseForRun(string json) => Parse(json, LenientJson, enqueue: false);
+
+    /// <summary>
+    /// In <see cref="ValidationContext.Items"/> while arguments are validated for an enqueue: a rule about what may be
+    /// stored (no credential in clear text) applies to new jobs, not to the stored ones a run reads back.
+    /// </summary>
+    internal const string EnqueueValidation = "Pacer.Enqueue";
 
     public string Serialize(object args) => _serialize(args);
 
-    private object Parse(string json, JsonSerializerOptions jsonOptions)
+    private object Parse(string json, JsonSerializerOptions jsonOptions, bool enqueue)
     {
         object args;
         try
@@ -81,7 +87,8 @@ internal sealed partial class JobKind
             throw new JobArgsException($"Arguments for kind '{Name}' are not valid {ArgsType.Name} JSON{where}: {ex.Message}", ex);
         }
         var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(args, new ValidationContext(args), results, validateAllProperties: true))
+        var context = enqueue ? new ValidationContext(args, new Dictionary<object, object?> { [EnqueueValidation] = true }) : new ValidationContext(args);
+        if (!Validator.TryValidateObject(args, context, results, validateAllProperties: true))
         {
             var problems = string.Join("; ", results.Select(r =>
                 r.MemberNames.Any() ? $"{string.Join(",", r.MemberNames.Select(JsonNamingPolicy.CamelCase.ConvertName))}: {r.ErrorMessage}" : r.ErrorMessage));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -15,9 +16,12 @@ internal sealed class BuiltInJobHarness : IAsyncDisposable
 
     private readonly ServiceProvider _services;
 
-    public BuiltInJobHarness()
+    /// <param name="configuration">Configuration values the handlers see (e.g. <c>Secrets:NAME</c>); none: no configuration at all.</param>
+    public BuiltInJobHarness(IReadOnlyDictionary<string, string?>? configuration = null)
     {
         var services = new ServiceCollection();
+        if (configuration is not null)
+            services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(configuration).Build());
         services.AddSingleton<TimeProvider>(Time);
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
         services.AddPacer(pacer => pacer.AddBuiltInJobs());

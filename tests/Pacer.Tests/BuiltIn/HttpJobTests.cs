@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -267,6 +268,88 @@ public sealed class HttpJobTests : IAsyncLifetime
         var lines = _jobs.Logs.Lines;
         Assert.Contains(lines, l => l.Contains("POST 127.0.0.1/hooks/a answered 200", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Contains("header-secret", StringComparison.Ordinal) || l.Contains("query-secret", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HandleAsync_SecretReferences_AreResolvedAsItSends_AndNeverWrittenToLogsOrErrors()
+    {
+        await using var jobs = new BuiltInJobHarness(new Dictionary<string, string?> { ["Secrets:HOOK_TOKEN"] = "tok-7f3a", ["Secrets:HOOK_PATH"] = "T0/B1/path-9c" });
+        await using var server = await TestHttpServer.StartAsync(async context =>
+        {
+            // A server that echoes what it got, as some error pages do.
+            context.Response.StatusCode = 403;
+            await context.Response.WriteAsync($"denied for {context.Request.Headers.Authorization} at {context.Request.Path}");
+        });
+        var args = Args(new
+        {
+            method = "POST",
+            url = server.Url("/services/{secret:HOOK_PATH}?key={secret:HOOK_TOKEN}"),
+            headers = new Dictionary<string, string> { ["Authorization"] = "Bearer {secret:HOOK_TOKEN}" },
+            body = """{"token":"{secret:HOOK_TOKEN}"}""",
+        });
+        jobs.Parse(BuiltInJobKinds.Http, args); // a reference is what may be stored
+
+        var error = await Assert.ThrowsAsync<PermanentJobException>(() => jobs.RunAsync(BuiltInJobKinds.Http, args));
+
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("Bearer tok-7f3a", request.Headers["Authorization"]);
+        Assert.Equal("/services/T0/B1/path-9c?key=tok-7f3a", request.PathAndQuery);
+        Assert.Equal("""{"token":"tok-7f3a"}""", request.Body);
+        Assert.DoesNotContain("tok-7f3a", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("path-9c", error.Message, StringComparison.Ordinal);
+        Assert.Contains("POST 127.0.0.1/services/*** answered 403", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(jobs.Logs.Lines, l => l.Contains("tok-7f3a", StringComparison.Ordinal) || l.Contains("path-9c", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HandleAsync_SecretTheWorkerDoesNotHave_FailsForGood_NamingItAndWhereToSetIt()
+    {
+        await using var server = await TestHttpServer.StartAsync(200);
+
+        var error = await Assert.ThrowsAsync<PermanentJobException>(() => _jobs.RunAsync(BuiltInJobKinds.Http, Args(new
+        {
+            url = server.Url("/hook"),
+            headers = new Dictionary<string, string> { ["X-Api-Key"] = "{secret:NOT_SET_ANYWHERE_1}" },
+        })));
+
+        Assert.Equal("headers.X-Api-Key refers to the secret NOT_SET_ANYWHERE_1, which this worker does not have: set Secrets:NOT_SET_ANYWHERE_1 " +
+            "in the worker's configuration or the environment variable PACER_SECRET_NOT_SET_ANYWHERE_1.", error.Message);
+        Assert.Empty(server.Requests);
+    }
+
+    [Theory]
+    [InlineData("""{"url":"https://example.org/hook","headers":{"Authorization":"Bearer abc123"}}""", "'Authorization' holds a credential")]
+    [InlineData("""{"url":"https://example.org/hook","headers":{"X-Api-Key":"abc123"}}""", "'X-Api-Key' holds a credential")]
+    [InlineData("""{"url":"https://example.org/hook","headers":{"Cookie":"session=abc123"}}""", "'Cookie' holds a credential")]
+    [InlineData("""{"url":"https://example.org/hook?key=abc123"}""", "the query parameter 'key' holds a credential")]
+    [InlineData("""{"url":"https://example.org/hook?a=1&access_token=abc123"}""", "the query parameter 'access_token' holds a credential")]
+    public void Parse_LiteralCredential_IsRefused_SayingHowToReferToASecret(string json, string expected)
+    {
+        var error = Assert.Throws<JobArgsException>(() => _jobs.Parse(BuiltInJobKinds.Http, json));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains("{secret:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PACER_SECRET_", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("abc123", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"url":"https://example.org/hook","headers":{"Authorization":"Bearer {secret:HOOK_TOKEN}"}}""")]
+    [InlineData("""{"url":"https://example.org/hook?key={secret:YT_KEY}&part=id"}""")]
+    [InlineData("""{"url":"https://example.org/hook","headers":{"X-Request-Id":"r-1","Idempotency-Key":"order-17"}}""")]
+    public void Parse_SecretReferencesAndPlainHeaders_AreAccepted(string json)
+    {
+        _jobs.Parse(BuiltInJobKinds.Http, json);
+    }
+
+    [Fact]
+    public async Task HandleAsync_LiteralCredentialStoredBeforeTheRule_StillRuns()
+    {
+        await using var server = await TestHttpServer.StartAsync(200);
+
+        await _jobs.RunAsync(BuiltInJobKinds.Http, Args(new { url = server.Url("/hook"), headers = new Dictionary<string, string> { ["Authorization"] = "Bearer old" } }));
+
+        Assert.Equal("Bearer old", Assert.Single(server.Requests).Headers["Authorization"]);
     }
 
     [Theory]
