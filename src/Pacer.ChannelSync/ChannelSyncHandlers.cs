@@ -82,7 +82,7 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
 /// destination holds of a channel a run of its oldest videos, so a crash mid-write can never leave a gap that a later
 /// run would stop short of: the next run pages until it reaches what was written.
 /// </summary>
-internal sealed class ChannelHandler(IChannelSource youtube, Destinations destinations, ChannelSyncProgress progress, TimeProvider time)
+internal sealed class ChannelHandler(IChannelSource youtube, Destinations destinations, ChannelSyncProgress progress, ChannelQuota quota, TimeProvider time)
     : IJobHandler<ChannelJobArgs>
 {
     private const int VideosPerCall = 50;
@@ -104,11 +104,35 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         var found = 0;
         string? pageToken = null;
         int pages = 0, fromCache = 0;
+        // A job the quota held back before knows its playlist's size: it reserves before it buys the first page again.
+        var sizeKey = SyncKeys.PlaylistSize(args.Run, args.ChannelId);
+        var reserved = false;
+        if (await context.Effects.GetAsync(sizeKey) is { ResultJson: { } size })
+        {
+            await quota.ReserveAsync(ChannelQuota.RemainingCalls(int.Parse(size, System.Globalization.CultureInfo.InvariantCulture)), ct);
+            reserved = true;
+        }
         do
         {
             var page = await youtube.GetUploadsPageAsync(args.UploadsPlaylistId, pageToken, ct);
             pages++;
             fromCache += page.FromCache ? 1 : 0;
+            if (!reserved && pages == 1 && page.NextPageToken is not null && page.Items.Any(item => !HeldByAll(open, item.VideoId)))
+            {
+                // More pages to come: the quota must pay for all of them (and their lookups) before any is asked for, or
+                // the job would stop halfway when it runs out and page again from the first after the reset. Unspent
+                // units go back when the job ends. Held back, the job remembers the size for its next try.
+                try
+                {
+                    await quota.ReserveAsync(ChannelQuota.RemainingCalls(page.TotalResults), ct);
+                }
+                catch (ResourceUnavailableException)
+                {
+                    await context.Effects.RunAsync(sizeKey, _ => Task.FromResult(page.TotalResults), keepFor: SyncKeys.KeptFor);
+                    throw;
+                }
+                reserved = true;
+            }
             runProgress.Page(page.FromCache);
             var before = found;
             foreach (var item in page.Items)

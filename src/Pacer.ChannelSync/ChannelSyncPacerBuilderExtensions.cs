@@ -22,6 +22,7 @@ public static class ChannelSyncPacerBuilderExtensions
         services.TryAddSingleton<ChannelSyncProgress>();
         services.TryAddSingleton<Destinations>();
         services.TryAddSingleton<IChannelSource, YouTubeChannelSource>();
+        services.TryAddSingleton(sp => new ChannelQuota(sp.GetRequiredService<IPacerResources>(), options.YouTubeResource));
         services.TryAddSingleton<ITableSinkFactory>(sp => new ChannelSyncSinkFactory(
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(), sp.GetService<Sheets.ISheetsSinkFactory>()));
         var youtube = new ResourceClaim(options.YouTubeResource);

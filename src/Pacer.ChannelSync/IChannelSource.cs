@@ -19,7 +19,8 @@ internal sealed record ResolvedChannels(IReadOnlyList<ResolvedChannel> Found, IR
 
 internal sealed record UploadItem(string VideoId, string Title, DateTimeOffset? PublishedAt);
 
-internal sealed record UploadsPage(IReadOnlyList<UploadItem> Items, string? NextPageToken, bool FromCache);
+/// <param name="TotalResults">What the playlist holds in all (<c>pageInfo.totalResults</c>).</param>
+internal sealed record UploadsPage(IReadOnlyList<UploadItem> Items, string? NextPageToken, bool FromCache, int TotalResults);
 
 internal sealed record VideoDetails(
     string VideoId,

@@ -64,7 +64,7 @@ internal sealed class YouTubeChannelSource(IYouTubeClient client) : IChannelSour
     {
         using var bypass = pageToken is null ? null : PacerHttpCache.Bypass();
         var page = await client.GetPlaylistPageAsync(playlistId, pageToken, cancellationToken);
-        return new UploadsPage([.. page.Items.Select(v => new UploadItem(v.VideoId, v.Title, v.PublishedAt ?? v.AddedAt))], page.NextPageToken, page.FromCache);
+        return new UploadsPage([.. page.Items.Select(v => new UploadItem(v.VideoId, v.Title, v.PublishedAt ?? v.AddedAt))], page.NextPageToken, page.FromCache, page.TotalResults);
     }
 
     /// <remarks>Not cached: the recipe looks up only videos it has not written, so the same ids are not asked for again.</remarks>

@@ -136,6 +136,48 @@ public sealed class ChannelSyncTests
     }
 
     [Fact]
+    public async Task TightQuota_AChannelStartsPagingOnlyIfTheQuotaCanFinishIt_NoPageBoughtTwice()
+    {
+        var time = new FakeTimeProvider(Noon);
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
+        {
+            ChannelCount = 8,
+            MinVideosPerChannel = 60,
+            MaxVideosPerChannel = 150,
+            Seed = 5,
+            TimeProvider = time,
+            Quota = { DailyBudget = 30 },
+        });
+        // The quota declared as Google grants it (here 30 a day): the run needs about 40 units, so two days.
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, youtubeOptions: o => o.Quota = "30/day@America/Los_Angeles");
+
+        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), h.PathOf("videos.csv"));
+        // The clock creeps while jobs run (so none outlives its timeout), and jumps when every job waits for the reset.
+        SyncSummary? summary = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(120); summary is null; await Task.Delay(10))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the run did not finish; the clock is at {time.GetUtcNow():u}");
+            // The finish job looks in every 100 ms (scheduled in between): it does not count as work under way.
+            var busy = (await h.Store.ListAsync(new Storage.JobQuery { States = [JobState.Running, JobState.Available, JobState.Retryable], Limit = 20 }, CancellationToken.None))
+                .Any(j => j.Kind != ChannelSyncKinds.Finish);
+            time.Advance(busy ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMinutes(30));
+            if (await h.Store.GetEffectAsync(SyncKeys.Summary(run), CancellationToken.None) is { ResultJson: { } json })
+                summary = System.Text.Json.JsonSerializer.Deserialize<SyncSummary>(json, System.Text.Json.JsonSerializerOptions.Web);
+        }
+
+        Assert.Equal(8, summary.ChannelsSynced);
+        var expected = youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).ToHashSet();
+        Assert.Equal(expected, SyncHarness.ReadCsv(h.PathOf("videos.csv")).Keys.ToHashSet());
+        // An uninterrupted run: one channels.list, and per channel each page and one lookup per page.
+        var uninterrupted = 1 + youtube.Channels.Sum(c => 2 * ((c.VideoCount + 49) / 50));
+        // A channel whose remaining pages the day's quota could not pay for stopped after its first page and fetched that
+        // page again the next day: at most one unit more per channel, never a page beyond the first bought twice.
+        Assert.InRange(youtube.Counters.UnitsSpent, uninterrupted, uninterrupted + 8);
+        Assert.Equal(0, youtube.Counters.QuotaExceeded); // the server never had to say no
+        Assert.True(time.GetUtcNow() < Noon.AddDays(3), $"took until {time.GetUtcNow():u}");
+    }
+
+    [Fact]
     public async Task ServerErrorsOnOneCallInFive_TheSyncStillCompletes_EveryVideoOnce()
     {
         await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions

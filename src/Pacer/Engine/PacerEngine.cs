@@ -345,6 +345,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             {
                 completion = await RunAttemptAsync(running, kind, resources);
                 completion = await AfterAttemptAsync(running, resources, completion);
+                await RefundReservedAsync(job, resources);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -467,6 +468,19 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
     /// Resource bookkeeping of a finished attempt: breakers count its outcome, a failure while a breaker is open becomes
     /// a wait for it (the resource's fault, not the job's), and concurrency permits go back to the longest waiters.
     /// </summary>
+    /// <summary>Quota the attempt reserved and did not spend goes back; a failure to say so only leaves the quota under-used.</summary>
+    private async Task RefundReservedAsync(JobRecord job, JobResourceScope resources)
+    {
+        try
+        {
+            await _resources.RefundReservedAsync(resources, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRefundFailed(_logger, ex, job.Id);
+        }
+    }
+
     private async Task<JobCompletion?> AfterAttemptAsync(RunningJob running, JobResourceScope resources, JobCompletion? completion)
     {
         var job = running.Job;
@@ -687,6 +701,9 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} ({Kind}) waits for resource {Resource} until {Until} without using an attempt: {Reason}")]
     private static partial void LogWaitingForResource(ILogger logger, long jobId, string kind, string resource, DateTimeOffset until, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Giving back the unspent quota job {JobId} reserved failed; the quota counts it as spent until its reset")]
+    private static partial void LogRefundFailed(ILogger logger, Exception exception, long jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the lease of job {JobId}; its token fires and its outcome will not be written")]
     private static partial void LogLeaseLost(ILogger logger, long jobId);

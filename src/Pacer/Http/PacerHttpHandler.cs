@@ -105,16 +105,22 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         return response;
     }
 
-    /// <summary>Spends what the running job prepaid for this resource, and takes permits for the rest (waiting if it is soon).</summary>
+    /// <summary>
+    /// Spends what the running job prepaid for this resource (its claim), and takes permits for the rest (waiting if it is
+    /// soon); quota the job reserved pays the quota part of those permits.
+    /// </summary>
     private async Task PayAsync(string resource, ResourceDefinition definition, HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var cost = definition.Costs.CostOf(request.Method.Method, request.RequestUri!.AbsolutePath);
-        var needed = JobResourceScope.Current?.UsePrepaid(resource, cost) ?? cost;
+        var scope = JobResourceScope.Current;
+        var needed = scope?.UsePrepaid(resource, cost) ?? cost;
         if (needed == 0)
             return;
-        var result = await Resources.TryAcquireAsync(resource, needed, PacerResources.MaxAcquireWait, cancellationToken);
+        var reserved = scope?.UseReserved(resource, needed) ?? 0;
+        var result = await Resources.TryAcquireAsync(resource, needed, PacerResources.MaxAcquireWait, cancellationToken, quotaPaid: reserved);
         if (!result.Granted)
         {
+            scope?.ReturnReserved(resource, reserved);
             Count(resource, "refused");
             throw new ResourceUnavailableException(resource, result.Reason, result.RetryAt);
         }

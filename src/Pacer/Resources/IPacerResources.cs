@@ -43,6 +43,17 @@ public interface IPacerResources
     /// <exception cref="ResourceUnavailableException">The resource cannot admit the cost soon (quota used up, breaker open, paused).</exception>
     ValueTask<RateLimitLease> AcquireAsync(string resource, int cost = 1, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// From a job handler: reserves <paramref name="cost"/> units of the resource's quota for the calls this attempt is
+    /// about to make through the HTTP integration, so work that needs many calls starts only if the quota can pay for all
+    /// of them. Otherwise it throws, having spent nothing, and the job waits for the quota's reset without using an
+    /// attempt. The attempt's calls spend the reservation first (rate limits still pace each call); whatever is left when
+    /// the attempt ends goes back to the quota. A resource without a quota reserves nothing.
+    /// </summary>
+    /// <exception cref="ResourceUnavailableException">The quota cannot pay for <paramref name="cost"/> units in this window.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a job handler.</exception>
+    Task ReserveAsync(string resource, int cost, CancellationToken cancellationToken = default);
+
     /// <summary>The resource as a <see cref="RateLimiter"/>, to guard code with the same limits (Polly's AddRateLimiter, ASP.NET Core).</summary>
     RateLimiter GetRateLimiter(string resource);
 

@@ -10,6 +10,7 @@ internal sealed class JobResourceScope
     private static readonly AsyncLocal<JobResourceScope?> Ambient = new();
 
     private readonly Dictionary<string, int> _prepaid = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Units, long Window)> _reserved = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
@@ -41,6 +42,51 @@ internal sealed class JobResourceScope
             if (used > 0)
                 _prepaid[resource] = left - used;
             return cost - used;
+        }
+    }
+
+    /// <summary>Adds quota units reserved for this attempt's calls (<see cref="IPacerResources.ReserveAsync"/>), in the quota window that starts at <paramref name="window"/>.</summary>
+    public void AddReserved(string resource, int units, long window)
+    {
+        lock (_lock)
+        {
+            // A reservation in a later window replaces what is left of one in an earlier window: that one is spent.
+            var held = _reserved.GetValueOrDefault(resource);
+            _reserved[resource] = (held.Window == window ? held.Units + units : units, window);
+        }
+    }
+
+    /// <summary>Uses up to <paramref name="units"/> reserved quota units; returns how many it used (their quota is paid).</summary>
+    public int UseReserved(string resource, int units)
+    {
+        lock (_lock)
+        {
+            if (!_reserved.TryGetValue(resource, out var held) || held.Units == 0)
+                return 0;
+            var used = Math.Min(held.Units, units);
+            _reserved[resource] = (held.Units - used, held.Window);
+            return used;
+        }
+    }
+
+    /// <summary>Puts back reserved units a call took but did not spend (it was refused before it was sent).</summary>
+    public void ReturnReserved(string resource, int units)
+    {
+        lock (_lock)
+        {
+            if (units > 0 && _reserved.TryGetValue(resource, out var held))
+                _reserved[resource] = (held.Units + units, held.Window);
+        }
+    }
+
+    /// <summary>Takes what is left of every reservation, to give back to the quota; later calls pay their own way.</summary>
+    public IReadOnlyList<(string Resource, int Units, long Window)> TakeReserved()
+    {
+        lock (_lock)
+        {
+            var left = _reserved.Where(r => r.Value.Units > 0).Select(r => (r.Key, r.Value.Units, r.Value.Window)).ToArray();
+            _reserved.Clear();
+            return left;
         }
     }
 

@@ -193,6 +193,52 @@ internal sealed partial class PacerResources : IPacerResources
         return result.Lease!;
     }
 
+    public async Task ReserveAsync(string resource, int cost, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cost, 1);
+        var scope = JobResourceScope.Current
+            ?? throw new InvalidOperationException("ReserveAsync reserves quota for the running job's calls; call it from a job handler.");
+        if (_catalog.Find(resource) is not { Quota: { } quota } definition)
+            return;
+        var (window, refusal, retryAt) = await UpdateAsync(resource, definition, (state, now) =>
+        {
+            var verdict = definition.Check(state, tats: null, cost, now, inUse: 0) is { Reason: BlockReason.Quota } refused ? refused : Verdict.Allow;
+            if (!verdict.Allowed)
+            {
+                return (false, (0L, definition.Describe(resource, state, verdict, now),
+                    verdict.RetryAtTicks is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : (DateTimeOffset?)null));
+            }
+            var start = quota.WindowAt(now).Start.UtcTicks;
+            state.Quota ??= new QuotaData { Window = start };
+            state.Quota.Used += cost;
+            return (true, (start, (string?)null, (DateTimeOffset?)null));
+        }, cancellationToken);
+        if (refusal is not null)
+            throw new ResourceUnavailableException(resource, refusal, retryAt);
+        scope.AddReserved(resource, cost, window);
+    }
+
+    /// <summary>
+    /// Gives the quota back what the attempt reserved and its calls did not spend, if the quota's window is still the one
+    /// it was reserved in (a reset already gave everything back).
+    /// </summary>
+    internal async Task RefundReservedAsync(JobResourceScope scope, CancellationToken cancellationToken)
+    {
+        foreach (var (resource, units, window) in scope.TakeReserved())
+        {
+            if (_catalog.Find(resource) is not { Quota: not null } definition)
+                continue;
+            await UpdateAsync(resource, definition, (state, _) =>
+            {
+                if (state.Quota is not { } used || used.Window != window)
+                    return (false, 0);
+                used.Used = Math.Max(0, used.Used - units);
+                return (true, 0);
+            }, cancellationToken, wake: true);
+        }
+    }
+
     public RateLimiter GetRateLimiter(string resource)
     {
         ArgumentException.ThrowIfNullOrEmpty(resource);
@@ -204,7 +250,8 @@ internal sealed partial class PacerResources : IPacerResources
     internal readonly record struct AcquireResult(bool Granted, ResourceLease? Lease, DateTimeOffset? RetryAt, string Reason);
 
     /// <summary>Takes permits, waiting while the next permit is at most <paramref name="maxWait"/> away; never throws for "not now".</summary>
-    internal async Task<AcquireResult> TryAcquireAsync(string resource, int cost, TimeSpan maxWait, CancellationToken cancellationToken)
+    /// <param name="quotaPaid">Units of <paramref name="cost"/> whose quota was reserved before: they take rate and concurrency permits only.</param>
+    internal async Task<AcquireResult> TryAcquireAsync(string resource, int cost, TimeSpan maxWait, CancellationToken cancellationToken, int quotaPaid = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(resource);
         ArgumentOutOfRangeException.ThrowIfLessThan(cost, 1);
@@ -223,7 +270,7 @@ internal sealed partial class PacerResources : IPacerResources
                 var state = ResourceState.Parse(input.Resources.GetValueOrDefault(resource)?.State);
                 var changed = definition.Normalize(state, now);
                 var inUse = input.RunningCosts.GetValueOrDefault(resource) + ResourceDefinition.HeldOutsideJobs(state);
-                var verdict = definition.Check(state, state.Tat, cost, now, inUse);
+                var verdict = definition.Check(state, state.Tat, cost, now, inUse, cost - quotaPaid);
                 var startAt = now;
                 // Waiting only for a rate permit the caller may wait for: reserve it now, at its time, like admission
                 // does. Waiters then take turns instead of all looking again at the same moment.
@@ -234,7 +281,7 @@ internal sealed partial class PacerResources : IPacerResources
                 }
                 if (verdict.Allowed)
                 {
-                    definition.Grant(state, cost, startAt);
+                    definition.Grant(state, cost, startAt, cost - quotaPaid);
                     if (holdId is not null)
                         (state.Holds ??= []).Add(new HoldData { Id = holdId, Cost = cost, Expires = (startAt + HoldTimeToLive).UtcTicks });
                     changed = true;

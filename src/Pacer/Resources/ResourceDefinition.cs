@@ -136,7 +136,8 @@ internal sealed partial class ResourceDefinition
     /// <summary>Whether <paramref name="cost"/> can be granted at <paramref name="now"/>.</summary>
     /// <param name="tats">The rate limits' arrival times to judge by (the state's, or a copy advanced by reservations).</param>
     /// <param name="inUse">Units held now by running jobs and holds.</param>
-    public Verdict Check(ResourceState state, long[]? tats, int cost, DateTimeOffset now, int inUse)
+    /// <param name="quotaCost">What the grant takes from the quota, when less than <paramref name="cost"/> (units reserved before); default: the cost.</param>
+    public Verdict Check(ResourceState state, long[]? tats, int cost, DateTimeOffset now, int inUse, int? quotaCost = null)
     {
         var ticks = now.UtcTicks;
         if (state.Pause is { } pause)
@@ -153,7 +154,7 @@ internal sealed partial class ResourceDefinition
             var (_, end) = Quota.WindowAt(now);
             if (state.Quota is { ExhaustedUntil: { } exhausted })
                 return new Verdict(BlockReason.Quota, exhausted);
-            if ((state.Quota?.Used ?? 0) + cost > Quota.Units)
+            if ((quotaCost ?? cost) > 0 && (state.Quota?.Used ?? 0) + (quotaCost ?? cost) > Quota.Units)
                 return new Verdict(BlockReason.Quota, end.UtcTicks);
         }
         if (Concurrency is { } cap && inUse > 0 && inUse + cost > cap)
@@ -170,7 +171,7 @@ internal sealed partial class ResourceDefinition
     }
 
     /// <summary>Takes <paramref name="cost"/> from the state (after a <see cref="Check"/> that allowed it).</summary>
-    public void Grant(ResourceState state, int cost, DateTimeOffset now)
+    public void Grant(ResourceState state, int cost, DateTimeOffset now, int? quotaCost = null)
     {
         var ticks = now.UtcTicks;
         if (Rates.Count > 0)
@@ -178,7 +179,7 @@ internal sealed partial class ResourceDefinition
         if (Quota is not null)
         {
             state.Quota ??= new QuotaData { Window = Quota.WindowAt(now).Start.UtcTicks };
-            state.Quota.Used += cost;
+            state.Quota.Used += quotaCost ?? cost;
         }
         if (Breaker is not null && state.Breaker is { Phase: BreakerPhase.HalfOpen } breaker)
             (breaker.Probes ??= []).Add(ticks + ProbeTimeout.Ticks);

@@ -1,0 +1,131 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Pacer.Tests.BuiltIn;
+using Pacer.Tests.Engine;
+
+namespace Pacer.Tests.Http;
+
+/// <summary>
+/// <see cref="IPacerResources.ReserveAsync"/> against a real server: work that needs many calls starts only if the quota
+/// can pay for all of them, its calls spend the reservation (not the quota a second time), and what they did not spend
+/// goes back when the attempt ends.
+/// </summary>
+public sealed class QuotaReservationTests
+{
+    private const string Client = "api";
+
+    private sealed class Setup : IAsyncDisposable
+    {
+        public required TestHttpServer Server { get; init; }
+        public required EngineHarness Harness { get; init; }
+        public required Probe Probe { get; init; }
+
+        public IPacerResources Resources => Harness.Host.Services.GetRequiredService<IPacerResources>();
+
+        public HttpClient Http => Harness.Host.Services.GetRequiredService<IHttpClientFactory>().CreateClient(Client);
+
+        public async Task<long> UsedAsync() => (await Resources.ListAsync()).Single(r => r.Name == "api").QuotaUsed ?? 0;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Harness.DisposeAsync();
+            await Server.DisposeAsync();
+        }
+    }
+
+    private static async Task<Setup> StartAsync(string quota)
+    {
+        var server = await TestHttpServer.StartAsync(context => context.Response.WriteAsync("ok", context.RequestAborted));
+        var probe = new Probe();
+        var harness = await EngineHarness.StartAsync(p =>
+        {
+            p.Services.AddSingletonProbe(probe);
+            p.AddJob<ScriptedHandler, Work>("work", k => k.MaxAttempts = 3);
+            p.AddResource("api", r =>
+            {
+                r.Quota = quota;
+                r.Hosts = [$"{server.BaseAddress.Host}:{server.BaseAddress.Port}"];
+            });
+            p.Services.AddHttpClient(Client).AddPacerResources();
+        }, o =>
+        {
+            o.MaintenanceInterval = TimeSpan.FromMilliseconds(200);
+            o.PollInterval = TimeSpan.FromMilliseconds(200);
+        });
+        return new Setup { Server = server, Harness = harness, Probe = probe };
+    }
+
+    private static async Task CallAsync(Setup s, int calls, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < calls; i++)
+            (await s.Http.GetAsync(s.Server.Url($"/items/{i}"), cancellationToken)).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task CallsSpendTheReservation_AndWhatIsLeftGoesBack()
+    {
+        await using var s = await StartAsync("100/day@America/Los_Angeles");
+        long usedWhileRunning = -1;
+        s.Probe.Run = async (_, c) =>
+        {
+            await s.Resources.ReserveAsync("api", 10, c.CancellationToken);
+            await CallAsync(s, 3, c.CancellationToken);
+            usedWhileRunning = await s.UsedAsync();
+        };
+
+        await s.Harness.Client.EnqueueAsync("work", "{}");
+        await s.Harness.WaitForCountAsync("pacer.jobs.completed", 1);
+
+        Assert.Equal(3, s.Server.Requests.Count);
+        Assert.Equal(10, usedWhileRunning); // the three calls were paid by the reservation, not a second time
+        Assert.Equal(3, await s.UsedAsync()); // the seven unspent units went back
+    }
+
+    [Fact]
+    public async Task CallsBeyondTheReservation_PayTheirOwnWay()
+    {
+        await using var s = await StartAsync("100/day@America/Los_Angeles");
+        s.Probe.Run = async (_, c) =>
+        {
+            await s.Resources.ReserveAsync("api", 2, c.CancellationToken);
+            await CallAsync(s, 5, c.CancellationToken);
+        };
+
+        await s.Harness.Client.EnqueueAsync("work", "{}");
+        await s.Harness.WaitForCountAsync("pacer.jobs.completed", 1);
+
+        Assert.Equal(5, await s.UsedAsync());
+    }
+
+    [Fact]
+    public async Task QuotaThatCannotPayForItAll_RefusesBeforeAnyCall_AndTheJobWaitsForTheReset()
+    {
+        await using var s = await StartAsync("20/day@America/Los_Angeles");
+        s.Probe.Run = async (w, c) =>
+        {
+            var calls = w.Name == "big" ? 15 : 10;
+            await s.Resources.ReserveAsync("api", calls, c.CancellationToken);
+            await CallAsync(s, calls, c.CancellationToken);
+        };
+
+        await s.Harness.Client.EnqueueAsync("work", """{"name":"big"}""");
+        await s.Harness.WaitForCountAsync("pacer.jobs.completed", 1);
+        var second = await s.Harness.Client.EnqueueAsync("work", """{"name":"next"}""");
+        await s.Harness.WaitForCountAsync("pacer.jobs.snoozed", 1);
+
+        var row = await s.Harness.GetAsync(second.Id);
+        Assert.Equal(JobState.Waiting, row.State);
+        Assert.Equal(0, row.Attempt);
+        Assert.Equal("waiting for api quota (20/day@America/Los_Angeles), resets 2026-11-26 08:00:00 UTC", row.WaitReason);
+        Assert.Equal(15, s.Server.Requests.Count); // not one call of the job that could not finish
+        Assert.Equal(15, await s.UsedAsync());
+    }
+
+    [Fact]
+    public async Task OutsideAJob_IsRefused()
+    {
+        await using var s = await StartAsync("100/day");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => s.Resources.ReserveAsync("api", 1));
+    }
+}
