@@ -164,7 +164,19 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         if (rows.Length > 0)
         {
             foreach (var destination in open)
-                total += await destination.WriteAsync(rows, ct);
+            {
+                try
+                {
+                    total += await destination.WriteAsync(rows, ct);
+                }
+                catch (SinkException)
+                {
+                    // What the sink knows of the destination may be out of date (another process wrote to the file): the
+                    // retry opens it afresh, reading back what it holds now, instead of failing the same way every time.
+                    await destinations.CloseAsync(destination);
+                    throw;
+                }
+            }
         }
         runProgress.Wrote(total.Written, total.Skipped);
         runProgress.ChannelDone();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Pacer.Sinks;
 
 namespace Pacer.ChannelSync;
@@ -15,9 +16,10 @@ public interface ITableSinkFactory
 /// opened once (reading its keys back), shared behind a batching writer, and remembers every key it holds, which is how
 /// a channel job knows a video is already there.
 /// </summary>
-internal sealed class Destinations(ITableSinkFactory factory, TimeProvider time) : IAsyncDisposable
+internal sealed partial class Destinations(ITableSinkFactory factory, TimeProvider time, ILoggerFactory loggers) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<OpenDestination>>> _open = new(StringComparer.Ordinal);
+    private readonly ILogger _logger = loggers.CreateLogger("Pacer.ChannelSync");
 
     /// <summary>Opens a destination for a job; one that cannot be opened fails the job for good, in the sink's own words.</summary>
     public async Task<OpenDestination> OpenForJobAsync(string destination, CancellationToken cancellationToken)
@@ -78,6 +80,29 @@ internal sealed class Destinations(ITableSinkFactory factory, TimeProvider time)
         destination.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase)
             ? new BatchingTableSinkOptions { FlushDelay = TimeSpan.Zero }
             : new BatchingTableSinkOptions();
+
+    /// <summary>
+    /// Closes a destination a write failed on, so the next job to write there opens it afresh. Jobs writing to it meanwhile
+    /// fail too (their rows were not written) and are retried.
+    /// </summary>
+    public async Task CloseAsync(OpenDestination destination)
+    {
+        if (!_open.TryGetValue(destination.Destination, out var lazy) || !lazy.IsValueCreated || !lazy.Value.IsCompletedSuccessfully
+            || !ReferenceEquals(lazy.Value.Result, destination) || !_open.TryRemove(new KeyValuePair<string, Lazy<Task<OpenDestination>>>(destination.Destination, lazy)))
+            return; // closed already by another job
+        try
+        {
+            await destination.Sink.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The write's own error is what the job reports; this one is logged, not lost.
+            LogCloseFailed(_logger, ex, destination.Destination);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing {Destination} after a failed write failed too")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception, string destination);
 
     /// <summary>
     /// Completes a destination at the end of a run (formatting, the final file) and closes it, so the next run reopens it.

@@ -61,6 +61,35 @@ public sealed class ChannelSyncTests
     }
 
     [Fact]
+    public async Task FileChangedByAnotherWriterMidRun_TheRetryReopensIt_EveryVideoOnce_TheOtherRowKept()
+    {
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
+        {
+            ChannelCount = 3,
+            MinVideosPerChannel = 60,
+            MaxVideosPerChannel = 120,
+            Seed = 21,
+            Latency = TimeSpan.FromMilliseconds(200),
+        });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress);
+        var csv = h.PathOf("videos.csv");
+
+        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), csv);
+        // Once the run has opened the file (before any channel has its rows), another writer puts a row in it.
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); await h.Store.GetEffectAsync(SyncKeys.Plan(run), CancellationToken.None) is null; await Task.Delay(10))
+            Assert.True(DateTime.UtcNow < deadline, "the run never planned");
+        var header = "video_id,title,published_at,duration_seconds,duration_iso,views,likes,comments,channel_id,channel_title,url,first_seen_at";
+        await File.WriteAllTextAsync(csv, $"\uFEFF{header}\r\nother-writer,Someone else's row,,,,,,,,,,\r\n");
+        var summary = await h.WaitAsync(run);
+
+        var rows = SyncHarness.ReadCsv(csv); // fails on a duplicate id
+        var expected = youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).ToHashSet();
+        Assert.Equal(expected.Append("other-writer").ToHashSet(), rows.Keys.ToHashSet());
+        Assert.Equal(3, summary.ChannelsSynced);
+        Assert.Empty(summary.Failed);
+    }
+
+    [Fact]
     public async Task ARunsRecords_ExpireAfterAMonth_SoTheLedgerDoesNotGrowWithEveryRun()
     {
         await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 2, MaxVideosPerChannel = 60, Seed = 3 });
