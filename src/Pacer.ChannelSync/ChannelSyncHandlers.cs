@@ -104,12 +104,12 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         var found = 0;
         string? pageToken = null;
         int pages = 0, fromCache = 0;
-        // A job the quota held back before knows its playlist's size: it reserves before it buys the first page again.
-        var sizeKey = SyncKeys.PlaylistSize(args.Run, args.ChannelId);
+        // A job the quota held back before knows what it needs: it reserves that before it buys the first page again.
+        var reservationKey = SyncKeys.Reservation(args.Run, args.ChannelId);
         var reserved = false;
-        if (await context.Effects.GetAsync(sizeKey) is { ResultJson: { } size })
+        if (await context.Effects.GetAsync(reservationKey) is { ResultJson: { } needed })
         {
-            await quota.ReserveAsync(ChannelQuota.RemainingCalls(int.Parse(size, System.Globalization.CultureInfo.InvariantCulture)), ct);
+            await quota.ReserveAsync(int.Parse(needed, System.Globalization.CultureInfo.InvariantCulture), ct);
             reserved = true;
         }
         do
@@ -117,18 +117,21 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
             var page = await youtube.GetUploadsPageAsync(args.UploadsPlaylistId, pageToken, ct);
             pages++;
             fromCache += page.FromCache ? 1 : 0;
-            if (!reserved && pages == 1 && page.NextPageToken is not null && page.Items.Any(item => !HeldByAll(open, item.VideoId)))
+            var fresh = pages == 1 && !reserved && page.NextPageToken is not null ? page.Items.Count(item => !HeldByAll(open, item.VideoId)) : 0;
+            if (fresh > 0)
             {
                 // More pages to come: the quota must pay for all of them (and their lookups) before any is asked for, or
                 // the job would stop halfway when it runs out and page again from the first after the reset. Unspent
-                // units go back when the job ends. Held back, the job remembers the size for its next try.
+                // units go back when the job ends. Held back, the job remembers what it needs for its next try. A first page
+                // that also holds known videos is the last page with new ones: one more page and one lookup remain.
+                var calls = fresh < page.Items.Count ? 2 : ChannelQuota.RemainingCalls(page.TotalResults);
                 try
                 {
-                    await quota.ReserveAsync(ChannelQuota.RemainingCalls(page.TotalResults), ct);
+                    await quota.ReserveAsync(calls, ct);
                 }
                 catch (ResourceUnavailableException)
                 {
-                    await context.Effects.RunAsync(sizeKey, _ => Task.FromResult(page.TotalResults), keepFor: SyncKeys.KeptFor);
+                    await context.Effects.RunAsync(reservationKey, _ => Task.FromResult(calls), keepFor: SyncKeys.KeptFor);
                     throw;
                 }
                 reserved = true;

@@ -26,7 +26,7 @@ public static class SyncKeys
     public static string Plan(string run) => $"channel-sync:{run}:plan";
     public static string Channel(string run, string channelId) => $"channel-sync:{run}:channel:{channelId}";
     public static string Summary(string run) => $"channel-sync:{run}:summary";
-    public static string PlaylistSize(string run, string channelId) => $"channel-sync:{run}:size:{channelId}";
+    public static string Reservation(string run, string channelId) => $"channel-sync:{run}:reserve:{channelId}";
     public static string Tag(string run) => $"run:{run}";
 
     /// <summary>

@@ -207,6 +207,29 @@ public sealed class ChannelSyncTests
     }
 
     [Fact]
+    public async Task IncrementalRun_AChannelWithAFewNewVideos_ReservesOnlyThePageAndLookupItNeeds()
+    {
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 2, MinVideosPerChannel = 200, MaxVideosPerChannel = 250, Seed = 8 });
+        // The destination outlives the first harness (each has a folder of its own, deleted with it).
+        var folder = Directory.CreateTempSubdirectory("pacer-sync-incremental-");
+        var csv = Path.Combine(folder.FullName, "videos.csv");
+        await using (var first = await SyncHarness.StartAsync(youtube.BaseAddress))
+            await first.SyncAsync(youtube.Channels.Select(c => c.Id), csv);
+        foreach (var channel in youtube.Channels)
+            youtube.AddUploads(channel.Id, 3);
+        // Seven units: one channels.list, and per channel its first page, one more page and one lookup. Reserving a whole
+        // first sync's worth (9 or more per channel) would not fit, and the run would wait for tomorrow.
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, youtubeOptions: o => o.Quota = "7/day@America/Los_Angeles");
+        var unitsBefore = youtube.Counters.UnitsSpent;
+
+        var summary = await h.WaitAsync(await h.StartRunAsync(youtube.Channels.Select(c => c.Id), csv), within: TimeSpan.FromSeconds(30));
+
+        Assert.Equal((2, 6), (summary.ChannelsSynced, summary.Written));
+        Assert.Equal(7, youtube.Counters.UnitsSpent - unitsBefore);
+        folder.Delete(recursive: true);
+    }
+
+    [Fact]
     public async Task ServerErrorsOnOneCallInFive_TheSyncStillCompletes_EveryVideoOnce()
     {
         await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
