@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pacer.Sinks;
+using Pacer.Storage;
 
 namespace Pacer.ChannelSync;
 
@@ -22,7 +23,7 @@ public static class ChannelSyncKinds
 /// finish job are enqueued in the store's transaction that records the plan, so a retry after a crash neither loses
 /// nor repeats the fan-out.
 /// </summary>
-internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient client, Destinations destinations, ChannelSyncProgress progress, ILoggerFactory loggers)
+internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient client, IJobStore store, Destinations destinations, ChannelSyncProgress progress, ILoggerFactory loggers)
     : IJobHandler<ChannelSyncArgs>
 {
     private readonly ILogger _logger = loggers.CreateLogger("Pacer.ChannelSync");
@@ -38,6 +39,12 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
             progress.For(run).Planned(existing.Channels, existing.Channels - existing.Unknown.Count);
             return;
         }
+        var scheduleTag = args.Schedule is { } schedule ? SyncKeys.ScheduleTag(schedule) : null;
+        if (scheduleTag is not null && await EarlierRunUnfinishedAsync(scheduleTag, context) is { } earlier)
+        {
+            LogSkipped(_logger, args.Schedule!, run, earlier.Id, earlier.Kind);
+            return;
+        }
         // Every destination opened before any quota is spent: one that cannot be read (another file's columns, a damaged
         // workbook, a spreadsheet the credential cannot see) fails the run here, in its own words, instead of every
         // channel job after the channels were resolved. It stays open for the channel jobs of this process.
@@ -47,7 +54,7 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
             var resolved = await youtube.ResolveAsync(refs, context.CancellationToken);
             var record = await context.Effects.RunInStoreTransactionAsync(SyncKeys.Plan(run), async (transaction, ct) =>
             {
-                var tag = SyncKeys.Tag(run);
+                string[] tags = scheduleTag is null ? [SyncKeys.Tag(run)] : [SyncKeys.Tag(run), scheduleTag];
                 var jobs = resolved.Found.Select(channel => new EnqueueRequest(ChannelSyncKinds.Channel, JsonSerializer.Serialize(new ChannelJobArgs
                 {
                     Run = run,
@@ -55,9 +62,9 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
                     Title = channel.Title,
                     UploadsPlaylistId = channel.UploadsPlaylistId,
                     Destinations = args.Destinations,
-                }, JsonSerializerOptions.Web), new EnqueueOptions { Tags = [tag], UniqueKey = $"{run}:{channel.ChannelId}" }))
+                }, JsonSerializerOptions.Web), new EnqueueOptions { Tags = tags, UniqueKey = $"{run}:{channel.ChannelId}" }))
                 .Append(new EnqueueRequest(ChannelSyncKinds.Finish, JsonSerializer.Serialize(new FinishJobArgs { Run = run, Destinations = args.Destinations }, JsonSerializerOptions.Web),
-                    new EnqueueOptions { Tags = [tag], UniqueKey = $"{run}:finish" }))
+                    new EnqueueOptions { Tags = tags, UniqueKey = $"{run}:finish" }))
                 .ToArray();
                 var results = await client.EnqueueManyAsync(jobs, transaction, ct);
                 return new SyncPlanRecord([.. resolved.Unknown.Select(u => u.Text)], [.. results.Take(results.Count - 1).Select(r => r.Id)], refs.Length);
@@ -68,6 +75,21 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
                 LogUnknown(_logger, run, unknown);
         }
     }
+
+    /// <summary>A job of an earlier run of the schedule that is not finished (this run's own job aside), if any.</summary>
+    private async Task<JobRecord?> EarlierRunUnfinishedAsync(string scheduleTag, JobContext context)
+    {
+        var unfinished = await store.ListAsync(new JobQuery
+        {
+            Tag = scheduleTag,
+            States = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable],
+            Limit = 2,
+        }, context.CancellationToken);
+        return unfinished.FirstOrDefault(job => job.Id != context.JobId);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sync schedule {Schedule}: run {Run} skipped, an earlier run is not finished (job {JobId}, {Kind})")]
+    private static partial void LogSkipped(ILogger logger, string schedule, string run, long jobId, string kind);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync {Run}: {Channels} channels to sync, {UnknownCount} not found")]
     private static partial void LogPlanned(ILogger logger, string run, int channels, int unknownCount);

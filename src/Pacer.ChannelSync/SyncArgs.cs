@@ -17,6 +17,13 @@ public sealed record ChannelSyncArgs : IValidatableObject
     /// <summary>Names the run (its jobs are tagged <c>run:RUN</c>); default: the id of this job.</summary>
     public string? Run { get; init; }
 
+    /// <summary>
+    /// The recurring schedule that enqueues this run (<c>pacer sync --every</c> sets it). The run's jobs are tagged
+    /// <c>schedule:NAME</c> (tag the run job too, through the schedule's options), and a slot that comes while an earlier run
+    /// of the schedule is unfinished (waiting for the quota's reset, say) is skipped: runs never pile up behind one another.
+    /// </summary>
+    public string? Schedule { get; init; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Channels is { Count: 0 })

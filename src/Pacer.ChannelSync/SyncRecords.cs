@@ -28,6 +28,7 @@ public static class SyncKeys
     public static string Summary(string run) => $"channel-sync:{run}:summary";
     public static string Reservation(string run, string channelId) => $"channel-sync:{run}:reserve:{channelId}";
     public static string Tag(string run) => $"run:{run}";
+    public static string ScheduleTag(string schedule) => $"schedule:{schedule}";
 
     /// <summary>
     /// How long a run's records (plan, channels, summary) are kept once written. They serve the run's finish job and

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Pacer.Emulators;
 
@@ -227,6 +228,51 @@ public sealed class ChannelSyncTests
         Assert.Equal((2, 6), (summary.ChannelsSynced, summary.Written));
         Assert.Equal(7, youtube.Counters.UnitsSpent - unitsBefore);
         folder.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task ScheduledRun_WhileTheSchedulesPreviousRunIsUnfinished_IsSkipped_AndTheNextOneAfterItRuns()
+    {
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
+        {
+            ChannelCount = 3,
+            MaxVideosPerChannel = 120,
+            Seed = 4,
+            Latency = TimeSpan.FromMilliseconds(400), // the first run takes a few seconds
+        });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress);
+        var csv = h.PathOf("videos.csv");
+        var options = new EnqueueOptions { Tags = [SyncKeys.ScheduleTag("hourly")] }; // as the schedule enqueues each slot
+        async Task<long> SlotAsync() => (await h.Client.EnqueueAsync(ChannelSyncKinds.Run, JsonSerializer.Serialize(
+            new ChannelSyncArgs { Channels = [.. youtube.Channels.Select(c => c.Id)], Destinations = [csv], Schedule = "hourly" }, JsonSerializerOptions.Web), options)).Id;
+        async Task<JobRecord> FinalAsync(long id)
+        {
+            for (var deadline = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(20))
+            {
+                var job = await h.Store.GetAsync(id, CancellationToken.None);
+                if (job!.State.IsFinal())
+                    return job;
+                Assert.True(DateTime.UtcNow < deadline, $"job {id} did not finish");
+            }
+        }
+
+        var first = await SlotAsync();
+        Assert.Equal(JobState.Completed, (await FinalAsync(first)).State); // fanned out; its channels are still paging
+        var second = await SlotAsync();
+        Assert.Equal(JobState.Completed, (await FinalAsync(second)).State);
+
+        // The second slot did nothing: no plan (so no channels.list), no job of its own, while the first was unfinished.
+        var secondRun = second.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Null(await h.Store.GetEffectAsync(SyncKeys.Plan(secondRun), CancellationToken.None));
+        Assert.Empty(await h.Store.ListAsync(new Storage.JobQuery { Tag = SyncKeys.Tag(secondRun) }, CancellationToken.None));
+        Assert.Null(await h.Store.GetEffectAsync(SyncKeys.Summary(first.ToString(System.Globalization.CultureInfo.InvariantCulture)), CancellationToken.None));
+        await h.WaitAsync(first.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        // Once the first run is done, the next slot runs.
+        var third = await SlotAsync();
+        var summary = await h.WaitAsync(third.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(3, summary.ChannelsSynced);
+        Assert.Equal(youtube.Channels.Sum(c => c.VideoCount), SyncHarness.ReadCsv(csv).Count);
     }
 
     [Fact]

@@ -243,6 +243,9 @@ public sealed class SyncCommandTests : IAsyncLifetime
         await using var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = _cli.Database });
         var schedule = Assert.Single(await store.ListSchedulesAsync(CancellationToken.None));
         Assert.Equal(("morning", "channel-sync"), (schedule.Name, schedule.Kind));
+        // Each slot's run knows its schedule and carries its tag, so a slot is skipped while the previous run is unfinished.
+        Assert.Equal("morning", System.Text.Json.JsonDocument.Parse(schedule.Args).RootElement.GetProperty("schedule").GetString());
+        Assert.Contains("\"schedule:morning\"", schedule.Options, StringComparison.Ordinal);
         var listed = await _cli.OkAsync("schedules");
         Assert.Contains("morning", listed, StringComparison.Ordinal);
         Assert.Contains("0 6 * * *", listed, StringComparison.Ordinal);

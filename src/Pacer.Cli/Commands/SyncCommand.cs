@@ -157,7 +157,10 @@ internal static class SyncCommand
         var client = services.GetRequiredService<IPacerClient>();
         try
         {
-            await client.ScheduleAsync(new ScheduleRequest(name, cron, ChannelSyncKinds.Run, JsonSerializer.Serialize(args, JsonSerializerOptions.Web), zone), cancellationToken);
+            // The run knows its schedule and its job carries the schedule's tag, so a slot that comes while the previous run
+            // is unfinished (waiting for the quota's reset, say) is skipped instead of piling up behind it.
+            await client.ScheduleAsync(new ScheduleRequest(name, cron, ChannelSyncKinds.Run, JsonSerializer.Serialize(args with { Schedule = name }, JsonSerializerOptions.Web), zone,
+                new EnqueueOptions { Tags = [SyncKeys.ScheduleTag(name)] }), cancellationToken);
         }
         catch (ArgumentException ex)
         {
