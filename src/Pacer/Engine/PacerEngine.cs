@@ -345,7 +345,6 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             {
                 completion = await RunAttemptAsync(running, kind, resources);
                 completion = await AfterAttemptAsync(running, resources, completion);
-                await RefundReservedAsync(job, resources);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -353,6 +352,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
                 LogEngineFault(_logger, ex, job.Id);
                 completion = Failure(running, kind, ex, _time.GetUtcNow());
             }
+            await RefundReservedAsync(job, resources);
             activity?.SetTag("pacer.job.outcome", completion?.Kind.ToString() ?? "lease-lost");
             if (completion?.Error is { } error)
                 activity?.SetStatus(ActivityStatusCode.Error, error.Message);
