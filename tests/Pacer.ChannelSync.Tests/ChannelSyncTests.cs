@@ -108,19 +108,22 @@ public sealed class ChannelSyncTests
         }
     }
 
+    /// <summary>8 channels of 60 to 150 videos (a first sync needs about 40 units) and Google granting 30 units a day.</summary>
+    private static Task<YouTubeEmulator> ThirtyUnitsADayAsync(FakeTimeProvider time) => YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
+    {
+        ChannelCount = 8,
+        MinVideosPerChannel = 60,
+        MaxVideosPerChannel = 150,
+        Seed = 5,
+        TimeProvider = time,
+        Quota = { DailyBudget = 30 },
+    });
+
     [Fact]
     public async Task QuotaUsedUpMidRun_StopsSpending_WaitsForTheReset_ThenFinishes_NoRowLostOrDoubled()
     {
         var time = new FakeTimeProvider(Noon);
-        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
-        {
-            ChannelCount = 8,
-            MinVideosPerChannel = 60,
-            MaxVideosPerChannel = 150,
-            Seed = 5,
-            TimeProvider = time,
-            Quota = { DailyBudget = 30 }, // the run needs about 50 units: it runs out once, then finishes after the reset
-        });
+        await using var youtube = await ThirtyUnitsADayAsync(time); // the run needs about 40: it runs out once, then finishes after the reset
         // The clock jumps minutes at a time below, faster than calls answer: leases long enough that none expires mid-call.
         await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, options: o => o.LeaseDuration = TimeSpan.FromHours(2));
         var csv = h.PathOf("videos.csv");
@@ -169,15 +172,7 @@ public sealed class ChannelSyncTests
     public async Task TightQuota_AChannelStartsPagingOnlyIfTheQuotaCanFinishIt_NoPageBoughtTwice()
     {
         var time = new FakeTimeProvider(Noon);
-        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
-        {
-            ChannelCount = 8,
-            MinVideosPerChannel = 60,
-            MaxVideosPerChannel = 150,
-            Seed = 5,
-            TimeProvider = time,
-            Quota = { DailyBudget = 30 },
-        });
+        await using var youtube = await ThirtyUnitsADayAsync(time);
         // The quota declared as Google grants it (here 30 a day): the run needs about 40 units, so two days.
         await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, youtubeOptions: o => o.Quota = "30/day@America/Los_Angeles");
 
