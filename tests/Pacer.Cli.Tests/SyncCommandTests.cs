@@ -255,6 +255,21 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_WithoutAKey_SaysItLeavesTheDatabasesSyncsToAWorkerThatHasOne()
+    {
+        Assert.Equal(0, (await SyncAsync("--channels", Channels(2), "--to", Path.Combine(_cli.Folder, "v.csv"), "--every", "0 6 * * *", "--name", "morning")).ExitCode);
+
+        var without = await _cli.RunAsync("run", "--drain");
+        var with = await _cli.RunAsync("run", "--drain", "--config", _config);
+
+        Assert.True(without.ExitCode == 0, without.ToString());
+        Assert.Contains("warning: this database holds 1 sync schedule, but this worker has no YouTube API key, so it leaves them to a worker that has one. " +
+            "Set PACER_YOUTUBE_API_KEY (or YouTube:ApiKey in --config) to run them here.", without.Error, StringComparison.Ordinal);
+        Assert.True(with.ExitCode == 0, with.ToString());
+        Assert.DoesNotContain("warning:", with.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ScheduledSync_RunsOnAWorkerThatHasTheKey()
     {
         var csv = Path.Combine(_cli.Folder, "scheduled.csv");

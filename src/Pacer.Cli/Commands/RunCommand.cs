@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -50,6 +51,7 @@ internal static class RunCommand
             using var host = CliHost.Build(settings);
             DatabaseFile.EnsureCreatable(cli.DatabasePath);
             await host.StartAsync(cancellationToken);
+            await WarnOfSyncsWithoutKeyAsync(cli.Console, host.Services, cancellationToken);
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
             var drained = false;
@@ -79,6 +81,38 @@ internal static class RunCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A worker without a YouTube key does not run channel syncs; if the database holds some (a schedule, a run's jobs),
+    /// say so once in the CLI's words, rather than leave the engine's "kind this worker does not know" to explain it.
+    /// </summary>
+    private static async Task WarnOfSyncsWithoutKeyAsync(CliConsole console, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (Sync.SyncSetup.FromConfiguration(services.GetRequiredService<IConfiguration>()) is not null)
+            return;
+        var store = services.GetRequiredService<IJobStore>();
+        var schedules = (await store.ListSchedulesAsync(cancellationToken)).Count(s => s.Kind == ChannelSync.ChannelSyncKinds.Run);
+        var jobs = 0;
+        foreach (var kind in new[] { ChannelSync.ChannelSyncKinds.Run, ChannelSync.ChannelSyncKinds.Channel, ChannelSync.ChannelSyncKinds.Finish })
+        {
+            jobs += (await store.ListAsync(new JobQuery
+            {
+                Kind = kind,
+                States = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable],
+                Limit = 1_000,
+            }, cancellationToken)).Count;
+        }
+        if (schedules == 0 && jobs == 0)
+            return;
+        var what = string.Join(" and ", new[]
+        {
+            schedules == 0 ? null : $"{Output.Number(schedules)} sync {(schedules == 1 ? "schedule" : "schedules")}",
+            jobs == 0 ? null : $"{Output.Number(jobs)} unfinished sync {(jobs == 1 ? "job" : "jobs")}",
+        }.OfType<string>());
+        await console.Error.WriteLineAsync(
+            $"warning: this database holds {what}, but this worker has no YouTube API key, so it leaves them to a worker that has one. " +
+            "Set PACER_YOUTUBE_API_KEY (or YouTube:ApiKey in --config) to run them here.");
     }
 
     /// <summary>Says what a drain left behind that is not scheduled for later: jobs waiting for resources, paused queues.</summary>
