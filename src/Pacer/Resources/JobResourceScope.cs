@@ -10,7 +10,8 @@ internal sealed class JobResourceScope
     private static readonly AsyncLocal<JobResourceScope?> Ambient = new();
 
     private readonly Dictionary<string, int> _prepaid = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (int Units, long Window)> _reserved = new(StringComparer.Ordinal);
+    // Made on the first reservation: a scope is made for every job, and few reserve.
+    private Dictionary<string, (int Units, long Window)>? _reserved;
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
@@ -51,6 +52,7 @@ internal sealed class JobResourceScope
         lock (_lock)
         {
             // A reservation in a later window replaces what is left of one in an earlier window: that one is spent.
+            _reserved ??= new(StringComparer.Ordinal);
             var held = _reserved.GetValueOrDefault(resource);
             _reserved[resource] = (held.Window == window ? held.Units + units : units, window);
         }
@@ -61,7 +63,7 @@ internal sealed class JobResourceScope
     {
         lock (_lock)
         {
-            if (!_reserved.TryGetValue(resource, out var held) || held.Units == 0)
+            if (_reserved is null || !_reserved.TryGetValue(resource, out var held) || held.Units == 0)
                 return 0;
             var used = Math.Min(held.Units, units);
             _reserved[resource] = (held.Units - used, held.Window);
@@ -74,7 +76,7 @@ internal sealed class JobResourceScope
     {
         lock (_lock)
         {
-            if (units > 0 && _reserved.TryGetValue(resource, out var held))
+            if (units > 0 && _reserved is not null && _reserved.TryGetValue(resource, out var held))
                 _reserved[resource] = (held.Units + units, held.Window);
         }
     }
@@ -84,6 +86,9 @@ internal sealed class JobResourceScope
     {
         lock (_lock)
         {
+            // Every job comes here when its attempt ends; most reserve nothing.
+            if (_reserved is not { Count: > 0 })
+                return [];
             var left = _reserved.Where(r => r.Value.Units > 0).Select(r => (r.Key, r.Value.Units, r.Value.Window)).ToArray();
             _reserved.Clear();
             return left;
