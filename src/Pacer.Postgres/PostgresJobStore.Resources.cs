@@ -330,4 +330,11 @@ internal sealed partial class PostgresJobStore
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
     }
+
+    // No index on stored_at: the table holds one row per URL a client revalidates (a few thousand), and the cleaner looks
+    // once a minute; an index would cost every store of an answer.
+    public Task<int> DeleteHttpCacheAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) => DeleteUpToAsync(
+        "WITH picked AS MATERIALIZED (SELECT key AS picked_key FROM {s}.pacer_http_cache WHERE stored_at < @before LIMIT @limit FOR UPDATE SKIP LOCKED) " +
+        "DELETE FROM {s}.pacer_http_cache USING picked WHERE key = picked_key",
+        Time("before", before), limit, cancellationToken);
 }

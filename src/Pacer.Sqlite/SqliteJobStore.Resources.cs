@@ -210,6 +210,12 @@ internal sealed partial class SqliteJobStore
         }, cancellationToken);
     }
 
+    // No index on stored_at: the table holds one row per URL a client revalidates (a few thousand), and the cleaner looks
+    // once a minute; an index would cost every store of an answer.
+    public Task<int> DeleteHttpCacheAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) => DeleteUpToAsync(
+        "DELETE FROM pacer_http_cache WHERE key IN (SELECT key FROM pacer_http_cache WHERE stored_at < @before LIMIT @limit)",
+        "@before", before, limit, cancellationToken);
+
     // ----- inside a write transaction -----
 
     // The statements below run in every dispatch pass or completion batch: kept prepared on the writer (see Statement),

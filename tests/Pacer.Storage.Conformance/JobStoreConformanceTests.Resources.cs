@@ -332,4 +332,20 @@ public abstract partial class JobStoreConformanceTests
         Assert.Equal("\"def\"", read!.ETag);
         Assert.Equal([(byte)9], read.Body);
     }
+
+    [Fact]
+    public async Task HttpCache_EntriesStoredBeforeTheCutOff_AreDeleted_UpToTheLimit()
+    {
+        foreach (var (key, at) in new[] { ("old-1", T0), ("old-2", At(10)), ("new", At(100)) })
+            await Store.PutHttpCacheAsync(new HttpCacheEntry(key, "https://api.example.org/v1/" + key, "\"e\"", null, 200, "{}", [1], at), Ct);
+
+        Assert.Equal(0, await Store.DeleteHttpCacheAsync(At(50), 0, Ct));
+        Assert.Equal(1, await Store.DeleteHttpCacheAsync(At(50), 1, Ct));
+        Assert.Equal(1, await Store.DeleteHttpCacheAsync(At(50), 10, Ct));
+        Assert.Equal(0, await Store.DeleteHttpCacheAsync(At(50), 10, Ct));
+
+        Assert.Null(await Store.GetHttpCacheAsync("old-1", Ct));
+        Assert.Null(await Store.GetHttpCacheAsync("old-2", Ct));
+        Assert.NotNull(await Store.GetHttpCacheAsync("new", Ct));
+    }
 }

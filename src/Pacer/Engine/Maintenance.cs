@@ -90,16 +90,17 @@ internal sealed partial class Maintenance(
                 telemetry.Cleaned.Add(deleted);
                 LogCleaned(logger, deleted);
             }
-            // The other tables that grow with work done: effect records given a keepFor, and the slots of recurring
-            // schedules (one a slot; only a schedule's latest matters).
+            // The other tables that grow with work done: effect records given a keepFor, the slots of recurring schedules
+            // (one a slot; only a schedule's latest matters), and answers kept for conditional requests.
             var expired = await store.DeleteExpiredEffectsAsync(now, CleanBatch, cancellationToken);
             var slots = await store.TrimRecurringSlotsAsync(now - options.FinalizedRetention, CleanBatch, cancellationToken);
-            if (expired > 0 || slots > 0)
-                LogTrimmed(logger, expired, slots);
+            var cached = await store.DeleteHttpCacheAsync(now - options.HttpCacheRetention, CleanBatch, cancellationToken);
+            if (expired > 0 || slots > 0 || cached > 0)
+                LogTrimmed(logger, expired, slots, cached);
             // While there is something to delete it comes back at the next tick, not in a minute: it keeps up with any
             // drain rate (one batch per tick bounds how long it holds the loop) and spreads the deletes, and the dead rows
             // autovacuum must reclaim, evenly over time instead of in one burst a minute. Idle, it looks once a minute.
-            _nextClean = deleted > 0 || expired > 0 || slots > 0 ? now : now + CleanerInterval;
+            _nextClean = deleted > 0 || expired > 0 || slots > 0 || cached > 0 ? now : now + CleanerInterval;
             await EvictIdlePartitionsAsync(now, cancellationToken);
         }
     }
@@ -232,6 +233,6 @@ internal sealed partial class Maintenance(
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} finished jobs past retention")]
     private static partial void LogCleaned(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Effects} expired effect records and {Slots} past recurring slots")]
-    private static partial void LogTrimmed(ILogger logger, int effects, int slots);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Effects} expired effect records, {Slots} past recurring slots and {Cached} old cached answers")]
+    private static partial void LogTrimmed(ILogger logger, int effects, int slots, int cached);
 }

@@ -40,6 +40,13 @@ public sealed class PacerOptions : IValidatableObject
     /// <summary>How long completed, cancelled and discarded jobs are kept before the cleaner deletes them. Default 7 days.</summary>
     public TimeSpan FinalizedRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long an answer kept for conditional requests stays after it was stored (a 304 does not store it again). Past
+    /// it the cleaner deletes it, and the next call gets the whole answer (a 200, where a 304 would have come) and keeps
+    /// it again. Default 30 days.
+    /// </summary>
+    public TimeSpan HttpCacheRetention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>This process's id on leases and the leader lease. Default: host name, process id and a random suffix.</summary>
     public string? WorkerId { get; set; }
 
@@ -75,6 +82,8 @@ public sealed class PacerOptions : IValidatableObject
             yield return new("Pacer:ShutdownTimeout and CancellationGracePeriod may not be negative.", [nameof(ShutdownTimeout), nameof(CancellationGracePeriod)]);
         if (DefaultTimeout <= TimeSpan.Zero)
             yield return new("Pacer:DefaultTimeout must be positive.", [nameof(DefaultTimeout)]);
+        if (HttpCacheRetention <= TimeSpan.Zero)
+            yield return new("Pacer:HttpCacheRetention must be positive, e.g. 30.00:00:00.", [nameof(HttpCacheRetention)]);
         foreach (var (queue, slots) in Queues)
         {
             if (string.IsNullOrWhiteSpace(queue))

@@ -150,6 +150,9 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Inserts or replaces a cache entry.</summary>
     Task PutHttpCacheAsync(HttpCacheEntry entry, CancellationToken cancellationToken);
 
+    /// <summary>Deletes up to <paramref name="limit"/> cache entries stored before <paramref name="before"/>.</summary>
+    Task<int> DeleteHttpCacheAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
+
     /// <summary>Inserts or replaces a stored schedule by name.</summary>
     Task UpsertScheduleAsync(StoredSchedule schedule, CancellationToken cancellationToken);
 

@@ -515,7 +515,7 @@ public sealed class EngineTests
     }
 
     [Fact]
-    public async Task Cleaner_DeletesEffectsPastTheirKeepFor_KeepsTheOthersForGood()
+    public async Task Cleaner_DeletesEffectsPastTheirKeepFor_KeepsTheOthersForGood_AndOldCachedAnswers()
     {
         var probe = new Probe();
         probe.Run = async (w, c) =>
@@ -523,7 +523,8 @@ public sealed class EngineTests
             await c.Effects.RunAsync($"run:{w.Name}:summary", _ => Task.FromResult(1), keepFor: TimeSpan.FromDays(2));
             await c.Effects.RunAsync($"mail:{w.Name}", _ => Task.FromResult(2));
         };
-        await using var h = await Start(probe);
+        await using var h = await Start(probe, o => o.HttpCacheRetention = TimeSpan.FromDays(1));
+        await h.Store.PutHttpCacheAsync(new Storage.HttpCacheEntry("k", "https://api.example.org/v1/items", "\"e\"", null, 200, "{}", [1], EngineHarness.Start), CancellationToken.None);
         await h.Client.EnqueueAsync("work", """{"name":"a"}""");
         await h.WaitForCountAsync("pacer.jobs.completed", 1);
         var summary = await h.Store.GetEffectAsync("run:a:summary", CancellationToken.None);
@@ -531,6 +532,7 @@ public sealed class EngineTests
 
         await h.AdvanceUntilAsync(Task.Delay(200), TimeSpan.FromHours(12), maxSteps: 3); // a day and a half: kept
         Assert.NotNull(await h.Store.GetEffectAsync("run:a:summary", CancellationToken.None));
+        await WaitUntilAsync(async () => await h.Store.GetHttpCacheAsync("k", CancellationToken.None) is null); // past its day
         await h.AdvanceUntilAsync(Task.Delay(200), TimeSpan.FromHours(12), maxSteps: 2); // past two days: deleted
         await WaitUntilAsync(async () => await h.Store.GetEffectAsync("run:a:summary", CancellationToken.None) is null);
 
