@@ -2,7 +2,7 @@ using System.Net;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 using Microsoft.Extensions.Options;
-using Pacer.GoogleApis;
+using Pacer.Secrets;
 
 namespace Pacer.Sheets;
 

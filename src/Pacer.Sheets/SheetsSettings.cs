@@ -1,4 +1,5 @@
 using Pacer.GoogleApis;
+using Pacer.Secrets;
 
 namespace Pacer.Sheets;
 

@@ -6,6 +6,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pacer.GoogleApis;
+using Pacer.Secrets;
 using Polly;
 using Polly.Timeout;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Pacer.GoogleApis;
+using Pacer.Secrets;
 
 namespace Pacer.YouTube;
 

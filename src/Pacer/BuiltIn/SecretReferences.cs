@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using Pacer.Secrets;
 
 namespace Pacer.BuiltIn;
 
@@ -58,12 +59,8 @@ internal static partial class SecretReferences
         return text;
     }
 
-    private static string? Find(string name, IConfiguration? configuration)
-    {
-        if (configuration?[$"{ConfigurationSection}:{name}"] is { } configured && !string.IsNullOrWhiteSpace(configured))
-            return configured.Trim();
-        return Environment.GetEnvironmentVariable(EnvironmentPrefix + name.ToUpperInvariant()) is { } environment && !string.IsNullOrWhiteSpace(environment)
-            ? environment.Trim()
-            : null;
-    }
+    // Where the YouTube and Sheets keys are looked for too: a configuration key first, then an environment variable.
+    private static string? Find(string name, IConfiguration? configuration) =>
+        new SecretSources($"secret {name}", $"{ConfigurationSection}:{name}", EnvironmentPrefix + name.ToUpperInvariant(), FilePath: null)
+            .Find(configuration)?.Value;
 }

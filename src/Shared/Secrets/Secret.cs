@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 
-namespace Pacer.GoogleApis;
+namespace Pacer.Secrets;
 
 /// <summary>
 /// A credential's value and where it was found. <see cref="ToString"/> names the place, never the value, so a secret that
