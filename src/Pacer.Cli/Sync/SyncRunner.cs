@@ -151,18 +151,22 @@ internal sealed class SyncRunner : IDisposable
     private static async Task WaitAsync(IJobStore store, long runJobId, string run, Func<long> progress, CancellationToken cancellationToken, Action<string?> tick)
     {
         var time = TimeProvider.System;
-        var held = new JobQuery { Tag = SyncKeys.Tag(run), States = [JobState.Waiting], Limit = 1 };
-        var failed = held with { States = [JobState.Retryable] };
+        // One look a tick: a job parked for a resource, or a step that failed and waits for its retry (its error often says
+        // what the user can do: close the workbook).
+        var held = new JobQuery { Tag = SyncKeys.Tag(run), States = [JobState.Waiting, JobState.Retryable], Limit = 1 };
         string? waiting = null;
         var progressThen = 0L;
         while (true)
         {
             tick(waiting);
-            if ((await store.ListAsync(held, cancellationToken)) is [{ WaitReason: { } reason }])
+            var reason = (await store.ListAsync(held, cancellationToken)) switch
+            {
+                [{ State: JobState.Waiting, WaitReason: { } wait }] => wait,
+                [{ State: JobState.Retryable, Errors: [.., var error] }] => $"retrying after: {error.Message}",
+                _ => null,
+            };
+            if (reason is not null)
                 (waiting, progressThen) = (reason, progress());
-            // A step that failed and waits for its retry: its error often says what the user can do (close the workbook).
-            else if ((await store.ListAsync(failed, cancellationToken)) is [{ Errors: [.., var error] }])
-                (waiting, progressThen) = ($"retrying after: {error.Message}", progress());
             else if (progress() != progressThen)
                 waiting = null;
             var runJob = await store.GetAsync(runJobId, cancellationToken);
