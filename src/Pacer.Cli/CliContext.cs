@@ -6,6 +6,9 @@ internal sealed record CliContext(CliConsole Console, string DatabasePath, bool 
     /// <summary>The <c>--config</c> file, layered over the embedded defaults; null for none.</summary>
     public string? ConfigFile { get; init; }
 
+    /// <summary>Whether <c>--db</c> was on the command line, rather than its default.</summary>
+    public bool DatabaseGiven { get; init; }
+
     /// <summary>Whether <c>--db</c> is a PostgreSQL connection string rather than a SQLite file.</summary>
     public bool IsPostgres => DatabaseFile.IsPostgres(DatabasePath);
 

@@ -83,6 +83,7 @@ internal static partial class PacerCli
         CliContext Context(ParseResult parse) => new(console, parse.GetValue(database) ?? DefaultDatabase, parse.GetValue(verbose), overrides)
         {
             ConfigFile = parse.GetValue(config),
+            DatabaseGiven = parse.GetResult(database) is { Implicit: false },
         };
 
         root.Subcommands.Add(RunCommand.Create(Context));

@@ -42,6 +42,7 @@ public sealed class BadInputTests : IDisposable
         { ["queues", "pause", "bad queue!"], 2, "Invalid queue name 'bad queue!'" },
         { ["queues", "resume"], 2, "Required argument missing" },
         { ["demo", "--channels", "0"], 2, "--channels 0 is out of range" },
+        { ["demo", "--db", "other.db"], 2, "demo keeps its own database" },
     };
 
     [Theory]

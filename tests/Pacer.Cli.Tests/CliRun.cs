@@ -41,7 +41,10 @@ internal sealed class CliRun : IDisposable
         Options = FastEngine,
     };
 
-    /// <summary>Runs a command line with <c>--db</c> pointing at this test's database (unless it names one).</summary>
+    /// <summary>
+    /// Runs a command line with <c>--db</c> pointing at this test's database (unless it names one, or is a demo, which
+    /// keeps its own and refuses <c>--db</c>).
+    /// </summary>
     public Task<CliResult> RunAsync(params string[] args) => RunAsync(CancellationToken.None, args);
 
     public Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args) => RunAsync(Quiet, args, cancellationToken);
@@ -51,7 +54,7 @@ internal sealed class CliRun : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var withDb = args.Contains("--db") || args.Contains("--version") ? args : [.. args, "--db", Database];
+        var withDb = args.Contains("--db") || args.Contains("--version") || args.Contains("demo") ? args : [.. args, "--db", Database];
         var exit = await PacerCli.RunAsync(withDb, CliConsole.ForWriters(output, error), overrides, cancellationToken);
         return new CliResult(exit, output.ToString(), error.ToString());
     }

@@ -24,6 +24,9 @@ internal static class DemoCommand
         };
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
+            // The demo replaces its database on every run, so it keeps one of its own rather than risk a user's.
+            if (cli.DatabaseGiven)
+                throw CliException.Usage($"demo keeps its own database, {Path.Combine(parse.GetValue(dir)!, DatabaseName)} (replaced on every run); drop --db, and give --dir PATH to put it elsewhere.");
             var count = parse.GetValue(channels);
             if (count is < 1 or > 1000)
                 throw CliException.Usage($"--channels {count} is out of range; use 1 to 1000.");
