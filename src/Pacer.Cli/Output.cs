@@ -60,6 +60,9 @@ internal static class Output
 
     public static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
+    /// <summary>"1 job", "2 jobs", "1,000 jobs": a count and a noun that takes a plain "s".</summary>
+    public static string Count(long value, string noun) => $"{Number(value)} {noun}{(value == 1 ? "" : "s")}";
+
     /// <summary>Text for a table cell: one line, at most <paramref name="max"/> characters.</summary>
     public static string Shorten(string text, int max)
     {

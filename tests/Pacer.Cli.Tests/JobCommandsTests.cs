@@ -99,6 +99,42 @@ public sealed class JobCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Cancel_Tag_CancelsEveryUnfinishedJobWithTheTag_AndNoOther()
+    {
+        await _cli.OkAsync("migrate");
+        var done = await _cli.EnqueueAsync("noop", "--tag", "nightly");
+        await _cli.OkAsync("run", "--drain");
+        var now = await _cli.EnqueueAsync("noop", "--tag", "nightly");
+        var later = await _cli.EnqueueAsync("noop", "--tag", "nightly", "--tag", "other", "--in", "1h");
+        var untagged = await _cli.EnqueueAsync("noop");
+        var otherTag = await _cli.EnqueueAsync("noop", "--tag", "nightly-2");
+
+        var cancel = await _cli.OkAsync("jobs", "cancel", "--tag", "nightly");
+        var again = await _cli.OkAsync("jobs", "cancel", "--tag", "nightly");
+
+        Assert.Equal("Cancelled 2 jobs tagged 'nightly'.", cancel.Trim());
+        Assert.Equal("No unfinished job carries the tag 'nightly'; nothing changed.", again.Trim());
+        async Task<string> State(long id) => (await _cli.ShowAsync(id)).GetProperty("state").GetString()!;
+        Assert.Equal(["completed", "cancelled", "cancelled", "available", "available"],
+            [await State(done), await State(now), await State(later), await State(untagged), await State(otherTag)]);
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("1", "--tag", "nightly")]
+    public async Task Cancel_NeitherOrBothOfIdAndTag_IsAUsageError(params string[] args)
+    {
+        await _cli.OkAsync("migrate");
+        var id = await _cli.EnqueueAsync("noop", "--tag", "nightly");
+
+        var result = await _cli.RunAsync(["jobs", "cancel", .. args]);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("Give a job ID or --tag T", result.Error, StringComparison.Ordinal);
+        Assert.Equal("available", (await _cli.ShowAsync(id)).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task Retry_DiscardedJob_RunsAgainAndCompletes()
     {
         var status = 404;
@@ -142,9 +178,14 @@ public sealed class JobCommandsTests : IDisposable
         Assert.Equal([b, a], Ids(await _cli.OkAsync("jobs", "list", "--state", "available", "--json")));
         Assert.Equal([c, a], Ids(await _cli.OkAsync("jobs", "list", "--state", "scheduled,available", "--kind", "noop", "--json")));
         Assert.Equal([c], Ids(await _cli.OkAsync("jobs", "list", "--limit", "1", "--json")));
+        var d = await _cli.EnqueueAsync("noop", "--tag", "nightly", "--tag", "x");
+        var e = await _cli.EnqueueAsync("noop", "--tag", "nightly-2");
+        Assert.Equal([d], Ids(await _cli.OkAsync("jobs", "list", "--tag", "nightly", "--json")));
+        Assert.Equal([e], Ids(await _cli.OkAsync("jobs", "list", "--tag", "nightly-2", "--json")));
+        Assert.Empty(Ids(await _cli.OkAsync("jobs", "list", "--tag", "nightly", "--kind", "sleep", "--json")));
         var table = await _cli.OkAsync("jobs", "list");
         Assert.StartsWith("ID  STATE", table, StringComparison.Ordinal);
-        Assert.Equal(4, table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(6, table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]

@@ -255,6 +255,22 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SchedulesRemove_SaysWhichOfItsRunsJobsStay_AndHowToCancelThem()
+    {
+        Assert.Equal(0, (await SyncAsync("--channels", Channels(2), "--to", Path.Combine(_cli.Folder, "v.csv"), "--every", "0 6 * * *", "--name", "morning")).ExitCode);
+        // Stand-ins for a run of the schedule that is still going (every job of a scheduled run carries its tag).
+        await _cli.EnqueueAsync("noop", "--tag", "schedule:morning");
+        await _cli.EnqueueAsync("noop", "--tag", "schedule:morning", "--in", "1h");
+        await _cli.EnqueueAsync("noop", "--tag", "schedule:evening");
+
+        var removed = await _cli.OkAsync("schedules", "remove", "morning");
+        var cancelled = await _cli.OkAsync("jobs", "cancel", "--tag", "schedule:morning");
+
+        Assert.Equal("Removed schedule morning. 2 unfinished jobs of its runs stay and will run; 'pacer jobs cancel --tag schedule:morning' cancels them.", removed.Trim());
+        Assert.Equal("Cancelled 2 jobs tagged 'schedule:morning'.", cancelled.Trim());
+    }
+
+    [Fact]
     public async Task Run_WithoutAKey_SaysItLeavesTheDatabasesSyncsToAWorkerThatHasOne()
     {
         Assert.Equal(0, (await SyncAsync("--channels", Channels(2), "--to", Path.Combine(_cli.Folder, "v.csv"), "--every", "0 6 * * *", "--name", "morning")).ExitCode);

@@ -25,9 +25,10 @@ internal static class JobsCommand
         var state = new Option<string[]>("--state") { Description = "Only jobs in these states (repeat or comma-separate): scheduled, available, waiting, running, retryable, completed, cancelled, discarded", HelpName = "S" };
         var queue = new Option<string?>("--queue") { Description = "Only jobs of this queue", HelpName = "Q" };
         var kind = new Option<string?>("--kind") { Description = "Only jobs of this kind", HelpName = "K" };
+        var tag = new Option<string?>("--tag") { Description = "Only jobs carrying this tag (enqueue --tag; a sync's jobs carry sync:RUN, a scheduled sync's also schedule:NAME)", HelpName = "T" };
         var limit = new Option<int>("--limit") { Description = "Most jobs to list, newest first", DefaultValueFactory = _ => 100, HelpName = "N" };
         var json = new Option<bool>("--json") { Description = "Print JSON" };
-        var command = new Command("list", "List jobs, newest first") { state, queue, kind, limit, json };
+        var command = new Command("list", "List jobs, newest first") { state, queue, kind, tag, limit, json };
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
             var states = CliParse.States("--state", parse.GetValue(state) ?? []);
@@ -40,6 +41,7 @@ internal static class JobsCommand
                 States = states.Count > 0 ? states : null,
                 Queue = parse.GetValue(queue),
                 Kind = parse.GetValue(kind),
+                Tag = parse.GetValue(tag),
                 Limit = count,
             }, cancellationToken);
 
@@ -117,15 +119,21 @@ internal static class JobsCommand
 
     private static Command Cancel(Func<ParseResult, CliContext> context)
     {
-        var id = new Argument<long>("ID") { Description = "Job id" };
-        var command = new Command("cancel", "Cancel a job: a waiting job never runs; a running job's worker stops it") { id };
+        var id = new Argument<long?>("ID") { Description = "Job id", Arity = ArgumentArity.ZeroOrOne };
+        var tag = new Option<string?>("--tag") { Description = "Instead of one job, every unfinished job carrying this tag", HelpName = "T" };
+        var command = new Command("cancel", "Cancel a job, or every unfinished job with a tag: a waiting job never runs; a running job's worker stops it") { id, tag };
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
             var jobId = parse.GetValue(id);
+            var jobTag = parse.GetValue(tag);
+            if (jobId is null == jobTag is null)
+                throw CliException.Usage("Give a job ID or --tag T (every unfinished job with the tag), not both and not neither.");
             await using var session = StoreSession.Open(cli);
-            var message = await session.Client.CancelAsync(jobId, cancellationToken) switch
+            if (jobTag is not null)
+                return await CancelTaggedAsync(cli, session, jobTag, cancellationToken);
+            var message = await session.Client.CancelAsync(jobId!.Value, cancellationToken) switch
             {
-                CancelResult.NotFound => throw NotFound(jobId, cli.DatabaseDisplay),
+                CancelResult.NotFound => throw NotFound(jobId.Value, cli.DatabaseDisplay),
                 CancelResult.CancelRequested => $"Job {jobId} is running; its worker stops it at its next heartbeat.",
                 CancelResult.AlreadyFinal => $"Job {jobId} has already finished; nothing changed.",
                 _ => $"Job {jobId} cancelled.",
@@ -134,6 +142,45 @@ internal static class JobsCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static async Task<int> CancelTaggedAsync(CliContext cli, StoreSession session, string tag, CancellationToken cancellationToken)
+    {
+        JobState[] unfinished = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable];
+        int cancelled = 0, running = 0;
+        // Newest first, paged by id: a running job stays listed after its cancel is requested, so paging by position
+        // would see it again.
+        for (long? before = null; ;)
+        {
+            var page = await session.Store.ListAsync(new JobQuery { States = unfinished, Tag = tag, BeforeId = before, Limit = 1_000 }, cancellationToken);
+            foreach (var job in page)
+            {
+                switch (await session.Client.CancelAsync(job.Id, cancellationToken))
+                {
+                    case CancelResult.Cancelled:
+                        cancelled++;
+                        break;
+                    case CancelResult.CancelRequested:
+                        running++;
+                        break;
+                    default: // finished (or deleted) since it was listed: nothing to cancel
+                        break;
+                }
+            }
+            if (page.Count < 1_000)
+                break;
+            before = page[^1].Id;
+        }
+        await Output.WriteLineAsync(cli.Console, cancelled + running == 0
+            ? $"No unfinished job carries the tag '{tag}'; nothing changed."
+            : $"Cancelled {Output.Count(cancelled, "job")} tagged '{tag}'" +
+              (running switch
+              {
+                  0 => ".",
+                  1 => "; 1 running job stops at its worker's next heartbeat.",
+                  _ => $"; {Output.Number(running)} running jobs stop at their workers' next heartbeat.",
+              }));
+        return ExitCodes.Ok;
     }
 
     private static CliException NotFound(long id, string database) =>

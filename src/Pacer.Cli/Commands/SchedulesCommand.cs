@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Pacer.ChannelSync;
+using Pacer.Storage;
 
 namespace Pacer.Cli.Commands;
 
@@ -17,7 +19,7 @@ internal static class SchedulesCommand
         command.Subcommands.Add(list);
 
         var name = new Argument<string>("NAME") { Description = "The schedule's name, as listed" };
-        var remove = new Command("remove", "Remove a stored schedule; jobs it already enqueued stay") { name };
+        var remove = new Command("remove", "Remove a stored schedule; jobs it already enqueued stay (see 'pacer jobs cancel --tag')") { name };
         remove.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
             await using var session = StoreSession.Open(cli);
@@ -33,7 +35,18 @@ internal static class SchedulesCommand
             }
             if (!removed)
                 throw CliException.Failure($"No stored schedule is named '{value}'; see 'pacer schedules'.");
-            await Output.WriteLineAsync(cli.Console, $"Removed schedule {value}.");
+            // A scheduled sync's jobs carry schedule:NAME (see SyncCommand); a run underway, or one waiting for the quota's
+            // reset, would otherwise go on unnoticed after its schedule is gone.
+            var tag = SyncKeys.ScheduleTag(value);
+            var unfinished = await session.Store.ListAsync(new JobQuery
+            {
+                States = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable],
+                Tag = tag,
+                Limit = 10_000,
+            }, cancellationToken);
+            await Output.WriteLineAsync(cli.Console, unfinished.Count == 0
+                ? $"Removed schedule {value}."
+                : $"Removed schedule {value}. {Output.Count(unfinished.Count, "unfinished job")} of its runs stay and will run; 'pacer jobs cancel --tag {tag}' cancels them.");
             return ExitCodes.Ok;
         });
         command.Subcommands.Add(remove);
