@@ -21,5 +21,15 @@ public sealed class NotifyHandler(IHttpClientFactory http) : IJobHandler<Notify>
 {
     public Task HandleAsync(Notify args, JobContext context) =>
         context.Effects.RunAsync($"notify:{context.JobId}", async ct =>   // posted at most once, whatever happens
-            (int)(await http.CreateClient().PostAsync(args.Url, new StringContent(args.Text), ct)).StatusCode);
+        {
+            try
+            {
+                using var response = await http.CreateClient().PostAsync(args.Url, new StringContent(args.Text), ct);
+                return (int)response.EnsureSuccessStatusCode().StatusCode;
+            }
+            catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError)
+            {
+                throw new EffectNotDoneException(ex);                        // nothing was sent: a retry may post it
+            }
+        });
 }

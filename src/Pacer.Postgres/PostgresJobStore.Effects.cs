@@ -84,6 +84,21 @@ internal sealed partial class PostgresJobStore
         }, cancellationToken);
     }
 
+    public Task<bool> ForgetEffectAsync(EffectRequest request, CancellationToken cancellationToken)
+    {
+        StoreRequestChecks.Effect(request);
+        return InTransactionAsync(async (connection, transaction) =>
+        {
+            if (!await HoldsLeaseAsync(connection, transaction, request, cancellationToken))
+                return false;
+            await using var delete = Command(connection, transaction, Sql(
+                "DELETE FROM {s}.pacer_effects WHERE key = @key AND state = 'started' AND job_id = @job_id AND attempt = @attempt"));
+            AddEffectParameters(delete.Parameters, request);
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
     public async Task<EffectTransactionResult> RunEffectInTransactionAsync(
         EffectRequest request,
         Func<DbTransaction, CancellationToken, Task<string?>> body,

@@ -66,6 +66,21 @@ internal sealed partial class SqliteJobStore
         }, cancellationToken);
     }
 
+    public Task<bool> ForgetEffectAsync(EffectRequest request, CancellationToken cancellationToken)
+    {
+        StoreRequestChecks.Effect(request);
+        return WriteAsync(transaction =>
+        {
+            if (!HoldsLease(transaction, request.JobId, request.LeaseToken))
+                return false;
+            using var delete = Command(transaction,
+                "DELETE FROM pacer_effects WHERE key = @key AND state = 'started' AND job_id = @job_id AND attempt = @attempt");
+            AddEffectParameters(delete, request);
+            delete.ExecuteNonQuery();
+            return true;
+        }, cancellationToken);
+    }
+
     public async Task<EffectTransactionResult> RunEffectInTransactionAsync(
         EffectRequest request,
         Func<DbTransaction, CancellationToken, Task<string?>> body,

@@ -171,6 +171,51 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task ForgetEffectAsync_OwnStartedRecord_IsDeleted_SoTheKeyStartsAgain()
+    {
+        var id = await InsertAsync(NewJob());
+        var first = await FetchJobAsync(id);
+        await Store.BeginEffectAsync(Effect(first), Ct);
+
+        Assert.True(await Store.ForgetEffectAsync(Effect(first, now: At(2)), Ct));
+
+        Assert.Null(await Store.GetEffectAsync("mail:42", Ct));
+        Assert.Equal(EffectBeginOutcome.Started, (await Store.BeginEffectAsync(Effect(first, now: At(3)), Ct)).Outcome);
+    }
+
+    [Fact]
+    public async Task ForgetEffectAsync_LeaseLost_ReturnsFalseAndLeavesItStarted()
+    {
+        var job = await RunningJobAsync();
+        await Store.BeginEffectAsync(Effect(job), Ct);
+
+        Assert.False(await Store.ForgetEffectAsync(Effect(job, now: At(2)) with { LeaseToken = job.LeaseToken + 1 }, Ct));
+
+        Assert.Equal(EffectState.Started, (await Store.GetEffectAsync("mail:42", Ct))!.State);
+    }
+
+    [Fact]
+    public async Task ForgetEffectAsync_NeverDeletesADoneRecord_OrAnotherAttemptsStart()
+    {
+        var done = await RunningJobAsync(queue: "done");
+        await Store.BeginEffectAsync(Effect(done, key: "done:1"), Ct);
+        Assert.True(await Store.CompleteEffectAsync(Effect(done, key: "done:1", now: At(2)), "7", Ct));
+        Assert.True(await Store.ForgetEffectAsync(Effect(done, key: "done:1", now: At(3)), Ct));
+        // An earlier attempt's start, in doubt: only a reconciler may settle it, not a later attempt's failure.
+        var id = await InsertAsync(NewJob());
+        var crashed = await FetchJobAsync(id);
+        await Store.BeginEffectAsync(Effect(crashed), Ct);
+        await Store.RescueExpiredAsync(new RescueRequest(At(31), 10), Ct);
+        var next = await FetchJobAsync(id, now: At(31));
+
+        Assert.True(await Store.ForgetEffectAsync(Effect(next, now: At(32)), Ct));
+
+        Assert.Equal(("7", EffectState.Done), ((await Store.GetEffectAsync("done:1", Ct))!.ResultJson, (await Store.GetEffectAsync("done:1", Ct))!.State));
+        var inDoubt = await Store.GetEffectAsync("mail:42", Ct);
+        Assert.Equal((EffectState.Started, 1), (inDoubt!.State, inDoubt.Attempt));
+    }
+
+    [Fact]
     public async Task CompleteEffectAsync_AlreadyDone_KeepsTheFirstResult()
     {
         var job = await RunningJobAsync();

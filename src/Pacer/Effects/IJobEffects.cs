@@ -18,8 +18,10 @@ public interface IJobEffects
 {
     /// <summary>
     /// Runs an external effect (an HTTP call, a message) once. "Started" is recorded before and "done" after.
-    /// If an earlier attempt crashed in between, <paramref name="reconcile"/> decides what happened; without one,
-    /// the job fails permanently with <see cref="EffectInDoubtException"/> rather than risk doing it twice.
+    /// If an earlier attempt crashed in between, or the effect threw, <paramref name="reconcile"/> decides what happened;
+    /// without one, the job fails permanently with <see cref="EffectInDoubtException"/> rather than risk doing it twice.
+    /// An effect that fails in a way that proves it did not happen (the connection was refused) throws
+    /// <see cref="EffectNotDoneException"/>: its start is forgotten and the job retries as for any other failure.
     /// </summary>
     /// <param name="keepFor">How long the done record is kept at least; null (the default) keeps it for good.</param>
     Task<T> RunAsync<T>(string key, Func<CancellationToken, Task<T>> effect, EffectReconciler<T>? reconcile = null, TimeSpan? keepFor = null);
@@ -46,6 +48,20 @@ public readonly record struct Reconciliation<T>(bool WasDone, T? Result)
 
     /// <summary>The effect did not happen, running it again is safe.</summary>
     public static Reconciliation<T> NotDone() => new(false, default);
+}
+
+/// <summary>
+/// Thrown by an effect passed to <see cref="IJobEffects.RunAsync{T}"/> when it failed before anything happened outside
+/// (a connection refused, a name that did not resolve, a request rejected by a check before it was sent). The ledger
+/// forgets the effect's start, so it is not in doubt, and the job fails with <see cref="Exception.InnerException"/>, retried
+/// as that failure would be. Throw it only when nothing happened: an effect that may have happened must stay in doubt.
+/// </summary>
+public sealed class EffectNotDoneException : Exception
+{
+    public EffectNotDoneException() { }
+    public EffectNotDoneException(string message) : base(message) { }
+    public EffectNotDoneException(Exception innerException) : base(innerException?.Message, innerException) { }
+    public EffectNotDoneException(string message, Exception innerException) : base(message, innerException) { }
 }
 
 /// <summary>An effect started in an earlier attempt and was never recorded done, and no reconciler could settle it.</summary>

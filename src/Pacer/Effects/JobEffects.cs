@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Pacer.Storage;
 
@@ -39,7 +40,22 @@ internal sealed class JobEffects(IJobStore store, RunningJob job, TimeProvider t
                     throw new LeaseLostException($"Job {job.Job.Id} lost its lease; effect '{key}' was not run.");
                 break;
         }
-        var result = await effect(Token);
+        T result;
+        try
+        {
+            result = await effect(Token);
+        }
+        catch (EffectNotDoneException notDone)
+        {
+            // The effect says nothing happened outside: forget its start so the next attempt runs it instead of finding it
+            // in doubt. Written even if the job's token fired meanwhile, as a "done" record would be.
+            if (!await store.ForgetEffectAsync(Request(key), CancellationToken.None))
+                throw new LeaseLostException($"Job {job.Job.Id} lost its lease after effect '{key}' failed; it stays in doubt for the next attempt to reconcile.", notDone);
+            // The job fails with the failure itself (its type decides transient or permanent), not with this wrapper.
+            if (notDone.InnerException is { } inner)
+                ExceptionDispatchInfo.Throw(inner);
+            throw;
+        }
         await RecordDoneAsync(key, result, keepFor);
         return result;
     }

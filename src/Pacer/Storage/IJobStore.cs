@@ -93,6 +93,12 @@ public interface IJobStore : IAsyncDisposable
     Task<bool> CompleteEffectAsync(EffectRequest request, string? resultJson, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Deletes the "started" record this attempt wrote (same job and attempt, never a done one), fenced by the lease:
+    /// the effect is known not to have happened, so a later attempt may run it. False when the lease is lost.
+    /// </summary>
+    Task<bool> ForgetEffectAsync(EffectRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Runs <paramref name="body"/> inside one write transaction of this store and records the effect in the same
     /// transaction, fenced by the lease: the write and its record commit together or not at all.
     /// If the effect was already done, <paramref name="body"/> is not called.

@@ -398,6 +398,28 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task EffectNotDone_IsForgotten_AndTheJobRetriesWithTheInnerFailure()
+    {
+        var probe = new Probe();
+        var tries = 0;
+        probe.Run = async (_, c) => await c.Effects.RunAsync("send:4", _ =>
+            // The first try never reached the server; nothing happened, so the retry may send.
+            Interlocked.Increment(ref tries) == 1
+                ? throw new EffectNotDoneException(new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:9)"))
+                : Task.FromResult("msg-4"));
+        await using var h = await Start(probe);
+
+        var job = await h.Client.EnqueueAsync(new Work());
+        await h.WaitForCountAsync("pacer.jobs.retried", 1);
+        await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 1), TimeSpan.FromSeconds(1));
+
+        Assert.Equal(2, tries);
+        Assert.Equal("\"msg-4\"", (await h.Store.GetEffectAsync("send:4", CancellationToken.None))!.ResultJson);
+        var error = Assert.Single((await h.GetAsync(job.Id)).Errors);
+        Assert.Equal((typeof(HttpRequestException).FullName, "Connection refused (127.0.0.1:9)"), (error.Type, error.Message));
+    }
+
+    [Fact]
     public async Task StoreTransactionEffect_WritesExactlyOnce()
     {
         var probe = new Probe();
