@@ -76,6 +76,30 @@ public sealed partial class EmulateCommandTests
     }
 
     [Fact]
+    public async Task Emulate_YouTube_InjectsTheFaultsAndQuotaItIsGiven()
+    {
+        using var stop = new CancellationTokenSource();
+        var (run, output, _, address) = await StartAsync(stop.Token, "emulate", "youtube", "--channels", "1", "--daily-budget", "4", "--rate-limit-rate", "0.5");
+        using var http = new HttpClient { BaseAddress = address };
+        var id = JsonDocument.Parse(await http.GetStringAsync("_emulator/channels")).RootElement[0].GetProperty("id").GetString();
+
+        var statuses = new List<int>();
+        for (var i = 0; i < 40; i++)
+        {
+            using var answer = await http.GetAsync($"youtube/v3/channels?part=contentDetails&id={id}&key=any");
+            statuses.Add((int)answer.StatusCode);
+        }
+        await stop.CancelAsync();
+        await run.WaitAsync(Guard);
+
+        // About half answered 429 (injected, costing nothing); of the rest, 4 units' worth answered 200, then 403 quotaExceeded.
+        Assert.InRange(statuses.Count(s => s == 429), 10, 30);
+        Assert.Equal(4, statuses.Count(s => s == 200));
+        Assert.Equal(40 - 4 - statuses.Count(s => s == 429), statuses.Count(s => s == 403));
+        Assert.Contains("4 units a day", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Emulate_Sheets_And_Telegram_StartAndAnswer()
     {
         using var stop = new CancellationTokenSource();
@@ -103,11 +127,14 @@ public sealed partial class EmulateCommandTests
     [InlineData("--error-rate", "1.5", "--error-rate 1.5 is out of range")]
     [InlineData("--port", "70000", "--port 70000 is out of range")]
     [InlineData("--latency", "-1", "--latency -1 is out of range")]
-    public async Task Emulate_BadValue_IsAUsageError(string option, string value, string message)
+    [InlineData("--timeout-rate", "-0.1", "--timeout-rate -0.1 is out of range")]
+    [InlineData("--daily-budget", "-5", "--daily-budget -5 is out of range")]
+    [InlineData("--error-rate", "0.6", "--error-rate, --rate-limit-rate and --timeout-rate add up to 1.1", "--rate-limit-rate", "0.5")]
+    public async Task Emulate_BadValue_IsAUsageError(string option, string value, string message, params string[] more)
     {
         using var cli = new CliRun();
 
-        var result = await cli.RunAsync("emulate", "youtube", option, value);
+        var result = await cli.RunAsync(["emulate", "youtube", option, value, .. more]);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(message, result.Error, StringComparison.Ordinal);

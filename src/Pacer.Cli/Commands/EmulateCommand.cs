@@ -21,16 +21,23 @@ internal static class EmulateCommand
         };
 
     /// <summary>What the command line asked for, checked.</summary>
-    private sealed record Settings(int Port, long Seed, int Channels, TimeSpan Latency, double ErrorRate)
+    private sealed record Settings(int Port, long Seed, int Channels, TimeSpan Latency, TimeSpan LatencyJitter, Rates Faults, long? DailyBudget)
     {
         public void Apply(EmulatorOptions options)
         {
             options.Port = Port;
             options.Seed = Seed;
             options.Latency = Latency;
-            options.Faults.ServerErrorRate = ErrorRate;
+            options.LatencyJitter = LatencyJitter;
+            options.Faults.ServerErrorRate = Faults.Error;
+            options.Faults.RateLimitRate = Faults.RateLimit;
+            options.Faults.TimeoutRate = Faults.Timeout;
+            options.Faults.SlowBodyRate = Faults.SlowBody;
         }
     }
+
+    /// <summary>The injected failures' shares, as given.</summary>
+    private sealed record Rates(double Error, double RateLimit, double Timeout, double SlowBody);
 
     /// <summary>A started emulator, its address, and the lines that tell a user how to use it.</summary>
     private sealed record Running(IAsyncDisposable Emulator, Uri BaseAddress, string[] Usage, Func<long> Requests);
@@ -43,14 +50,25 @@ internal static class EmulateCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the data and of injected failures", DefaultValueFactory = _ => 1, HelpName = "S" };
         var latency = new Option<int>("--latency") { Description = "Milliseconds added before every answer", DefaultValueFactory = _ => 0, HelpName = "MS" };
         var errorRate = new Option<double>("--error-rate") { Description = "Share of requests answered 500 or 503 (0 to 1)", DefaultValueFactory = _ => 0, HelpName = "R" };
+        var jitter = new Option<int>("--latency-jitter") { Description = "Up to this many milliseconds more before every answer, from the seed", DefaultValueFactory = _ => 0, HelpName = "MS" };
+        var rateLimitRate = new Option<double>("--rate-limit-rate") { Description = "Share of requests answered 429 with the service's rate-limit body (0 to 1)", DefaultValueFactory = _ => 0, HelpName = "R" };
+        var timeoutRate = new Option<double>("--timeout-rate") { Description = "Share of requests never answered, until the client gives up (0 to 1)", DefaultValueFactory = _ => 0, HelpName = "R" };
+        var slowBodyRate = new Option<double>("--slow-body-rate") { Description = "Share of answers whose body trickles out over 2 seconds (0 to 1)", DefaultValueFactory = _ => 0, HelpName = "R" };
         var channels = new Option<int>("--channels") { Description = "Channels in the data set (1000: the benchmark preset)", DefaultValueFactory = _ => 32, HelpName = "N" };
-        var command = new Command(name, description) { port, seed, latency, errorRate };
+        var budget = new Option<long>("--daily-budget") { Description = "Quota units a day, reset at midnight Pacific, as Google grants by default", DefaultValueFactory = _ => 10_000, HelpName = "UNITS" };
+        var command = new Command(name, description) { port, seed, latency, jitter, errorRate, rateLimitRate, timeoutRate, slowBodyRate };
         if (withChannels)
+        {
             command.Options.Add(channels);
+            command.Options.Add(budget);
+        }
 
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
-            var settings = Check(parse.GetValue(port), parse.GetValue(seed), withChannels ? parse.GetValue(channels) : 0, parse.GetValue(latency), parse.GetValue(errorRate));
+            var settings = Check(parse.GetValue(port), parse.GetValue(seed), withChannels ? parse.GetValue(channels) : 0,
+                parse.GetValue(latency), parse.GetValue(jitter),
+                new Rates(parse.GetValue(errorRate), parse.GetValue(rateLimitRate), parse.GetValue(timeoutRate), parse.GetValue(slowBodyRate)),
+                withChannels ? parse.GetValue(budget) : null);
             var running = await start(settings, cancellationToken);
             await using (running.Emulator)
             {
@@ -74,7 +92,7 @@ internal static class EmulateCommand
         return command;
     }
 
-    private static Settings Check(int port, long seed, int channels, int latencyMilliseconds, double errorRate)
+    private static Settings Check(int port, long seed, int channels, int latencyMilliseconds, int jitterMilliseconds, Rates rates, long? dailyBudget)
     {
         if (port is < 0 or > 65535)
             throw CliException.Usage($"--port {port} is out of range; use 0 (any free port) to 65535.");
@@ -82,21 +100,38 @@ internal static class EmulateCommand
             throw CliException.Usage($"--channels {channels} is out of range; use 0 to 100000.");
         if (latencyMilliseconds is < 0 or > MaxLatencyMilliseconds)
             throw CliException.Usage($"--latency {latencyMilliseconds} is out of range; use 0 to {MaxLatencyMilliseconds} milliseconds.");
-        if (errorRate is < 0 or > 1 || double.IsNaN(errorRate))
-            throw CliException.Usage($"--error-rate {errorRate.ToString(CultureInfo.InvariantCulture)} is out of range; use 0 to 1, such as 0.05.");
-        return new Settings(port, seed, channels, TimeSpan.FromMilliseconds(latencyMilliseconds), errorRate);
+        if (jitterMilliseconds is < 0 or > MaxLatencyMilliseconds)
+            throw CliException.Usage($"--latency-jitter {jitterMilliseconds} is out of range; use 0 to {MaxLatencyMilliseconds} milliseconds.");
+        CheckRate("--error-rate", rates.Error);
+        CheckRate("--rate-limit-rate", rates.RateLimit);
+        CheckRate("--timeout-rate", rates.Timeout);
+        CheckRate("--slow-body-rate", rates.SlowBody);
+        // One fault per request: a request answered 500 cannot also be answered 429 or hang.
+        if (rates.Error + rates.RateLimit + rates.Timeout > 1)
+            throw CliException.Usage($"--error-rate, --rate-limit-rate and --timeout-rate add up to {(rates.Error + rates.RateLimit + rates.Timeout).ToString(CultureInfo.InvariantCulture)}; each request gets one of them at most, so they may add up to 1.");
+        if (dailyBudget is < 0)
+            throw CliException.Usage($"--daily-budget {dailyBudget} is out of range; use 0 or more units.");
+        return new Settings(port, seed, channels, TimeSpan.FromMilliseconds(latencyMilliseconds), TimeSpan.FromMilliseconds(jitterMilliseconds), rates, dailyBudget);
+    }
+
+    private static void CheckRate(string flag, double rate)
+    {
+        if (rate is < 0 or > 1 || double.IsNaN(rate))
+            throw CliException.Usage($"{flag} {rate.ToString(CultureInfo.InvariantCulture)} is out of range; use 0 to 1, such as 0.05.");
     }
 
     private static async Task<Running> StartYouTubeAsync(Settings settings, CancellationToken cancellationToken)
     {
         var options = new YouTubeEmulatorOptions { ChannelCount = settings.Channels };
         settings.Apply(options);
+        if (settings.DailyBudget is { } budget)
+            options.Quota.DailyBudget = budget;
         var emulator = await YouTubeEmulator.StartAsync(options, cancellationToken);
         var root = emulator.BaseAddress;
         var example = emulator.Channels.Count > 0 ? emulator.Channels[0].Id : "UC...";
         return new Running(emulator, root,
         [
-            $"API:   {root}youtube/v3/ (any ?key=; {emulator.Channels.Count} channels, seed {settings.Seed})",
+            $"API:   {root}youtube/v3/ (any ?key=; {emulator.Channels.Count} channels, seed {settings.Seed}; {Output.Number(options.Quota.DailyBudget)} units a day)",
             $"try:   curl '{root}youtube/v3/channels?part=snippet,contentDetails&id={example}&key=demo'",
             $"admin: GET {root}_emulator/channels, POST {root}_emulator/uploads?channelShare=0.05&count=3, GET {root}_emulator/counters",
         ], () => emulator.Counters.Requests);
