@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Pacer.Http;
 
@@ -22,7 +23,7 @@ internal enum CallVerdict
 /// (YouTube <c>quotaExceeded</c>, <c>rateLimitExceeded</c>; Sheets <c>RESOURCE_EXHAUSTED</c>) and Telegram's
 /// <c>parameters.retry_after</c>.
 /// </summary>
-internal static class ApiErrors
+internal static partial class ApiErrors
 {
     /// <summary>Bodies longer than this are not searched for a limit signal (error bodies are small).</summary>
     public const int MaxErrorBody = 64 * 1024;
@@ -103,7 +104,9 @@ internal static class ApiErrors
                         quotaLimit ??= Text(metadata, "quota_limit");
                 }
             }
-            return new ErrorBody(reason, Text(error, "status"), Text(error, "message"), quotaLimit, null);
+            // YouTube puts a link in its quota message; the reason ends up in pauses and wait reasons shown as plain text.
+            var message = Text(error, "message") is { } html ? Tags().Replace(html, "").Trim() : null;
+            return new ErrorBody(reason, Text(error, "status"), message, quotaLimit, null);
         }
         catch (JsonException)
         {
@@ -113,4 +116,7 @@ internal static class ApiErrors
 
     private static string? Text(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    [GeneratedRegex("<[^>]*>", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex Tags();
 }

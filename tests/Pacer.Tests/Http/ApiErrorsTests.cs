@@ -27,7 +27,8 @@ public sealed class ApiErrorsTests
         var (verdict, retryAfter, reason) = Classify(HttpStatusCode.Forbidden, body);
         Assert.Equal(CallVerdict.QuotaExhausted, verdict);
         Assert.Null(retryAfter);
-        Assert.StartsWith("403 quotaExceeded", reason, StringComparison.Ordinal);
+        // Shown as plain text (pauses, wait reasons): the message's link is dropped, its words kept.
+        Assert.Equal("403 quotaExceeded: The request cannot be completed because you have exceeded your quota.", reason);
     }
 
     [Fact]
