@@ -108,15 +108,13 @@ internal sealed class SyncRunner : IDisposable
             }
             else
             {
-                var next = time.GetUtcNow();
+                var lines = new PlainProgress();
                 await WaitAsync(store, runJob.Id, run, Moves, cancellationToken, waiting =>
                 {
-                    if (time.GetUtcNow() < next)
-                        return;
-                    next = time.GetUtcNow() + TimeSpan.FromSeconds(1);
-                    _console.Out.WriteLine(
-                        $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}, pages fetched {live.Pages} ({live.PagesFromCache} unchanged), " +
-                        $"channels done {live.ChannelsDone}, videos written {live.VideosWritten}" + (waiting is null ? "" : $"; {waiting}"));
+                    var line = $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}, pages fetched {live.Pages} ({live.PagesFromCache} unchanged), " +
+                        $"channels done {live.ChannelsDone}, videos written {live.VideosWritten}" + (waiting is null ? "" : $"; {waiting}");
+                    if (lines.ShouldWrite(line, time.GetUtcNow()))
+                        _console.Out.WriteLine(line);
                 });
             }
         }
@@ -245,5 +243,30 @@ internal sealed class SyncRunner : IDisposable
         await console.Out.WriteLineAsync(title);
         foreach (var (label, value) in lines)
             await console.Out.WriteLineAsync($"  {(label + ":").PadRight(12)}{value}");
+    }
+}
+
+/// <summary>
+/// Progress written to a log rather than a screen: a line when something changed, at most one a second, and while nothing
+/// changes (a wait for the quota's reset can last hours) the same line once a minute, so the log shows the sync is alive
+/// without filling it with thousands of copies.
+/// </summary>
+internal sealed class PlainProgress
+{
+    public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan RepeatInterval = TimeSpan.FromMinutes(1);
+
+    private string? _last;
+    private DateTimeOffset _next = DateTimeOffset.MinValue;
+    private DateTimeOffset _repeat = DateTimeOffset.MinValue;
+
+    public bool ShouldWrite(string line, DateTimeOffset now)
+    {
+        if (now < _next || (line == _last && now < _repeat))
+            return false;
+        _last = line;
+        _next = now + LineInterval;
+        _repeat = now + RepeatInterval;
+        return true;
     }
 }

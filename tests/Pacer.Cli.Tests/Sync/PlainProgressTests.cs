@@ -1,0 +1,33 @@
+using Pacer.Cli.Sync;
+
+namespace Pacer.Cli.Tests.Sync;
+
+public sealed class PlainProgressTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void AnUnchangedLine_IsWrittenOnceAMinute_NotEverySecond()
+    {
+        var progress = new PlainProgress();
+
+        // An hour's wait for the quota's reset, looked at ten times a second.
+        var written = 0;
+        for (var tick = 0; tick < 36_000; tick++)
+            written += progress.ShouldWrite("sync: ...; waiting for youtube quota", Start + TimeSpan.FromMilliseconds(100 * tick)) ? 1 : 0;
+
+        Assert.Equal(60, written);
+    }
+
+    [Fact]
+    public void AChangedLine_IsWrittenAtOnce_ButAtMostOnceASecond()
+    {
+        var progress = new PlainProgress();
+
+        Assert.True(progress.ShouldWrite("pages 1", Start));
+        Assert.False(progress.ShouldWrite("pages 2", Start + TimeSpan.FromMilliseconds(500)));
+        Assert.True(progress.ShouldWrite("pages 3", Start + TimeSpan.FromSeconds(1)));
+        Assert.False(progress.ShouldWrite("pages 3", Start + TimeSpan.FromSeconds(2)));
+        Assert.True(progress.ShouldWrite("pages 4", Start + TimeSpan.FromSeconds(2.5)));
+    }
+}
