@@ -88,6 +88,13 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
             await ReportOutcomeAsync(resource, success: false, cancellationToken);
             throw;
         }
+        catch (OperationCanceledException) when (resource is not null && cancellationToken.IsCancellationRequested)
+        {
+            // The caller gave up (its own timeout, a cancelled job): the call was sent and paid for, so it counts, but it
+            // says nothing about the resource's health.
+            Count(resource, "cancelled");
+            throw;
+        }
 
         if (resource is not null)
             response = await JudgeAsync(resource, response, cancellationToken);

@@ -50,6 +50,64 @@ public sealed class CallTimeoutTests
         }
     }
 
+    [Fact]
+    public async Task CallTheCallerGivesUp_IsCountedAsACancelledCall_NotAsAFailureOfTheResource()
+    {
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await TestHttpServer.StartAsync(async context =>
+        {
+            arrived.TrySetResult();
+            await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        });
+        var directory = Directory.CreateTempSubdirectory("pacer-cancelled-");
+        try
+        {
+            var services = new ServiceCollection();
+            services.AddPacer(p => p.UseSqlite(Path.Combine(directory.FullName, "pacer.db")).AddResource("api", r =>
+            {
+                r.Hosts = [$"{server.BaseAddress.Host}:{server.BaseAddress.Port}"];
+                r.Breaker = new BreakerOptions { ConsecutiveFailures = 1, Break = "1min" };
+            }));
+            services.AddHttpClient("api").AddPacerResources();
+            await using var provider = services.BuildServiceProvider();
+            await provider.GetRequiredService<Storage.IJobStore>().MigrateAsync(CancellationToken.None);
+            var outcomes = new List<string?>();
+            using var listener = new System.Diagnostics.Metrics.MeterListener();
+            var meters = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "pacer.http.calls")
+                    l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "pacer.outcome")
+                        lock (outcomes) outcomes.Add(tag.Value as string);
+                }
+            });
+            listener.Start();
+            var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("api");
+
+            // The caller's own timeout: it gives up once the request is at the server.
+            using var giveUp = new CancellationTokenSource();
+            var call = client.GetAsync(server.Url("/report"), giveUp.Token);
+            await arrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await giveUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+
+            lock (outcomes)
+                Assert.Equal(["cancelled"], outcomes);
+            var status = Assert.Single(await provider.GetRequiredService<IPacerResources>().ListAsync(), r => r.Name == "api");
+            Assert.Equal("closed", status.Breaker);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     private sealed class SentCounter
     {
         private int _count;
