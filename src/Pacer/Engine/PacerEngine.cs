@@ -188,9 +188,12 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             var want = Math.Min(queue.Capacity - Volatile.Read(ref queue.Running), Volatile.Read(ref _free));
             if (want <= 0)
             {
-                // Full: wait for a slot, not for work. A job finishing wakes only producers that wait like this,
-                // so a queue with nothing due is not re-queried each time a job ends.
+                // Full: wait for a slot, not for work. Slots given back (a job finishing, or another queue's producer
+                // returning what its fetch did not use) wake only producers that wait like this, so a queue with nothing
+                // due is not re-queried each time a job ends. The flag is published with a full fence before the slots
+                // are read again, as ReturnSlots adds with one before it reads the flag: one of the two sees the other.
                 Volatile.Write(ref queue.WaitingForSlots, true);
+                Interlocked.MemoryBarrier();
                 if (Math.Min(queue.Capacity - Volatile.Read(ref queue.Running), Volatile.Read(ref _free)) <= 0)
                     await WaitAsync(queue.Work.WaitAsync(), null, stopping);
                 Volatile.Write(ref queue.WaitingForSlots, false);
@@ -308,7 +311,17 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         if (count <= 0)
             return;
         Interlocked.Add(ref _free, count);
+        // A producer may have found every slot taken only because another queue's producer held them for its fetch:
+        // without this wake it would wait for a job to finish, and with none running, for good.
+        foreach (var waiting in _queues.Values)
+        {
+            if (Volatile.Read(ref waiting.WaitingForSlots))
+                waiting.Work.Set();
+        }
     }
+
+    /// <summary>For tests: whether the queue's producer waits for a free slot.</summary>
+    internal bool IsWaitingForSlots(string queue) => _queues.TryGetValue(queue, out var slots) && Volatile.Read(ref slots.WaitingForSlots);
 
     private async Task WaitAsync(Task signal, TimeSpan? timeout, CancellationToken stopping)
     {
@@ -362,11 +375,6 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         // The slot is free as soon as the handler is done; the outcome is written in the next batch.
         Interlocked.Decrement(ref queue.Running);
         ReturnSlots(1);
-        foreach (var waiting in _queues.Values)
-        {
-            if (Volatile.Read(ref waiting.WaitingForSlots))
-                waiting.Work.Set();
-        }
 
         if (completion is not null)
         {
