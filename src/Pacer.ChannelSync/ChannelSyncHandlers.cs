@@ -188,25 +188,39 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         var total = new SinkWriteResult(0, 0);
         if (rows.Length > 0)
         {
-            foreach (var destination in open)
-            {
-                try
-                {
-                    total += await destination.WriteAsync(rows, ct);
-                }
-                catch (SinkException)
-                {
-                    // What the sink knows of the destination may be out of date (another process wrote to the file): the
-                    // retry opens it afresh, reading back what it holds now, instead of failing the same way every time.
-                    await destinations.CloseAsync(destination);
-                    throw;
-                }
-            }
+            for (var i = 0; i < open.Length; i++)
+                total += await WriteAsync(open, i, args.Destinations[i], rows, ct);
         }
         runProgress.Wrote(total.Written, total.Skipped);
         runProgress.ChannelDone();
         await context.Effects.RunAsync(SyncKeys.Channel(args.Run, args.ChannelId), _ =>
             Task.FromResult(new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, found, total.Written, total.Skipped)), keepFor: SyncKeys.KeptFor);
+    }
+
+    /// <summary>
+    /// Writes the rows to one destination. What the sink knows of it may be out of date (another process wrote to the
+    /// file: a <see cref="SinkException"/>), or another job closed it for that reason (<see cref="ObjectDisposedException"/>).
+    /// Either way these rows were not written: the destination is opened afresh, reading back what it holds now, and the
+    /// rows written once more (any another writer added meanwhile are skipped), rather than failing the job and paging the
+    /// channel again. A second failure fails the job, and closes the destination so its retry opens it afresh too.
+    /// </summary>
+    private async Task<SinkWriteResult> WriteAsync(OpenDestination[] open, int index, string name, TableRow[] rows, CancellationToken cancellationToken)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            var destination = open[index];
+            try
+            {
+                return await destination.WriteAsync(rows, cancellationToken);
+            }
+            catch (Exception ex) when (ex is SinkException or ObjectDisposedException)
+            {
+                await destinations.CloseAsync(destination);
+                if (tries > 1)
+                    throw;
+                open[index] = await destinations.OpenForJobAsync(name, cancellationToken);
+            }
+        }
     }
 
     private async Task<TableRow[]> RowsAsync(UploadItem[] items, ResolvedChannelInfo channel, object firstSeen, CancellationToken cancellationToken)

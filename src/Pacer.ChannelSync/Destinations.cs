@@ -83,7 +83,7 @@ internal sealed partial class Destinations(ITableSinkFactory factory, TimeProvid
 
     /// <summary>
     /// Closes a destination a write failed on, so the next job to write there opens it afresh. Jobs writing to it meanwhile
-    /// fail too (their rows were not written) and are retried.
+    /// get an <see cref="ObjectDisposedException"/> (their rows were not written) and open it afresh too.
     /// </summary>
     public async Task CloseAsync(OpenDestination destination)
     {

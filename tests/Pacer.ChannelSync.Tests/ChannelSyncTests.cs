@@ -62,7 +62,7 @@ public sealed class ChannelSyncTests
     }
 
     [Fact]
-    public async Task FileChangedByAnotherWriterMidRun_TheRetryReopensIt_EveryVideoOnce_TheOtherRowKept()
+    public async Task FileChangedByAnotherWriterMidRun_IsReopenedAndWrittenAgain_WithoutPagingAgain_EveryVideoOnce_TheOtherRowKept()
     {
         await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
         {
@@ -88,6 +88,10 @@ public sealed class ChannelSyncTests
         Assert.Equal(expected.Append("other-writer").ToHashSet(), rows.Keys.ToHashSet());
         Assert.Equal(3, summary.ChannelsSynced);
         Assert.Empty(summary.Failed);
+        // The rows were written again to the file opened afresh, in the same attempt: no channel paged twice.
+        var channelJobs = await h.Store.ListAsync(new Storage.JobQuery { Tag = SyncKeys.Tag(run), Kind = ChannelSyncKinds.Channel }, CancellationToken.None);
+        Assert.All(channelJobs, job => Assert.True(job is { Attempt: 1, Errors.Count: 0 }, $"job {job.Id}: attempt {job.Attempt}, {job.Errors.FirstOrDefault()?.Message}"));
+        Assert.Equal(youtube.Channels.Sum(c => (c.VideoCount + 49) / 50), youtube.Counters.Calls("playlistItems.list"));
     }
 
     [Fact]

@@ -159,8 +159,8 @@ internal sealed class SyncRunner : IDisposable
             tick(waiting);
             var reason = (await store.ListAsync(held, cancellationToken)) switch
             {
-                [{ State: JobState.Waiting, WaitReason: { } wait }] => wait,
-                [{ State: JobState.Retryable, Errors: [.., var error] }] => $"retrying after: {error.Message}",
+                [{ State: JobState.Waiting, WaitReason: { } wait }] => PacerCli.OneLine(wait),
+                [{ State: JobState.Retryable, Errors: [.., var error] }] => $"retrying after: {PacerCli.OneLine(error.Message)}",
                 _ => null,
             };
             if (reason is not null)

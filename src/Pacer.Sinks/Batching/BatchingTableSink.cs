@@ -326,6 +326,15 @@ internal sealed class BatchingTableSink : IBatchingTableSink
             {
                 result = await inner.WriteAsync(rows, lifetime.Token);
             }
+            catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
+            {
+                // Disposed mid-batch: its writers learn so as the writers still waiting did (the sink rolled back what it
+                // did not finish), not from a bare "task was canceled" that no writer asked for.
+                var disposed = new ObjectDisposedException(Description, "The sink was disposed while these rows were being written; the sink rolls back what it did not finish.");
+                foreach (var write in batch)
+                    write.Completion.TrySetException(disposed);
+                return;
+            }
             catch (Exception e)
             {
                 // Not swallowed: every writer of this batch gets this exception, with its type and stack, from its own

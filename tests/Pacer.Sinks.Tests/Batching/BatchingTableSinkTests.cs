@@ -204,6 +204,22 @@ public sealed class BatchingTableSinkTests
     }
 
     [Fact]
+    public async Task DisposeAsync_BatchInFlightStoppedByIt_ItsWritersLearnTheSinkWasDisposed_NotABareCancellation()
+    {
+        var (sink, inner) = await OpenAsync(flushRows: 1, gated: true);
+
+        var inFlight = sink.WriteAsync(Rows.Of("a"), CancellationToken.None);
+        var first = await inner.NextWriteAsync();
+        var dispose = sink.DisposeAsync().AsTask();
+        // The wrapped sink stops at its next safe point, as told by the sink's lifetime token.
+        first.Fail(new OperationCanceledException());
+        await dispose.WaitAsync(Patience);
+
+        var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => inFlight.WaitAsync(Patience));
+        Assert.Contains("disposed while these rows were being written", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Write_DestinationAlreadyHoldsAKeyThisProcessDidNotKnow_TotalsStayRight()
     {
         var (sink, inner) = await OpenAsync();
