@@ -23,7 +23,7 @@ public static class ChannelSyncKinds
 /// finish job are enqueued in the store's transaction that records the plan, so a retry after a crash neither loses
 /// nor repeats the fan-out.
 /// </summary>
-internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient client, IJobStore store, Destinations destinations, ChannelSyncProgress progress, ILoggerFactory loggers)
+internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient client, IJobStore store, Destinations destinations, ChannelSyncProgress progress, ChannelSyncOptions options, ILoggerFactory loggers)
     : IJobHandler<ChannelSyncArgs>
 {
     private readonly ILogger _logger = loggers.CreateLogger("Pacer.ChannelSync");
@@ -55,6 +55,8 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
             var record = await context.Effects.RunInStoreTransactionAsync(SyncKeys.Plan(run), async (transaction, ct) =>
             {
                 string[] tags = scheduleTag is null ? [SyncKeys.Tag(run)] : [SyncKeys.Tag(run), scheduleTag];
+                // Local files are on this machine: on a store other machines share, the run's jobs stay here.
+                var queue = options.QueueFor(args.Destinations, store.Capabilities);
                 var jobs = resolved.Found.Select(channel => new EnqueueRequest(ChannelSyncKinds.Channel, JsonSerializer.Serialize(new ChannelJobArgs
                 {
                     Run = run,
@@ -62,9 +64,9 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
                     Title = channel.Title,
                     UploadsPlaylistId = channel.UploadsPlaylistId,
                     Destinations = args.Destinations,
-                }, JsonSerializerOptions.Web), new EnqueueOptions { Tags = tags, UniqueKey = $"{run}:{channel.ChannelId}" }))
+                }, JsonSerializerOptions.Web), new EnqueueOptions { Tags = tags, UniqueKey = $"{run}:{channel.ChannelId}", Queue = queue }))
                 .Append(new EnqueueRequest(ChannelSyncKinds.Finish, JsonSerializer.Serialize(new FinishJobArgs { Run = run, Destinations = args.Destinations }, JsonSerializerOptions.Web),
-                    new EnqueueOptions { Tags = tags, UniqueKey = $"{run}:finish" }))
+                    new EnqueueOptions { Tags = tags, UniqueKey = $"{run}:finish", Queue = queue }))
                 .ToArray();
                 var results = await client.EnqueueManyAsync(jobs, transaction, ct);
                 return new SyncPlanRecord([.. resolved.Unknown.Select(u => u.Text)], [.. results.Take(results.Count - 1).Select(r => r.Id)], refs.Length);

@@ -18,7 +18,30 @@ public static class ChannelSyncPacerBuilderExtensions
         var options = new ChannelSyncOptions();
         configure?.Invoke(options);
         ArgumentException.ThrowIfNullOrEmpty(options.YouTubeResource);
+        ArgumentException.ThrowIfNullOrEmpty(options.Queue);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Host);
         var services = builder.Services;
+        services.TryAddSingleton(options);
+        // A run that writes local files on a store several machines share keeps its jobs to the machine that has the
+        // files (ChannelSyncOptions.LocalQueue). So every process that works the recipe's queue also works its machine's
+        // local queue, with the same cap. After every Configure, so a queue list given in code or on the command line
+        // (pacer run --queues) is the one extended.
+        services.PostConfigure<PacerOptions>(pacer =>
+        {
+            int cap;
+            if (pacer.Queues.Count == 0)
+            {
+                if (options.Queue != "default")
+                    return;
+                cap = pacer.Concurrency;
+                pacer.Queues["default"] = cap; // what an empty list means, made explicit before another queue joins it
+            }
+            else if (!pacer.Queues.TryGetValue(options.Queue, out cap))
+            {
+                return;
+            }
+            pacer.Queues.TryAdd(options.LocalQueue, cap);
+        });
         services.TryAddSingleton<ChannelSyncProgress>();
         services.TryAddSingleton<Destinations>();
         services.TryAddSingleton<IChannelSource, YouTubeChannelSource>();

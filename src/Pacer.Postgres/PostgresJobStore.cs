@@ -52,7 +52,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreNotificatio
         if (string.IsNullOrEmpty(connection.ApplicationName))
             connection.ApplicationName = "pacer";
         _dataSource = new NpgsqlDataSourceBuilder(connection.ConnectionString).Build();
-        _capabilities = new StoreCapabilities("postgres", SupportsListenNotify: options.ListenNotify, SupportsMultipleProcesses: true);
+        _capabilities = new StoreCapabilities("postgres", SupportsListenNotify: options.ListenNotify, SupportsMultipleProcesses: true) { SpansMachines = true };
     }
 
     /// <summary>Opens the store (no connection is made until the first operation; call <see cref="MigrateAsync"/> first).</summary>

@@ -26,8 +26,11 @@ internal sealed class SyncHarness : IAsyncDisposable
     public IPacerClient Client => Host.Services.GetRequiredService<IPacerClient>();
     public IJobStore Store => Host.Services.GetRequiredService<IJobStore>();
 
+    /// <param name="store">The store; default a SQLite file in the harness's directory.</param>
+    /// <param name="channelSync">The recipe's options (its machine's name, say).</param>
     public static async Task<SyncHarness> StartAsync(Uri youtube, FakeTimeProvider? time = null, Uri? sheets = null, Action<PacerOptions>? options = null,
-        Action<Pacer.YouTube.YouTubeOptions>? youtubeOptions = null, Action<Pacer.Sheets.SheetsOptions>? sheetsOptions = null)
+        Action<Pacer.YouTube.YouTubeOptions>? youtubeOptions = null, Action<Pacer.Sheets.SheetsOptions>? sheetsOptions = null,
+        Action<PacerBuilder>? store = null, Action<ChannelSyncOptions>? channelSync = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "pacer-sync-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -53,7 +56,14 @@ internal sealed class SyncHarness : IAsyncDisposable
                 sheetsOptions?.Invoke(o);
             });
         }
-        builder.Services.AddPacer(p => p.UseSqlite(Path.Combine(directory, "pacer.db")).AddChannelSync()).Configure(o =>
+        builder.Services.AddPacer(p =>
+        {
+            if (store is null)
+                p.UseSqlite(Path.Combine(directory, "pacer.db"));
+            else
+                store(p);
+            p.AddChannelSync(channelSync);
+        }).Configure(o =>
         {
             o.Concurrency = 16;
             o.PollInterval = TimeSpan.FromMilliseconds(200);

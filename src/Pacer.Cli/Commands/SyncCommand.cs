@@ -155,12 +155,14 @@ internal static class SyncCommand
         name ??= "channel-sync-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
             System.Text.Encoding.UTF8.GetBytes(string.Join('\n', args.Channels) + "\n>" + string.Join('\n', args.Destinations))))[..8];
         var client = services.GetRequiredService<IPacerClient>();
+        // Local files are on this machine: on a store other machines share, the schedule's runs happen here.
+        var queue = services.GetRequiredService<ChannelSyncOptions>().QueueFor(args.Destinations, store.Capabilities);
         try
         {
             // The run knows its schedule and its job carries the schedule's tag, so a slot that comes while the previous run
             // is unfinished (waiting for the quota's reset, say) is skipped instead of piling up behind it.
             await client.ScheduleAsync(new ScheduleRequest(name, cron, ChannelSyncKinds.Run, JsonSerializer.Serialize(args with { Schedule = name }, JsonSerializerOptions.Web), zone,
-                new EnqueueOptions { Tags = [SyncKeys.ScheduleTag(name)] }), cancellationToken);
+                new EnqueueOptions { Tags = [SyncKeys.ScheduleTag(name)], Queue = queue }), cancellationToken);
         }
         catch (ArgumentException ex)
         {
@@ -169,7 +171,9 @@ internal static class SyncCommand
         var schedule = (await client.ListSchedulesAsync(cancellationToken)).Single(s => s.Name == name);
         await Output.WriteLineAsync(cli.Console,
             $"Scheduled {name}: '{cron}' in {schedule.TimeZone}, next run {Output.Time(schedule.NextSlot)}. " +
-            "A worker runs it: keep 'pacer run' going with the same --db and --config (and the API key in its environment).");
+            (queue is null
+                ? "A worker runs it: keep 'pacer run' going with the same --db and --config (and the API key in its environment)."
+                : $"A worker on this machine runs it, where the files are (queue {queue}): keep 'pacer run' going here with the same --db and --config (and the API key in its environment)."));
         return ExitCodes.Ok;
     }
 }

@@ -71,8 +71,10 @@ internal sealed class SyncRunner : IDisposable
 
         var run = time.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
         var args = new ChannelSyncArgs { Channels = channels, Destinations = destinations, Run = run };
+        // Local files are on this machine: on a store other machines share, the whole run happens here.
+        var queue = _services.GetRequiredService<ChannelSyncOptions>().QueueFor(destinations, store.Capabilities);
         var runJob = await client.EnqueueAsync(ChannelSyncKinds.Run, JsonSerializer.Serialize(args, JsonSerializerOptions.Web),
-            new EnqueueOptions { Tags = [SyncKeys.Tag(run)], UniqueKey = $"{run}:run" }, cancellationToken);
+            new EnqueueOptions { Tags = [SyncKeys.Tag(run)], UniqueKey = $"{run}:run", Queue = queue }, cancellationToken);
         var live = progress.For(run);
         long Moves() => live.Resolved + live.Pages + live.ChannelsDone + live.VideosWritten + live.Duplicates;
 

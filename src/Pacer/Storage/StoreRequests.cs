@@ -1,7 +1,14 @@
 namespace Pacer.Storage;
 
 /// <summary>Feature flags, so the contract can grow without breaking stores.</summary>
-public sealed record StoreCapabilities(string Name, bool SupportsListenNotify, bool SupportsMultipleProcesses);
+public sealed record StoreCapabilities(string Name, bool SupportsListenNotify, bool SupportsMultipleProcesses)
+{
+    /// <summary>
+    /// Whether processes on several machines share this store (PostgreSQL), so a job may run on another machine than the
+    /// one that enqueued it. False for a store that only processes of one machine can open (a SQLite file).
+    /// </summary>
+    public bool SpansMachines { get; init; }
+}
 
 public sealed record MigrationResult(int FromVersion, int ToVersion, IReadOnlyList<string> Applied);
 
