@@ -25,6 +25,7 @@ internal static class ChildProcess
         };
         // The runtime settings of the pacer command (src/Pacer.Cli/Pacer.Cli.csproj), whose sync each side stands for.
         info.Environment["DOTNET_TieredPGO"] = "0";
+        info.Environment["DOTNET_GCGen0MaxBudget"] = "2000000"; // hex: 32 MB, as System.GC.Gen0MaxBudget there
         // Started as "dotnet Pacer.Bench.dll": the child needs the assembly too.
         if (Path.GetFileNameWithoutExtension(path) == "dotnet")
             info.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
