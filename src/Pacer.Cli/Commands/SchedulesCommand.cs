@@ -67,8 +67,8 @@ internal static class SchedulesCommand
             await Output.WriteLineAsync(cli.Console, "No stored schedules. 'pacer sync ... --every CRON' stores one.");
             return ExitCodes.Ok;
         }
-        await Output.WriteTableAsync(cli.Console, ["NAME", "CRON", "TIME ZONE", "KIND", "NEXT RUN"],
-            [.. schedules.Select(s => (IReadOnlyList<string>)[s.Name, s.Cron, s.TimeZone, s.Kind, Output.Time(s.NextSlot)])]);
+        await Output.WriteTableAsync(cli.Console, ["NAME", "CRON", "TIME ZONE", "KIND", "QUEUE", "NEXT RUN"],
+            [.. schedules.Select(s => (IReadOnlyList<string>)[s.Name, s.Cron, s.TimeZone, s.Kind, s.Queue, Output.Time(s.NextSlot)])]);
         return ExitCodes.Ok;
     }
 }

@@ -83,8 +83,10 @@ internal sealed class PacerClient(
     public async Task<IReadOnlyList<ScheduleInfo>> ListSchedulesAsync(CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
+        string QueueOf(string kind, EnqueueOptions? options) =>
+            options?.Queue ?? (registry.TryGet(kind, out var registered) ? registered.Options.Queue : null) ?? "default";
         var list = recurring.All
-            .Select(s => new ScheduleInfo(s.Name, s.CronText, s.TimeZone.Id, s.Kind, s.ArgsJson, Stored: false, s.NextSlot(now)))
+            .Select(s => new ScheduleInfo(s.Name, s.CronText, s.TimeZone.Id, s.Kind, s.ArgsJson, Stored: false, s.NextSlot(now)) { Queue = QueueOf(s.Kind, s.Options) })
             .ToList();
         foreach (var stored in await store.ListSchedulesAsync(cancellationToken))
         {
@@ -97,7 +99,16 @@ internal sealed class PacerClient(
             {
                 // Listed anyway, with no next slot: the operator needs to see it to remove it.
             }
-            list.Add(new ScheduleInfo(stored.Name, stored.Cron, stored.TimeZone, stored.Kind, stored.Args, Stored: true, next));
+            EnqueueOptions? options = null;
+            try
+            {
+                options = StoredScheduleOptions.FromJson(stored.Options);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // Listed anyway, with its kind's queue: the operator needs to see it to remove it.
+            }
+            list.Add(new ScheduleInfo(stored.Name, stored.Cron, stored.TimeZone, stored.Kind, stored.Args, Stored: true, next) { Queue = QueueOf(stored.Kind, options) });
         }
         return [.. list.OrderBy(s => s.Name, StringComparer.Ordinal)];
     }

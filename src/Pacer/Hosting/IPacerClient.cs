@@ -48,4 +48,11 @@ public interface IPacerClient
 public sealed record ScheduleRequest(string Name, string Cron, string Kind, string ArgsJson = "{}", string? TimeZone = null, EnqueueOptions? Options = null);
 
 /// <param name="Stored">True for a schedule kept in the store; false for one registered in code (AddRecurring).</param>
-public sealed record ScheduleInfo(string Name, string Cron, string TimeZone, string Kind, string ArgsJson, bool Stored, DateTimeOffset? NextSlot);
+public sealed record ScheduleInfo(string Name, string Cron, string TimeZone, string Kind, string ArgsJson, bool Stored, DateTimeOffset? NextSlot)
+{
+    /// <summary>
+    /// The queue its jobs go to: the schedule's own, else its kind's (when this process has the kind registered), else
+    /// <c>default</c>. Only workers that work this queue run them.
+    /// </summary>
+    public string Queue { get; init; } = "default";
+}

@@ -55,6 +55,23 @@ public sealed class StoredScheduleTests
     }
 
     [Fact]
+    public async Task ListSchedules_SaysWhichQueueTheJobsGoTo()
+    {
+        await using var h = await EngineHarness.StartAsync(
+            p =>
+            {
+                p.Services.AddSingletonProbe(new Probe());
+                p.AddJob<ScriptedHandler, Work>("work", k => k.Queue = "chores");
+            },
+            o => o.MaintenanceInterval = TimeSpan.FromSeconds(1));
+
+        await h.Client.ScheduleAsync(new ScheduleRequest("own", "0 3 * * *", "work", Options: new EnqueueOptions { Queue = "reports" }));
+        await h.Client.ScheduleAsync(new ScheduleRequest("kinds", "0 4 * * *", "work"));
+
+        Assert.Equal([("kinds", "chores"), ("own", "reports")], (await h.Client.ListSchedulesAsync()).Select(s => (s.Name, s.Queue)));
+    }
+
+    [Fact]
     public async Task Schedule_OptionsThatDecideWhen_AreRefused()
     {
         await using var h = await Start(new Probe());
