@@ -266,6 +266,14 @@ public sealed class ChannelSyncTests
         Assert.Empty(await h.Store.ListAsync(new Storage.JobQuery { Tag = SyncKeys.Tag(secondRun) }, CancellationToken.None));
         Assert.Null(await h.Store.GetEffectAsync(SyncKeys.Summary(first.ToString(System.Globalization.CultureInfo.InvariantCulture)), CancellationToken.None));
         await h.WaitAsync(first.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // The summary is recorded by the finish job's handler; its completion is written just after, in the next batch.
+        // Until then the run is unfinished, and a slot that came then would rightly be skipped.
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); (await h.Store.ListAsync(new Storage.JobQuery
+            {
+                Tag = SyncKeys.ScheduleTag("hourly"),
+                States = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable],
+            }, CancellationToken.None)).Count > 0; await Task.Delay(20))
+            Assert.True(DateTime.UtcNow < deadline, "the first run's jobs never finished");
 
         // Once the first run is done, the next slot runs.
         var third = await SlotAsync();
