@@ -84,7 +84,7 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
         var unfinished = await store.ListAsync(new JobQuery
         {
             Tag = scheduleTag,
-            States = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable],
+            States = JobStates.Unfinished,
             Limit = 2,
         }, context.CancellationToken);
         return unfinished.FirstOrDefault(job => job.Id != context.JobId);

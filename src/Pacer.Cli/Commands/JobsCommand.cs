@@ -146,31 +146,7 @@ internal static class JobsCommand
 
     private static async Task<int> CancelTaggedAsync(CliContext cli, StoreSession session, string tag, CancellationToken cancellationToken)
     {
-        JobState[] unfinished = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable];
-        int cancelled = 0, running = 0;
-        // Newest first, paged by id: a running job stays listed after its cancel is requested, so paging by position
-        // would see it again.
-        for (long? before = null; ;)
-        {
-            var page = await session.Store.ListAsync(new JobQuery { States = unfinished, Tag = tag, BeforeId = before, Limit = 1_000 }, cancellationToken);
-            foreach (var job in page)
-            {
-                switch (await session.Client.CancelAsync(job.Id, cancellationToken))
-                {
-                    case CancelResult.Cancelled:
-                        cancelled++;
-                        break;
-                    case CancelResult.CancelRequested:
-                        running++;
-                        break;
-                    default: // finished (or deleted) since it was listed: nothing to cancel
-                        break;
-                }
-            }
-            if (page.Count < 1_000)
-                break;
-            before = page[^1].Id;
-        }
+        var (cancelled, running) = await TaggedJobs.CancelAsync(session.Client, session.Store, tag, cancellationToken);
         await Output.WriteLineAsync(cli.Console, cancelled + running == 0
             ? $"No unfinished job carries the tag '{tag}'; nothing changed."
             : $"Cancelled {Output.Count(cancelled, "job")} tagged '{tag}'" +

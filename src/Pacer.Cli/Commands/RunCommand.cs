@@ -99,7 +99,7 @@ internal static class RunCommand
             jobs += (await store.ListAsync(new JobQuery
             {
                 Kind = kind,
-                States = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable],
+                States = JobStates.Unfinished,
                 Limit = 1_000,
             }, cancellationToken)).Count;
         }

@@ -40,7 +40,7 @@ internal static class SchedulesCommand
             var tag = SyncKeys.ScheduleTag(value);
             var unfinished = await session.Store.ListAsync(new JobQuery
             {
-                States = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable],
+                States = JobStates.Unfinished,
                 Tag = tag,
                 Limit = 10_000,
             }, cancellationToken);

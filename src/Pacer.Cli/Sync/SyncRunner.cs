@@ -124,9 +124,9 @@ internal sealed class SyncRunner : IDisposable
         {
             // Ctrl+C stops this sync, not only this process: left in the store, its jobs would run in the next process
             // that starts an engine on this database (another sync, a worker), writing to these destinations unasked.
-            var cancelled = await CancelUnfinishedAsync(client, store, run);
+            var (waiting, running) = await TaggedJobs.CancelAsync(client, store, SyncKeys.Tag(run), CancellationToken.None);
             await _console.Error.WriteLineAsync(
-                $"Cancelled the sync's {Output.Number(cancelled)} unfinished {(cancelled == 1 ? "job" : "jobs")}. Rows already written stay; " +
+                $"Cancelled the sync's {Output.Count(waiting + running, "unfinished job")}. Rows already written stay; " +
                 "running the same command again syncs the rest.");
             throw;
         }
@@ -182,25 +182,6 @@ internal sealed class SyncRunner : IDisposable
             }
             await Task.Delay(Refresh, time, cancellationToken);
         }
-    }
-
-    /// <summary>Cancels every job of the run that is not final yet (a running one's token fires); returns how many.</summary>
-    private static async Task<int> CancelUnfinishedAsync(IPacerClient client, IJobStore store, string run)
-    {
-        var query = new JobQuery
-        {
-            Tag = SyncKeys.Tag(run),
-            States = [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable],
-            Limit = 1_000,
-        };
-        var cancelled = 0;
-        while (await store.ListAsync(query, CancellationToken.None) is { Count: > 0 } jobs)
-        {
-            foreach (var job in jobs)
-                cancelled += await client.CancelAsync(job.Id, CancellationToken.None) is CancelResult.Cancelled or CancelResult.CancelRequested ? 1 : 0;
-            query = query with { BeforeId = jobs[^1].Id };
-        }
-        return cancelled;
     }
 
     private readonly record struct Quota(long Used, long Left, DateTimeOffset? Resets);

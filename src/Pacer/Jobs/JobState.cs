@@ -28,6 +28,10 @@ public static class JobStates
     public static bool IsFinal(this JobState state) =>
         state is JobState.Completed or JobState.Cancelled or JobState.Discarded;
 
+    /// <summary>Every state that is not final, for queries such as "what of this run is still to do".</summary>
+    public static IReadOnlyList<JobState> Unfinished { get; } =
+        [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable];
+
     /// <summary>Lower-case name used in storage, the CLI and JSON.</summary>
     public static string ToWire(this JobState state) => state switch
     {
