@@ -14,7 +14,7 @@ public sealed class TableValuesTests
 
     public static TheoryData<object?> Values => new()
     {
-        0L, long.MinValue, long.MaxValue, -42L, 0.1 + 0.2, 1e21, -0.0, double.Epsilon, double.MaxValue, 5e-324,
+        0L, long.MinValue, long.MaxValue, -42L, 0.1 + 0.2, 1e21, -0.0, double.Epsilon, double.MaxValue, -2.2250738585072014E-308,
         new DateTimeOffset(2024, 1, 2, 5, 4, 5, 120, TimeSpan.FromHours(2)),
         DateTimeOffset.MinValue, DateTimeOffset.MaxValue, new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero).AddTicks(1),
         "text", null,
