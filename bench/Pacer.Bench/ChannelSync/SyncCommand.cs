@@ -138,6 +138,7 @@ internal static class SyncCommand
     {
         await using var emulator = await EmulatorProcess.StartAsync(count, settings.LatencyMs, settings.Seed, cancellationToken);
         var all = await emulator.ChannelsAsync(cancellationToken);
+        await emulator.WarmUpAsync(all, cancellationToken);
         var dataset = new DataSet(all.Count, all.Sum(c => (long)c.VideoCount), all.Max(c => c.VideoCount), all.Sum(c => Pages(c.VideoCount)));
         var channelsFile = Path.Combine(directory, "channels.txt");
         await File.WriteAllLinesAsync(channelsFile, all.Select(c => c.Id), cancellationToken);
