@@ -11,6 +11,10 @@ public sealed record ChannelSyncArgs : IValidatableObject
     [Required(ErrorMessage = "is required: the channels to sync (ids, @handles, URLs or username:NAME).")]
     public required IReadOnlyList<string> Channels { get; init; }
 
+    /// <summary>
+    /// Where the videos go. A local file is opened by whichever worker runs the job, in its own current directory: give
+    /// absolute paths (<c>TableSinks.Absolute</c> makes them), as <c>pacer sync</c> does.
+    /// </summary>
     [Required(ErrorMessage = "is required: where the videos go (out.csv, out.xlsx, sqlite:PATH, sheets:ID/TAB).")]
     public required IReadOnlyList<string> Destinations { get; init; }
 

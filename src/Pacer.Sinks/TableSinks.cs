@@ -91,6 +91,41 @@ public static class TableSinks
         throw BadDestination(destination, extension.Length == 0 ? "the file has no extension" : $"unknown file type '{extension}'", options);
     }
 
+    /// <summary>
+    /// The destination with its local file made absolute against the current directory: <c>out.csv</c> becomes
+    /// <c>/home/me/out.csv</c>, <c>sqlite:data.db#videos</c> becomes <c>sqlite:/home/me/data.db#videos</c>; other schemes
+    /// and absolute paths come back as they are. A destination stored in a job is opened by whichever worker runs it, in
+    /// that worker's current directory: store it absolute, or a worker started elsewhere writes another file.
+    /// </summary>
+    /// <exception cref="SinkException">The path is not a valid path.</exception>
+    public static string Absolute(string destination)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(destination);
+        var colon = destination.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 1 && IsScheme(destination.AsSpan(0, colon)))
+        {
+            if (!destination[..colon].Equals(SqliteScheme, StringComparison.OrdinalIgnoreCase))
+                return destination;
+            var target = destination[(colon + 1)..];
+            var hash = target.LastIndexOf('#');
+            var (path, table) = hash >= 0 ? (target[..hash], target[hash..]) : (target, "");
+            return string.IsNullOrWhiteSpace(path) ? destination : destination[..(colon + 1)] + FullPath(destination, path) + table;
+        }
+        return FullPath(destination, destination);
+    }
+
+    private static string FullPath(string destination, string path, TableDestinationOptions? options = null)
+    {
+        try
+        {
+            return Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw BadDestination(destination, $"'{path}' is not a valid path ({e.Message})", options);
+        }
+    }
+
     private static SqliteTableSink CreateSqlite(string destination, string target, TableDestinationOptions options)
     {
         var table = OptionsValidation.Validate(options.Sqlite).Table;
@@ -123,15 +158,7 @@ public static class TableSinks
     private static string CheckFilePath(string destination, string path, TableDestinationOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string full;
-        try
-        {
-            full = Path.GetFullPath(path);
-        }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-        {
-            throw BadDestination(destination, $"'{path}' is not a valid path ({e.Message})", options);
-        }
+        var full = FullPath(destination, path, options);
         if (Directory.Exists(full))
             throw BadDestination(destination, $"'{path}' is a directory", options);
         var directory = Path.GetDirectoryName(full);

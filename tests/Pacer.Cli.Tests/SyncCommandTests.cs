@@ -255,6 +255,29 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_RelativeDestinations_AreStoredAbsolute_SoAWorkerElsewhereWritesTheSameFiles()
+    {
+        // Relative to this process's directory, as a user types them; sheets: destinations are not paths.
+        var csv = Path.Combine(_cli.Folder, "rel.csv");
+        var db = Path.Combine(_cli.Folder, "rel.db");
+        var relativeCsv = Path.GetRelativePath(Directory.GetCurrentDirectory(), csv);
+        var relativeDb = "sqlite:" + Path.GetRelativePath(Directory.GetCurrentDirectory(), db) + "#clips";
+
+        var once = await SyncAsync("--channels", Channels(1), "--to", relativeCsv);
+        var scheduled = await SyncAsync("--channels", Channels(1), "--to", relativeCsv, "--to", relativeDb, "--every", "0 6 * * *", "--name", "rel");
+
+        Assert.True(once.ExitCode == 0, once.ToString());
+        Assert.Contains($"written to: {csv}", once.Out, StringComparison.Ordinal);
+        Assert.True(scheduled.ExitCode == 0, scheduled.ToString());
+        await using var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = _cli.Database });
+        var jobs = await store.ListAsync(new Pacer.Storage.JobQuery { Limit = 100 }, CancellationToken.None);
+        Assert.All(jobs, job => Assert.Equal([csv], System.Text.Json.JsonDocument.Parse(job.Args).RootElement.GetProperty("destinations").EnumerateArray().Select(d => d.GetString())));
+        var schedule = Assert.Single(await store.ListSchedulesAsync(CancellationToken.None));
+        Assert.Equal([csv, $"sqlite:{db}#clips"],
+            System.Text.Json.JsonDocument.Parse(schedule.Args).RootElement.GetProperty("destinations").EnumerateArray().Select(d => d.GetString()));
+    }
+
+    [Fact]
     public async Task SchedulesRemove_SaysWhichOfItsRunsJobsStay_AndHowToCancelThem()
     {
         Assert.Equal(0, (await SyncAsync("--channels", Channels(2), "--to", Path.Combine(_cli.Folder, "v.csv"), "--every", "0 6 * * *", "--name", "morning")).ExitCode);

@@ -96,4 +96,32 @@ public sealed class TableSinksTests : IDisposable
 
         Assert.Throws<System.ComponentModel.DataAnnotations.ValidationException>(() => TableSinks.Create(temp.File("out.xlsx"), options));
     }
+
+    [Theory]
+    [InlineData("out.csv", "{cwd}/out.csv")]
+    [InlineData("data/out.xlsx", "{cwd}/data/out.xlsx")]
+    [InlineData("../out.csv", "{parent}/out.csv")]
+    [InlineData("/srv/out.csv", "/srv/out.csv")]
+    [InlineData("sqlite:out.db", "sqlite:{cwd}/out.db")]
+    [InlineData("SQLite:out.db#videos_2", "SQLite:{cwd}/out.db#videos_2")]
+    [InlineData("sqlite:/srv/out.db#videos", "sqlite:/srv/out.db#videos")]
+    [InlineData("sheets:1AbC/Videos", "sheets:1AbC/Videos")]
+    [InlineData("sqlite:", "sqlite:")]
+    public void Absolute_MakesLocalFilesAbsolute_AndLeavesOtherSchemes(string destination, string expected)
+    {
+        var cwd = Directory.GetCurrentDirectory();
+        var parent = Path.GetDirectoryName(cwd)!;
+
+        var absolute = TableSinks.Absolute(destination);
+
+        Assert.Equal(expected.Replace("{cwd}", cwd, StringComparison.Ordinal).Replace("{parent}", parent, StringComparison.Ordinal), absolute);
+    }
+
+    [Fact]
+    public void Absolute_InvalidPath_NamesTheDestination()
+    {
+        var error = Assert.Throws<SinkException>(() => TableSinks.Absolute("bad\0path.csv"));
+
+        Assert.StartsWith("Destination 'bad", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -44,7 +44,7 @@ internal static class SyncCommand
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
             var refs = ReadChannels(parse.GetValue(channels)!);
-            var destinations = parse.GetValue(to)!.Select(d => d.Trim()).Where(d => d.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
+            var destinations = Absolute(parse.GetValue(to)!.Select(d => d.Trim()).Where(d => d.Length > 0)).Distinct(StringComparer.Ordinal).ToArray();
             if (destinations.Length == 0)
                 throw CliException.Usage("--to is empty; give a destination such as videos.xlsx.");
             if (parse.GetValue(every) is not null)
@@ -129,6 +129,27 @@ internal static class SyncCommand
         if (!Uri.TryCreate(value.EndsWith('/') ? value : value + "/", UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw CliException.Usage($"{option} {value} is not an http(s) URL; give one such as http://127.0.0.1:8081/.");
         return uri;
+    }
+
+    /// <summary>
+    /// Local files as absolute paths: the jobs store them, and a worker that finishes the run (the next sync, or
+    /// <c>pacer run</c> started elsewhere, under systemd in /) would otherwise write another file in its own directory.
+    /// </summary>
+    private static IEnumerable<string> Absolute(IEnumerable<string> destinations)
+    {
+        foreach (var destination in destinations)
+        {
+            string absolute;
+            try
+            {
+                absolute = TableSinks.Absolute(destination);
+            }
+            catch (SinkException ex)
+            {
+                throw CliException.Usage($"--to: {ex.Message}", ex);
+            }
+            yield return absolute;
+        }
     }
 
     /// <summary>Every destination must name one before anything is stored.</summary>
