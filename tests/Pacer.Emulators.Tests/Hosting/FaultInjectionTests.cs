@@ -88,19 +88,21 @@ public sealed class FaultInjectionTests
     public async Task Timeout_HangsUntilTheClientGivesUp()
     {
         await using var emulator = await YouTubeEmulator.StartAsync(Options(1, f => f.TimeoutRate = 1));
-        using var http = new HttpClient { BaseAddress = emulator.BaseAddress, Timeout = TimeSpan.FromMilliseconds(300) };
+        // Long enough that a fresh emulator on a loaded machine has taken the request (and counted it) before the client
+        // gives up: at 300 ms it sometimes had not, in CI-like runs.
+        var patience = TimeSpan.FromSeconds(2);
+        using var http = new HttpClient { BaseAddress = emulator.BaseAddress, Timeout = patience };
 
         var clock = Stopwatch.StartNew();
         await Assert.ThrowsAsync<TaskCanceledException>(() => http.GetAsync("youtube/v3/channels?part=id&forHandle=@x&key=k"));
 
-        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(290), clock.Elapsed.ToString());
+        Assert.True(clock.Elapsed >= patience * 0.95, clock.Elapsed.ToString());
         Assert.Equal(1, emulator.Counters.InjectedTimeouts);
     }
 
     [Fact]
     public async Task SlowBody_SendsHeadersAtOnceAndTheWholeBodyLate()
     {
-        // Long enough that "headers well before the body" holds on a loaded two-core machine.
         var duration = TimeSpan.FromSeconds(1);
         await using var emulator = await YouTubeEmulator.StartAsync(Options(1, f =>
         {
@@ -117,8 +119,9 @@ public sealed class FaultInjectionTests
         var whole = clock.Elapsed;
 
         Assert.Equal(200, (int)response.StatusCode);
-        Assert.True(headers < duration / 2, $"headers after {headers}");
-        Assert.True(whole >= duration * 0.9, $"body after {whole}");
+        // Measured from the headers, not from the request: a fresh emulator on a loaded machine may take a while to
+        // answer at all, and that is not what this tests. An answer sent whole would end as its headers come.
+        Assert.True(whole - headers >= duration * 0.8, $"headers after {headers}, body after {whole}");
         Assert.Equal(20, System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("items").GetArrayLength());
         Assert.Equal(1, emulator.Counters.SlowBodies);
     }
