@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
@@ -89,13 +88,17 @@ internal sealed partial class PostgresJobStore
         "SELECT id, attempt, max_attempts, lease_owner, lease_expires_at FROM {s}.pacer_jobs " +
         "WHERE state = 'running' AND lease_expires_at < @now ORDER BY lease_expires_at LIMIT @limit FOR UPDATE SKIP LOCKED";
 
+    private const string RescueStoppedSelectSql =
+        "SELECT id, attempt, max_attempts, lease_owner, lease_expires_at FROM {s}.pacer_jobs " +
+        "WHERE state = 'running' AND (lease_expires_at < @now OR lease_owner = ANY(@owners)) ORDER BY lease_expires_at LIMIT @limit FOR UPDATE SKIP LOCKED";
+
     private const string RescueSql =
         "UPDATE {s}.pacer_jobs AS j SET state = r.state, " +
         "scheduled_at = CASE WHEN r.state = 'retryable' THEN @now ELSE j.scheduled_at END, " +
         "finalized_at = CASE WHEN r.state = 'discarded' THEN @now ELSE NULL END, " +
         $"errors = j.errors || jsonb_build_array(r.error::jsonb), {ClearLease} " +
         "FROM unnest(@ids, @states, @errors) AS r(id, state, error) " +
-        "WHERE j.id = r.id AND j.state = 'running' AND j.lease_expires_at < @now RETURNING j.id, j.state";
+        "WHERE j.id = r.id AND j.state = 'running' AND (j.lease_expires_at < @now OR j.lease_owner = ANY(@owners)) RETURNING j.id, j.state";
 
     private const string PromoteSql =
         "WITH picked AS MATERIALIZED (SELECT id AS picked_id, state AS picked_state FROM {s}.pacer_jobs " +
@@ -466,9 +469,12 @@ internal sealed partial class PostgresJobStore
         {
             // Locks the expired rows, skipping any a worker is completing right now (its completion decides).
             var expired = new List<(long Id, int Attempt, int MaxAttempts, string? Owner, DateTimeOffset ExpiresAt)>();
-            await using (var select = Command(connection, transaction, Sql(RescueSelectSql)))
+            var stopped = request.StoppedOwners ?? [];
+            await using (var select = Command(connection, transaction, Sql(stopped.Count == 0 ? RescueSelectSql : RescueStoppedSelectSql)))
             {
                 select.Parameters.Add(Time("now", request.Now));
+                if (stopped.Count > 0)
+                    select.Parameters.Add(Texts("owners", [.. stopped]));
                 select.Parameters.Add(Int("limit", request.Limit));
                 await using var reader = await select.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
@@ -482,14 +488,13 @@ internal sealed partial class PostgresJobStore
             {
                 var job = expired[i];
                 var newState = job.Attempt >= job.MaxAttempts ? JobState.Discarded : JobState.Retryable;
-                var message = $"The lease held by {job.Owner ?? "an unknown worker"} expired at {job.ExpiresAt.ToString("O", CultureInfo.InvariantCulture)} " +
-                    "without being extended: the worker crashed, stalled, or lost its connection to the store." +
-                    (newState == JobState.Discarded ? $" No attempts left ({job.Attempt} of {job.MaxAttempts})." : "");
+                var message = JobRescue.Message(job.Owner, job.ExpiresAt, request, newState, job.Attempt, job.MaxAttempts);
                 states[i] = newState.ToWire();
                 errors[i] = WriteError(new JobError(job.Attempt, request.Now, "Pacer.LeaseExpired", message, null));
             }
             await using var update = Command(connection, transaction, Sql(RescueSql));
             update.Parameters.Add(Time("now", request.Now));
+            update.Parameters.Add(Texts("owners", [.. stopped]));
             update.Parameters.Add(Longs("ids", [.. expired.Select(e => e.Id)]));
             update.Parameters.Add(Texts("states", states));
             update.Parameters.Add(Texts("errors", errors));

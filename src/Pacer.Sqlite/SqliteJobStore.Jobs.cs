@@ -75,6 +75,11 @@ internal sealed partial class SqliteJobStore
         "SELECT id, attempt, max_attempts, lease_owner, lease_expires_at FROM pacer_jobs " +
         "WHERE state = 'running' AND lease_expires_at < @now ORDER BY lease_expires_at LIMIT @limit";
 
+    internal const string RescueStoppedSelectSql =
+        "SELECT id, attempt, max_attempts, lease_owner, lease_expires_at FROM pacer_jobs " +
+        "WHERE state = 'running' AND (lease_expires_at < @now OR lease_owner IN (SELECT value FROM json_each(@owners))) " +
+        "ORDER BY lease_expires_at LIMIT @limit";
+
     internal const string PromoteSql =
         "UPDATE pacer_jobs SET state = 'available' WHERE id IN (SELECT id FROM pacer_jobs " +
         "WHERE state IN ('scheduled', 'retryable') AND scheduled_at <= @now ORDER BY scheduled_at LIMIT @limit)";
@@ -492,9 +497,12 @@ internal sealed partial class SqliteJobStore
         return WriteAsync<IReadOnlyList<RescuedJob>>(transaction =>
         {
             var expired = new List<(long Id, int Attempt, int MaxAttempts, string? Owner, long ExpiresAt)>();
-            using (var select = Command(transaction, RescueSelectSql))
+            var stopped = request.StoppedOwners ?? [];
+            using (var select = Command(transaction, stopped.Count == 0 ? RescueSelectSql : RescueStoppedSelectSql))
             {
                 select.Parameters.AddWithValue("@now", JobRows.ToDb(request.Now));
+                if (stopped.Count > 0)
+                    select.Parameters.AddWithValue("@owners", System.Text.Json.JsonSerializer.Serialize(stopped.ToArray(), StoreJson.Default.StringArray));
                 select.Parameters.AddWithValue("@limit", request.Limit);
                 using var reader = select.ExecuteReader();
                 while (reader.Read())
@@ -516,10 +524,7 @@ internal sealed partial class SqliteJobStore
             foreach (var job in expired)
             {
                 var newState = job.Attempt >= job.MaxAttempts ? JobState.Discarded : JobState.Retryable;
-                var expiredAt = JobRows.FromDb(job.ExpiresAt);
-                var message = $"The lease held by {job.Owner ?? "an unknown worker"} expired at {expiredAt.ToString("O", CultureInfo.InvariantCulture)} " +
-                    "without being extended: the worker crashed, stalled, or lost its connection to the store." +
-                    (newState == JobState.Discarded ? $" No attempts left ({job.Attempt} of {job.MaxAttempts})." : "");
+                var message = JobRescue.Message(job.Owner, JobRows.FromDb(job.ExpiresAt), request, newState, job.Attempt, job.MaxAttempts);
                 state.Value = newState.ToWire();
                 error.Value = JobRows.WriteError(new JobError(job.Attempt, request.Now, "Pacer.LeaseExpired", message, null));
                 id.Value = job.Id;

@@ -61,6 +61,34 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task RescueExpiredAsync_StoppedOwner_IsRescuedBeforeItsLeaseRunsOut_OthersAreNot()
+    {
+        var stopped = await InsertAsync(NewJob(maxAttempts: 3));
+        var live = await InsertAsync(NewJob(maxAttempts: 3));
+        var expired = await InsertAsync(NewJob(maxAttempts: 3));
+        await FetchJobAsync(expired, owner: "host:43:late");
+        var lost = await FetchJobAsync(stopped, now: At(20), owner: "host:41:gone");
+        var kept = await FetchJobAsync(live, now: At(20), owner: "host:42:alive");
+        var now = T0 + Lease + TimeSpan.FromTicks(10);
+
+        var rescued = await Store.RescueExpiredAsync(new RescueRequest(now, 100) { StoppedOwners = ["host:41:gone", "host:44:idle"] }, Ct);
+
+        Assert.Equal(new[] { stopped, expired }.Order(), rescued.Select(r => r.JobId).Order());
+        var job = await GetAsync(stopped);
+        Assert.Equal(JobState.Retryable, job.State);
+        AssertNoLease(job);
+        var error = Assert.Single(job.Errors);
+        Assert.Equal("Pacer.LeaseExpired", error.Type);
+        Assert.Contains("host:41:gone", error.Message, StringComparison.Ordinal);
+        Assert.Contains("process has stopped", error.Message, StringComparison.Ordinal);
+        Assert.Contains("expired at", Assert.Single((await GetAsync(expired)).Errors).Message, StringComparison.Ordinal);
+        Assert.Equal(JobState.Running, (await GetAsync(live)).State);
+        // The stopped worker, were it not stopped after all, can no longer complete; the live one still can.
+        Assert.False(await CompleteAsync(new JobCompletion(stopped, lost.LeaseToken, CompletionKind.Completed, now)));
+        Assert.True(await CompleteAsync(new JobCompletion(live, kept.LeaseToken, CompletionKind.Completed, now)));
+    }
+
+    [Fact]
     public async Task RescueExpiredAsync_ManyExpired_RespectsLimit()
     {
         await InsertManyAsync(5);

@@ -88,7 +88,15 @@ public sealed record JobCompletion(long JobId, long LeaseToken, CompletionKind K
 /// <summary>The resource a snoozed job waits for, and why.</summary>
 public sealed record ResourceWaitInfo(string WaitingOn, string Reason);
 
-public sealed record RescueRequest(DateTimeOffset Now, int Limit);
+public sealed record RescueRequest(DateTimeOffset Now, int Limit)
+{
+    /// <summary>
+    /// Lease owners known to have stopped (a worker process on this machine that is gone): their running jobs are rescued
+    /// now, whatever their leases say, instead of when the leases run out. A completion still needs the lease token, so
+    /// an owner named here wrongly can only lose its jobs' outcomes, never write over another's.
+    /// </summary>
+    public IReadOnlyCollection<string> StoppedOwners { get; init; } = [];
+}
 
 public sealed record RescuedJob(long JobId, JobState NewState);
 
