@@ -59,6 +59,35 @@ internal sealed partial class Maintenance(
         }
     }
 
+    /// <summary>
+    /// Takes back the running jobs of this machine's workers whose processes are gone (see
+    /// <see cref="PacerOptions.RescueStoppedWorkers"/>). Run once at start; a failure here only means those jobs wait
+    /// for their leases, so it is logged, not thrown.
+    /// </summary>
+    internal async Task RescueStoppedWorkersAsync(CancellationToken cancellationToken)
+    {
+        if (!options.RescueStoppedWorkers)
+            return;
+        try
+        {
+            var running = await store.ListAsync(new JobQuery { States = [JobState.Running], Limit = 100_000 }, cancellationToken);
+            var stopped = running.Select(job => job.LeaseOwner).OfType<string>().Distinct(StringComparer.Ordinal)
+                .Where(owner => owner != workerId && StoppedWorkers.HasStopped(owner)).ToArray();
+            if (stopped.Length == 0)
+                return;
+            var rescued = await store.RescueExpiredAsync(new RescueRequest(time.GetUtcNow(), running.Count) { StoppedOwners = stopped }, cancellationToken);
+            if (rescued.Count == 0)
+                return;
+            telemetry.Rescued.Add(rescued.Count);
+            LogRescuedStopped(logger, rescued.Count, string.Join(", ", stopped));
+            signal.NotifyAll();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            LogRescueStoppedFailed(logger, ex);
+        }
+    }
+
     internal async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -220,6 +249,12 @@ internal sealed partial class Maintenance(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} maintenance leader: {IsLeader}")]
     private static partial void LogLeadership(ILogger logger, string workerId, bool isLeader);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Took back {Count} running jobs of stopped workers of this machine ({Workers}) without waiting for their leases")]
+    private static partial void LogRescuedStopped(ILogger logger, int count, string workers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not look for jobs of stopped workers of this machine; they run again when their leases expire")]
+    private static partial void LogRescueStoppedFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rescued {Count} jobs whose lease expired")]
     private static partial void LogRescued(ILogger logger, int count);

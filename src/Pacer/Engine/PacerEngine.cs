@@ -92,6 +92,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         var migration = await _store.MigrateAsync(cancellationToken);
         if (migration.Applied.Count > 0)
             LogMigrated(_logger, migration.FromVersion, migration.ToVersion);
+        await _maintenance.RescueStoppedWorkersAsync(cancellationToken);
         _completer.Start();
         foreach (var queue in _queues.Values)
             _producers.Add(Task.Run(() => ProduceAsync(queue, _stopFetching.Token), CancellationToken.None));

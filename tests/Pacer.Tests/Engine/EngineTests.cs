@@ -267,6 +267,66 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task Start_TakesBackJobsOfThisMachinesStoppedWorkers_AtOnce_AndNoOtherRunningJob()
+    {
+        var probe = new Probe();
+        await using var h = await Start(probe, start: false);
+        await h.Store.MigrateAsync(CancellationToken.None);
+        int gonePid;
+        using (var gone = System.Diagnostics.Process.Start("true"))
+        {
+            await gone.WaitForExitAsync();
+            gonePid = gone.Id;
+        }
+        var machine = Environment.MachineName;
+        string[] owners = [$"{machine}:{gonePid}:dead00", $"{machine}:{Environment.ProcessId}:alive0", $"elsewhere:{gonePid}:far000", "custom-worker"];
+        var jobs = new List<long>();
+        foreach (var owner in owners)
+        {
+            var job = await h.Client.EnqueueAsync(new Work(owner));
+            var fetched = await h.Store.FetchAsync(new FetchRequest("default", 1, h.Time.GetUtcNow(), TimeSpan.FromSeconds(30), owner) { OnlyIds = [job.Id] }, CancellationToken.None);
+            Assert.Single(fetched);
+            jobs.Add(job.Id);
+        }
+
+        await h.Host.StartAsync(); // the clock stands still: no lease runs out
+        await h.WaitForCountAsync("pacer.jobs.completed", 1);
+
+        Assert.Equal(JobState.Completed, (await h.GetAsync(jobs[0])).State);
+        Assert.Contains("process has stopped", Assert.Single((await h.GetAsync(jobs[0])).Errors).Message, StringComparison.Ordinal);
+        Assert.All(jobs.Skip(1), id => Assert.Equal(JobState.Running, h.GetAsync(id).GetAwaiter().GetResult().State));
+        Assert.Equal(1, h.Count("pacer.jobs.rescued"));
+    }
+
+    [Theory]
+    [InlineData("box:123:abc123", true)]
+    [InlineData("box:124:abc123", false)] // running
+    [InlineData("box:7:abc123", false)] // this process
+    [InlineData("other:123:abc123", false)]
+    [InlineData("box:x:abc123", false)]
+    [InlineData("box:123", false)]
+    [InlineData("my-worker", false)]
+    [InlineData("a:box:123:abc123", false)]
+    public void StoppedWorkers_JudgeOnlyThisMachinesDefaultIds(string owner, bool stopped) =>
+        Assert.Equal(stopped, Pacer.Engine.StoppedWorkers.HasStopped(owner, "box", 7, pid => pid == 124));
+
+    [Fact]
+    public async Task Start_WithRescueStoppedWorkersOff_LeavesThemToTheirLeases()
+    {
+        var probe = new Probe();
+        await using var h = await Start(probe, options: o => o.RescueStoppedWorkers = false, start: false);
+        await h.Store.MigrateAsync(CancellationToken.None);
+        var owner = $"{Environment.MachineName}:{int.MaxValue}:dead00";
+        var job = await h.Client.EnqueueAsync(new Work());
+        Assert.Single(await h.Store.FetchAsync(new FetchRequest("default", 1, h.Time.GetUtcNow(), TimeSpan.FromSeconds(30), owner) { OnlyIds = [job.Id] }, CancellationToken.None));
+
+        await h.Host.StartAsync();
+
+        Assert.Equal(JobState.Running, (await h.GetAsync(job.Id)).State);
+        Assert.Equal(0, h.Count("pacer.jobs.rescued"));
+    }
+
+    [Fact]
     public async Task UniqueKey_SecondEnqueueWhileUnfinished_ReturnsTheFirstJob()
     {
         var probe = new Probe();
