@@ -54,7 +54,8 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
             var resolved = await youtube.ResolveAsync(refs, context.CancellationToken);
             var record = await context.Effects.RunInStoreTransactionAsync(SyncKeys.Plan(run), async (transaction, ct) =>
             {
-                string[] tags = scheduleTag is null ? [SyncKeys.Tag(run)] : [SyncKeys.Tag(run), scheduleTag];
+                var same = SyncKeys.SameSyncTag(args.Channels, args.Destinations);
+                string[] tags = scheduleTag is null ? [SyncKeys.Tag(run), same] : [SyncKeys.Tag(run), same, scheduleTag];
                 // Local files are on this machine: on a store other machines share, the run's jobs stay here.
                 var queue = options.QueueFor(args.Destinations, store.Capabilities);
                 var jobs = resolved.Found.Select(channel => new EnqueueRequest(ChannelSyncKinds.Channel, JsonSerializer.Serialize(new ChannelJobArgs

@@ -8,6 +8,18 @@ public sealed class ChannelSyncProgress
     private readonly ConcurrentDictionary<string, RunProgress> _runs = new(StringComparer.Ordinal);
 
     public RunProgress For(string run) => _runs.GetOrAdd(run, r => new RunProgress(r));
+
+    /// <summary>
+    /// The live figures of a run another process planned (one this process now follows, that process having stopped):
+    /// the channels come from its plan; the rest counts what this process does.
+    /// </summary>
+    public RunProgress Follow(string run, SyncPlanRecord plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var progress = For(run);
+        progress.Planned(plan.Channels, plan.Channels - plan.Unknown.Count);
+        return progress;
+    }
 }
 
 /// <summary>What one run has done so far in this process.</summary>

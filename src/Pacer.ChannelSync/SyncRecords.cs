@@ -31,6 +31,24 @@ public static class SyncKeys
     public static string ScheduleTag(string schedule) => $"schedule:{schedule}";
 
     /// <summary>
+    /// A tag every job of a run carries that names what it syncs: the same channels (in any order) into the same
+    /// destinations give the same tag, so a sync started again after its process was killed finds the run that is still
+    /// unfinished and follows it, instead of starting a second one that pages every channel again.
+    /// </summary>
+    public static string SameSyncTag(IEnumerable<string> channels, IEnumerable<string> destinations)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        ArgumentNullException.ThrowIfNull(destinations);
+        var text = string.Join('\n', channels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)) + "\n>\n"
+            + string.Join('\n', destinations.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+        return "sync:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
+    }
+
+    /// <summary>The run a job belongs to, from its <see cref="Tag"/>; null if it has none.</summary>
+    public static string? RunOf(IEnumerable<string> tags) =>
+        tags.FirstOrDefault(t => t.StartsWith("run:", StringComparison.Ordinal)) is { } tag ? tag["run:".Length..] : null;
+
+    /// <summary>
     /// How long a run's records (plan, channels, summary) are kept once written. They serve the run's finish job and
     /// whoever reads its summary, and name a run that never comes again, so kept for good they would only grow the
     /// effects ledger (a thousand rows a run). Long enough for a run that a used-up quota holds back for days.

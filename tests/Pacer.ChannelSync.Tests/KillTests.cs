@@ -5,7 +5,8 @@ namespace Pacer.ChannelSync.Tests;
 
 /// <summary>
 /// <c>pacer sync</c> as a real process, killed with SIGKILL in the middle of a sync and started again: the file it leaves
-/// must equal the one an uninterrupted sync writes, row for row (but for the first-seen time).
+/// must equal the one an uninterrupted sync writes, row for row (but for the first-seen time), and the second sync goes on
+/// with the killed one's run instead of paging every channel again.
 /// </summary>
 public sealed class KillTests
 {
@@ -44,15 +45,27 @@ public sealed class KillTests
                 kills++;
             }
             var partial = File.ReadAllLines(Path.Combine(killed, "videos.csv")).Length - 1;
-            using (var second = Sync(youtube, channels, killed))
+            var output = new System.Text.StringBuilder();
+            using (var second = Sync(youtube, channels, killed, output))
                 Assert.Equal(0, await ExitCodeAsync(second));
+            var interruptedUnits = youtube.Counters.UnitsSpent;
             using (var reference = Sync(youtube, channels, clean))
                 Assert.Equal(0, await ExitCodeAsync(reference));
+            var uninterruptedUnits = youtube.Counters.UnitsSpent - interruptedUnits;
 
             var afterKill = SyncHarness.ReadCsv(Path.Combine(killed, "videos.csv"));
             var uninterrupted = SyncHarness.ReadCsv(Path.Combine(clean, "videos.csv"));
             Assert.Equal(1, kills);
             Assert.InRange(partial, 1, uninterrupted.Count - 1);
+            Assert.Contains("Resuming sync run ", output.ToString(), StringComparison.Ordinal);
+            // One run, finished: the killed process's jobs were taken back at once and finished by the second sync, not
+            // left to a later process that would page their channels again for nothing.
+            await using var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = Path.Combine(killed, "pacer.db") });
+            var jobs = await store.ListAsync(new Pacer.Storage.JobQuery { Limit = 1000 }, CancellationToken.None);
+            Assert.Single(jobs.Select(j => SyncKeys.RunOf(j.Tags)).Distinct());
+            Assert.All(jobs, job => Assert.Equal(JobState.Completed, job.State));
+            Assert.Contains(jobs, job => job.Errors.Any(e => e.Message.Contains("process has stopped", StringComparison.Ordinal)));
+            Console.WriteLine($"killed and resumed: {interruptedUnits} units; uninterrupted: {uninterruptedUnits}");
             Assert.Equal(uninterrupted.Keys.Order(), afterKill.Keys.Order());
             foreach (var (id, row) in uninterrupted)
                 Assert.Equal(row[..^1], afterKill[id][..^1]); // every column but first_seen_at
@@ -63,7 +76,7 @@ public sealed class KillTests
         }
     }
 
-    private static Process Sync(YouTubeEmulator youtube, string channels, string folder)
+    private static Process Sync(YouTubeEmulator youtube, string channels, string folder, System.Text.StringBuilder? output = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[]
@@ -73,11 +86,16 @@ public sealed class KillTests
         })
             info.ArgumentList.Add(arg);
         info.Environment["PACER_YOUTUBE_API_KEY"] = "test-key";
-        // A killed worker's jobs wait for their lease to run out: keep that short.
-        info.Environment["PACER__LEASEDURATION"] = "00:00:02";
-        info.Environment["PACER__MAINTENANCEINTERVAL"] = "00:00:00.2";
+        // The default lease: a killed worker's jobs are taken back at once by the next process on this machine.
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start pacer.");
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && output is not null)
+            {
+                lock (output)
+                    output.AppendLine(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[pacer {process.Id}] {e.Data}"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -124,6 +124,44 @@ public sealed class SyncCommandTests : IAsyncLifetime
         Assert.Equal(_youtube.Channels.Take(3).Sum(c => c.VideoCount), (await File.ReadAllLinesAsync(csv)).Length - 1);
     }
 
+    [Fact]
+    public async Task Sync_StartedWhileTheSameRuns_FollowsThatRun_InsteadOfPagingEveryChannelAgain()
+    {
+        var csv = Path.Combine(_cli.Folder, "videos.csv");
+        await _cli.OkAsync("migrate");
+        await _cli.OkAsync("resources", "pause", "youtube", "--reason", "held for the test");
+        var first = SyncAsync("--channels", Channels(3), "--to", csv);
+        await WaitUntilAsync(async () => (await _cli.RunAsync("jobs", "list", "--state", "waiting", "--json")).Json().GetArrayLength() > 0);
+
+        // The same channels in another order, the same file: the same sync. Its output is watched as it comes, so the
+        // quota is given back only once it has found the first run (or it would find it finished, and start its own).
+        var output = new StringWriter();
+        var watched = TextWriter.Synchronized(output);
+        var second = PacerCli.RunAsync(
+            ["sync", "--config", _config, "--api-base", _youtube.BaseAddress.ToString(), "--channels", string.Join(',', Channels(3).Split(',').Reverse()),
+             "--to", csv, "--db", _cli.Database],
+            CliConsole.ForWriters(watched, TextWriter.Null), CliRun.Quiet, CancellationToken.None);
+        await WaitUntilAsync(() =>
+        {
+            lock (watched)
+                return Task.FromResult(output.ToString().Contains("Resuming sync run ", StringComparison.Ordinal) || second.IsCompleted);
+        });
+        await _cli.OkAsync("resources", "resume", "youtube");
+        var a = await first;
+        var exit = await second;
+
+        Assert.True(a.ExitCode == 0, a.ToString());
+        Assert.True(exit == 0, output.ToString());
+        var b = output.ToString();
+        Assert.Contains("Resuming sync run ", b, StringComparison.Ordinal);
+        var expected = _youtube.Channels.Take(3).Sum(c => c.VideoCount);
+        Assert.Contains($"new videos: {expected:N0}", b, StringComparison.Ordinal);
+        var jobs = (await _cli.RunAsync("jobs", "list", "--json")).Json().EnumerateArray().ToArray();
+        Assert.Single(jobs, j => j.GetProperty("kind").GetString() == "channel-sync");
+        Assert.Equal(3, jobs.Count(j => j.GetProperty("kind").GetString() == "channel-sync.channel"));
+        Assert.Equal(expected, (await File.ReadAllLinesAsync(csv)).Length - 1);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

@@ -69,12 +69,23 @@ internal sealed class SyncRunner : IDisposable
         var hitsBefore = Interlocked.Read(ref _cacheHits);
         var quotaBefore = await QuotaAsync(cancellationToken);
 
-        var run = time.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
-        var args = new ChannelSyncArgs { Channels = channels, Destinations = destinations, Run = run };
         // Local files are on this machine: on a store other machines share, the whole run happens here.
         var queue = _services.GetRequiredService<ChannelSyncOptions>().QueueFor(destinations, store.Capabilities);
-        var runJob = await client.EnqueueAsync(ChannelSyncKinds.Run, JsonSerializer.Serialize(args, JsonSerializerOptions.Web),
-            new EnqueueOptions { Tags = [SyncKeys.Tag(run)], UniqueKey = $"{run}:run", Queue = queue }, cancellationToken);
+        var same = SyncKeys.SameSyncTag(channels, destinations);
+        string run;
+        long? runJobId;
+        if (await UnfinishedRunAsync(store, same, queue, cancellationToken) is { } earlier)
+        {
+            (run, runJobId) = earlier;
+            await ResumingAsync(store, progress, run, cancellationToken);
+        }
+        else
+        {
+            run = time.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
+            var args = new ChannelSyncArgs { Channels = channels, Destinations = destinations, Run = run };
+            runJobId = (await client.EnqueueAsync(ChannelSyncKinds.Run, JsonSerializer.Serialize(args, JsonSerializerOptions.Web),
+                new EnqueueOptions { Tags = [SyncKeys.Tag(run), same], UniqueKey = $"{run}:run", Queue = queue }, cancellationToken)).Id;
+        }
         var live = progress.For(run);
         long Moves() => live.Resolved + live.Pages + live.ChannelsDone + live.VideosWritten + live.Duplicates;
 
@@ -90,7 +101,7 @@ internal sealed class SyncRunner : IDisposable
                         var resolving = ctx.AddTask($"{title}: channels resolved", maxValue: Math.Max(channels.Count, 1));
                         var paging = ctx.AddTask("pages fetched", maxValue: 1);
                         var writing = ctx.AddTask("videos written", maxValue: 1);
-                        await WaitAsync(store, runJob.Id, run, Moves, cancellationToken, waiting =>
+                        await WaitAsync(store, runJobId, run, Moves, cancellationToken, waiting =>
                         {
                             resolving.Value = live.Channels < 0 ? 0 : live.Resolved;
                             resolving.Description = $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}" +
@@ -111,7 +122,7 @@ internal sealed class SyncRunner : IDisposable
             else
             {
                 var lines = new PlainProgress();
-                await WaitAsync(store, runJob.Id, run, Moves, cancellationToken, waiting =>
+                await WaitAsync(store, runJobId, run, Moves, cancellationToken, waiting =>
                 {
                     var line = $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}, pages fetched {live.Pages} ({live.PagesFromCache} unchanged), " +
                         $"channels done {live.ChannelsDone}, videos written {live.VideosWritten}" + (waiting is null ? "" : $"; {waiting}");
@@ -141,6 +152,40 @@ internal sealed class SyncRunner : IDisposable
     }
 
     /// <summary>
+    /// An unfinished run of the same sync in this queue: one whose process was killed (its jobs wait in the store for their
+    /// leases to run out), or one another process is running now. Its run job, if it is one this command started.
+    /// </summary>
+    private static async Task<(string Run, long? RunJobId)?> UnfinishedRunAsync(IJobStore store, string same, string? queue, CancellationToken cancellationToken)
+    {
+        var unfinished = await store.ListAsync(new JobQuery { Tag = same, States = JobStates.Unfinished, Limit = 100 }, cancellationToken);
+        // Pinned to this machine's queue (local files on a store machines share), only a run there writes the same files.
+        if (unfinished.FirstOrDefault(job => (queue is null || job.Queue == queue) && SyncKeys.RunOf(job.Tags) is not null) is not { } job)
+            return null;
+        var run = SyncKeys.RunOf(job.Tags)!;
+        var runJobs = await store.ListAsync(new JobQuery { Tag = SyncKeys.Tag(run), Kind = ChannelSyncKinds.Run, Limit = 1 }, cancellationToken);
+        return (run, runJobs is [{ } runJob] ? runJob.Id : null);
+    }
+
+    /// <summary>Says which run goes on and why it may wait, and starts the live figures from the run's plan.</summary>
+    private async Task ResumingAsync(IJobStore store, ChannelSyncProgress progress, string run, CancellationToken cancellationToken)
+    {
+        if (await store.GetEffectAsync(SyncKeys.Plan(run), cancellationToken) is { ResultJson: { } json })
+            progress.Follow(run, JsonSerializer.Deserialize<SyncPlanRecord>(json, JsonSerializerOptions.Web)!);
+        // This process's engine has started: jobs a stopped process of this machine held are available again already.
+        // Jobs still running are another process's (another sync of the same, still at work), or of a process this
+        // machine cannot judge; they go on there, or here once their leases run out.
+        var self = _services.GetRequiredService<IPacerEngine>().WorkerId;
+        var held = (await store.ListAsync(new JobQuery { Tag = SyncKeys.Tag(run), States = [JobState.Running], Limit = 1000 }, cancellationToken))
+            .Where(job => job.LeaseOwner != self).ToArray();
+        await _console.Out.WriteLineAsync(
+            $"Resuming sync run {run}, which has not finished: this sync goes on with its unfinished jobs rather than paging every channel again." +
+            (held.Length > 0 && held.Max(job => job.LeaseExpiresAt) is { } until
+                ? $" {Output.Count(held.Length, "job")} of it {(held.Length == 1 ? "runs" : "run")} in another process ({string.Join(", ", held.Select(j => j.LeaseOwner).Distinct())}); " +
+                  $"{(held.Length == 1 ? "it goes" : "they go")} on there, or here by {Output.Time(until)} if that process has stopped."
+                : ""));
+    }
+
+    /// <summary>
     /// Waits until the run's finish job is final, calling <paramref name="tick"/> between looks with what one of the run's
     /// jobs waits for, if any ("waiting for youtube: quota used up until ...", or the error a step will be retried after):
     /// a sync held back for hours by a spent quota, a pause or a workbook open elsewhere says so instead of showing bars
@@ -148,7 +193,7 @@ internal sealed class SyncRunner : IDisposable
     /// </summary>
     /// <param name="progress">A number that grows with the run's progress. A job is parked (state waiting) only while its
     /// wait is long, and made available again shortly before its end; the reason stays shown until the run moves on.</param>
-    private static async Task WaitAsync(IJobStore store, long runJobId, string run, Func<long> progress, CancellationToken cancellationToken, Action<string?> tick)
+    private static async Task WaitAsync(IJobStore store, long? runJobId, string run, Func<long> progress, CancellationToken cancellationToken, Action<string?> tick)
     {
         var time = TimeProvider.System;
         // One look a tick: a job parked for a resource, or a step that failed and waits for its retry (its error often says
@@ -169,7 +214,7 @@ internal sealed class SyncRunner : IDisposable
                 (waiting, progressThen) = (reason, progress());
             else if (progress() != progressThen)
                 waiting = null;
-            var runJob = await store.GetAsync(runJobId, cancellationToken);
+            var runJob = runJobId is { } id ? await store.GetAsync(id, cancellationToken) : null;
             if (runJob is { State: JobState.Discarded or JobState.Cancelled })
                 throw CliException.Failure($"The sync could not start: {runJob.Errors.LastOrDefault()?.Message ?? runJob.State.ToWire()}");
             var finish = await store.ListAsync(new JobQuery { Tag = SyncKeys.Tag(run), Kind = ChannelSyncKinds.Finish, Limit = 1 }, cancellationToken);
