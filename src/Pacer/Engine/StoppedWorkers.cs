@@ -25,6 +25,23 @@ internal static class StoppedWorkers
 
     private static bool IsRunning(int pid)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            // A killed process whose parent has not reaped it yet is a zombie: gone, though its id still shows (and
+            // Process says it has not exited). Where no init reaps orphans (a container's first process often does not),
+            // it stays one for good. /proc/PID/stat: "PID (NAME) STATE ...", the name may hold spaces and parentheses.
+            string stat;
+            try
+            {
+                stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            }
+            catch (IOException)
+            {
+                return false; // no process with that id (or it went while we read)
+            }
+            var end = stat.LastIndexOf(')');
+            return end < 0 || end + 2 >= stat.Length || stat[end + 2] is not ('Z' or 'X');
+        }
         try
         {
             using var process = Process.GetProcessById(pid);
