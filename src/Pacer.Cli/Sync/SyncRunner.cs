@@ -152,8 +152,9 @@ internal sealed class SyncRunner : IDisposable
     }
 
     /// <summary>
-    /// An unfinished run of the same sync in this queue: one whose process was killed (its jobs wait in the store for their
-    /// leases to run out), or one another process is running now. Its run job, if it is one this command started.
+    /// An unfinished run of the same sync in this queue: one whose process was killed (this process's engine took its jobs
+    /// back as it started), or one another process is running now. Its run job, if it is one this command started (a
+    /// schedule's run job carries only the schedule's tag).
     /// </summary>
     private static async Task<(string Run, long? RunJobId)?> UnfinishedRunAsync(IJobStore store, string same, string? queue, CancellationToken cancellationToken)
     {
