@@ -19,6 +19,7 @@ internal sealed partial class Maintenance(
     IRandomSource random,
     WorkSignal signal,
     PacerTelemetry telemetry,
+    Resources.PacerResources resources,
     string workerId,
     ILogger logger)
 {
@@ -80,12 +81,30 @@ internal sealed partial class Maintenance(
                 return;
             telemetry.Rescued.Add(rescued.Count);
             LogRescuedStopped(logger, rescued.Count, string.Join(", ", stopped));
+            await ReleaseReservationsAsync(rescued, cancellationToken);
             signal.NotifyAll();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
         {
             LogRescueStoppedFailed(logger, ex);
         }
+    }
+
+    /// <summary>
+    /// The quota the rescued attempts reserved and did not spend goes back: they will never give it back themselves. Read
+    /// after the rescue, a job another worker has started again meanwhile keeps its new attempt's reservation.
+    /// </summary>
+    private async Task ReleaseReservationsAsync(IReadOnlyList<RescuedJob> rescued, CancellationToken cancellationToken)
+    {
+        if (catalog.IsEmpty)
+            return;
+        var jobs = new List<JobRecord>(rescued.Count);
+        foreach (var job in rescued)
+        {
+            if (await store.GetAsync(job.JobId, cancellationToken) is { } record)
+                jobs.Add(record);
+        }
+        await resources.ReleaseRescuedAsync(jobs, cancellationToken);
     }
 
     internal async Task RunOnceAsync(CancellationToken cancellationToken)
@@ -105,6 +124,7 @@ internal sealed partial class Maintenance(
         {
             telemetry.Rescued.Add(rescued.Count);
             LogRescued(logger, rescued.Count);
+            await ReleaseReservationsAsync(rescued, cancellationToken);
         }
         var promoted = await store.PromoteDueAsync(now, BatchLimit, cancellationToken);
         var enqueued = await EnqueueRecurringAsync(now, cancellationToken);

@@ -124,7 +124,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         if (needed == 0)
             return;
         var reserved = scope?.UseReserved(resource, needed) ?? 0;
-        var result = await Resources.TryAcquireAsync(resource, needed, PacerResources.MaxAcquireWait, cancellationToken, quotaPaid: reserved);
+        var result = await Resources.TryAcquireAsync(resource, needed, PacerResources.MaxAcquireWait, cancellationToken, quotaPaid: reserved, reservedBy: scope?.Job);
         if (!result.Granted)
         {
             scope?.ReturnReserved(resource, reserved);

@@ -211,7 +211,7 @@ internal sealed partial class PacerResources : IPacerResources
             }
             var start = quota.WindowAt(now).Start.UtcTicks;
             state.Quota ??= new QuotaData { Window = start };
-            state.Quota.Used += cost;
+            state.Quota.Reserve(scope.Job.Id, scope.Job.Attempt, cost);
             return (true, (start, (string?)null, (DateTimeOffset?)null));
         }, cancellationToken);
         if (refusal is not null)
@@ -223,9 +223,14 @@ internal sealed partial class PacerResources : IPacerResources
     /// Gives the quota back what the attempt reserved and its calls did not spend, if the quota's window is still the one
     /// it was reserved in (a reset already gave everything back).
     /// </summary>
+    /// <remarks>
+    /// What goes back is what the store's record of the reservation says is left (the attempt's own count agrees with it,
+    /// unless the job was rescued meanwhile and the rescue gave it back already: then nothing).
+    /// </remarks>
     internal async Task RefundReservedAsync(JobResourceScope scope, CancellationToken cancellationToken)
     {
-        foreach (var (resource, units, window) in scope.TakeReserved())
+        var job = scope.Job;
+        foreach (var (resource, _, window) in scope.TakeReserved())
         {
             if (_catalog.Find(resource) is not { Quota: not null } definition)
                 continue;
@@ -233,8 +238,33 @@ internal sealed partial class PacerResources : IPacerResources
             {
                 if (state.Quota is not { } used || used.Window != window)
                     return (false, 0);
-                used.Used = Math.Max(0, used.Used - units);
-                return (true, 0);
+                return (used.Release(job.Id, attempt => attempt == job.Attempt) > 0, 0);
+            }, cancellationToken, wake: true);
+        }
+    }
+
+    /// <summary>
+    /// Gives back the unspent reservations of attempts that ended without giving them back themselves: their jobs were
+    /// rescued (a process killed, a lease lost). An attempt is over if its job is no longer running, or runs a later attempt.
+    /// </summary>
+    internal async Task ReleaseRescuedAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    {
+        if (jobs.Count == 0)
+            return;
+        // Every resource holding a reservation, partitions of templates included (account:42 is in no list of definitions).
+        var rows = await _store.ListResourcesAsync(cancellationToken);
+        foreach (var row in rows.Where(r => r.State.Contains("\"reserved\"", StringComparison.Ordinal)))
+        {
+            if (_catalog.Find(row.Name) is not { Quota: not null } definition)
+                continue;
+            await UpdateAsync(row.Name, definition, (state, _) =>
+            {
+                if (state.Quota is not { Reserved.Count: > 0 } used)
+                    return (false, 0);
+                var released = 0;
+                foreach (var job in jobs)
+                    released += used.Release(job.Id, attempt => job.State != JobState.Running || attempt < job.Attempt);
+                return (released > 0, released);
             }, cancellationToken, wake: true);
         }
     }
@@ -251,7 +281,8 @@ internal sealed partial class PacerResources : IPacerResources
 
     /// <summary>Takes permits, waiting while the next permit is at most <paramref name="maxWait"/> away; never throws for "not now".</summary>
     /// <param name="quotaPaid">Units of <paramref name="cost"/> whose quota was reserved before: they take rate and concurrency permits only.</param>
-    internal async Task<AcquireResult> TryAcquireAsync(string resource, int cost, TimeSpan maxWait, CancellationToken cancellationToken, int quotaPaid = 0)
+    /// <param name="reservedBy">The job attempt whose reservation paid <paramref name="quotaPaid"/>: its record of what is left shrinks.</param>
+    internal async Task<AcquireResult> TryAcquireAsync(string resource, int cost, TimeSpan maxWait, CancellationToken cancellationToken, int quotaPaid = 0, JobRecord? reservedBy = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(resource);
         ArgumentOutOfRangeException.ThrowIfLessThan(cost, 1);
@@ -282,6 +313,8 @@ internal sealed partial class PacerResources : IPacerResources
                 if (verdict.Allowed)
                 {
                     definition.Grant(state, cost, startAt, cost - quotaPaid);
+                    if (quotaPaid > 0 && reservedBy is not null)
+                        state.Quota?.Spend(reservedBy.Id, reservedBy.Attempt, quotaPaid);
                     if (holdId is not null)
                         (state.Holds ??= []).Add(new HoldData { Id = holdId, Cost = cost, Expires = (startAt + HoldTimeToLive).UtcTicks });
                     changed = true;

@@ -47,6 +47,66 @@ internal sealed class QuotaData
 
     /// <summary>Set when the server said the quota is exhausted before our count did: nothing is spent until then.</summary>
     public long? ExhaustedUntil { get; set; }
+
+    /// <summary>
+    /// Units reserved (counted in <see cref="Used"/>) and not spent yet, per job attempt. Kept here, not only in the
+    /// attempt's memory, so that the units of an attempt that never ends (its process killed) go back to the quota when
+    /// the job is rescued, rather than staying counted as spent until the window ends.
+    /// </summary>
+    public List<ReservationData>? Reserved { get; set; }
+
+    public void Reserve(long job, int attempt, int units)
+    {
+        Used += units;
+        Reserved ??= [];
+        var index = Reserved.FindIndex(r => r.Job == job && r.Attempt == attempt);
+        if (index >= 0)
+            Reserved[index].Units += units;
+        else
+            Reserved.Add(new ReservationData { Job = job, Attempt = attempt, Units = units });
+    }
+
+    /// <summary>A call the attempt's reservation paid for: that many units are spent now, no longer reserved.</summary>
+    public void Spend(long job, int attempt, int units)
+    {
+        if (Reserved?.FindIndex(r => r.Job == job && r.Attempt == attempt) is not (>= 0 and var index))
+            return;
+        Reserved[index].Units -= units;
+        if (Reserved[index].Units <= 0)
+            RemoveAt(index);
+    }
+
+    /// <summary>Gives back what the job's reservations that match <paramref name="stale"/> did not spend; returns the units.</summary>
+    public int Release(long job, Func<int, bool> stale)
+    {
+        var units = 0;
+        for (var i = (Reserved?.Count ?? 0) - 1; i >= 0; i--)
+        {
+            var reservation = Reserved![i];
+            if (reservation.Job != job || !stale(reservation.Attempt))
+                continue;
+            units += reservation.Units;
+            RemoveAt(i);
+        }
+        Used = Math.Max(0, Used - units);
+        return units;
+    }
+
+    private void RemoveAt(int index)
+    {
+        Reserved!.RemoveAt(index);
+        if (Reserved.Count == 0)
+            Reserved = null;
+    }
+}
+
+internal sealed class ReservationData
+{
+    public long Job { get; set; }
+
+    public int Attempt { get; set; }
+
+    public int Units { get; set; }
 }
 
 internal enum BreakerPhase { Closed, Open, HalfOpen }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Pacer.Tests.BuiltIn;
+using Pacer.Storage;
 using Pacer.Tests.Engine;
 
 namespace Pacer.Tests.Http;
@@ -119,6 +120,40 @@ public sealed class QuotaReservationTests
         Assert.Equal("waiting for api quota (20/day@America/Los_Angeles), resets 2026-11-26 08:00:00 UTC", row.WaitReason);
         Assert.Equal(15, s.Server.Requests.Count); // not one call of the job that could not finish
         Assert.Equal(15, await s.UsedAsync());
+    }
+
+    [Fact]
+    public async Task ReservationOfAnAttemptThatNeverEnded_GoesBackWhenItsJobIsRescued()
+    {
+        // A process reserved 10 units, spent 3 of them on calls, and was killed: its record of the 7 left is in the store.
+        await using var h = await EngineHarness.StartAsync(p =>
+        {
+            p.Services.AddSingletonProbe(new Probe());
+            p.AddJob<ScriptedHandler, Work>("work", k => k.MaxAttempts = 3);
+            p.AddResource("api", r => r.Quota = "100/day@America/Los_Angeles");
+        }, start: false);
+        await h.Store.MigrateAsync(CancellationToken.None);
+        int gonePid;
+        using (var gone = System.Diagnostics.Process.Start("true"))
+        {
+            await gone.WaitForExitAsync();
+            gonePid = gone.Id;
+        }
+        var job = await h.Client.EnqueueAsync(new Work());
+        var now = h.Time.GetUtcNow();
+        Assert.Single(await h.Store.FetchAsync(new FetchRequest("default", 1, now, TimeSpan.FromSeconds(30), $"{Environment.MachineName}:{gonePid}:killed") { OnlyIds = [job.Id] }, CancellationToken.None));
+        var window = h.Host.Services.GetRequiredService<Pacer.Resources.ResourceCatalog>().Find("api")!.Quota!.WindowAt(now).Start.UtcTicks;
+        var state = new Pacer.Resources.ResourceState { Quota = new Pacer.Resources.QuotaData { Window = window } };
+        state.Quota.Reserve(job.Id, 1, 10);
+        state.Quota.Spend(job.Id, 1, 3);
+        await h.Store.UpdateResourcesAsync(new ResourceUpdateRequest<int>(["api"], now, _ => new ResourceUpdate<int>([new ResourceWrite("api", state.ToJson())], 0)), CancellationToken.None);
+        var resources = h.Host.Services.GetRequiredService<IPacerResources>();
+        Assert.Equal(10, (await resources.ListAsync()).Single(r => r.Name == "api").QuotaUsed);
+
+        await h.Host.StartAsync(); // takes the killed process's job back, and its reservation with it
+        await h.WaitForCountAsync("pacer.jobs.completed", 1);
+
+        Assert.Equal(3, (await resources.ListAsync()).Single(r => r.Name == "api").QuotaUsed);
     }
 
     [Fact]
