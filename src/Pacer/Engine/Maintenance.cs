@@ -270,7 +270,7 @@ internal sealed partial class Maintenance(
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {WorkerId} maintenance leader: {IsLeader}")]
     private static partial void LogLeadership(ILogger logger, string workerId, bool isLeader);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Took back {Count} running jobs of stopped workers of this machine ({Workers}) without waiting for their leases")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Jobs taken back from stopped workers of this machine ({Workers}) without waiting for their leases: {Count}")]
     private static partial void LogRescuedStopped(ILogger logger, int count, string workers);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not look for jobs of stopped workers of this machine; they run again when their leases expire")]
