@@ -11,13 +11,15 @@ public sealed class ChannelSyncProgress
 
     /// <summary>
     /// The live figures of a run another process planned (one this process now follows, that process having stopped):
-    /// the channels come from its plan; the rest counts what this process does.
+    /// the channels come from its plan, and <paramref name="channelsDone"/> of them are done already; the rest counts
+    /// what this process does.
     /// </summary>
-    public RunProgress Follow(string run, SyncPlanRecord plan)
+    public RunProgress Follow(string run, SyncPlanRecord plan, int channelsDone = 0)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var progress = For(run);
         progress.Planned(plan.Channels, plan.Channels - plan.Unknown.Count);
+        progress.ChannelsDoneBefore(channelsDone);
         return progress;
     }
 }
@@ -68,4 +70,6 @@ public sealed class RunProgress(string run)
     }
 
     internal void ChannelDone() => Interlocked.Increment(ref _channelsDone);
+
+    internal void ChannelsDoneBefore(int channels) => Interlocked.Add(ref _channelsDone, Math.Max(channels, 0));
 }

@@ -171,7 +171,10 @@ internal sealed class SyncRunner : IDisposable
     private async Task ResumingAsync(IJobStore store, ChannelSyncProgress progress, string run, CancellationToken cancellationToken)
     {
         if (await store.GetEffectAsync(SyncKeys.Plan(run), cancellationToken) is { ResultJson: { } json })
-            progress.Follow(run, JsonSerializer.Deserialize<SyncPlanRecord>(json, JsonSerializerOptions.Web)!);
+        {
+            var done = await store.ListAsync(new JobQuery { Tag = SyncKeys.Tag(run), Kind = ChannelSyncKinds.Channel, States = [JobState.Completed], Limit = 100_000 }, cancellationToken);
+            progress.Follow(run, JsonSerializer.Deserialize<SyncPlanRecord>(json, JsonSerializerOptions.Web)!, done.Count);
+        }
         // This process's engine has started: jobs a stopped process of this machine held are available again already.
         // Jobs still running are another process's (another sync of the same, still at work), or of a process this
         // machine cannot judge; they go on there, or here once their leases run out.
