@@ -162,6 +162,33 @@ public sealed class SyncCommandTests : IAsyncLifetime
         Assert.Equal(expected, (await File.ReadAllLinesAsync(csv)).Length - 1);
     }
 
+    [Fact]
+    public async Task Sync_WhoseRunJobIsAlreadyEnqueued_FollowsThatRun()
+    {
+        // As when two identical syncs start at one moment and neither sees the other's jobs yet: the run job's unique key
+        // (what it syncs) lets one in, and the other follows its run. Here the first one's run job is put there by hand.
+        var csv = Path.Combine(_cli.Folder, "videos.csv");
+        var channels = _youtube.Channels.Take(2).Select(c => c.Id).ToArray();
+        var same = Pacer.ChannelSync.SyncKeys.SameSyncTag(channels, [csv]);
+        var args = System.Text.Json.JsonSerializer.Serialize(new { channels, destinations = new[] { csv }, run = "earlier" });
+        await _cli.OkAsync("migrate");
+        await using (var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = _cli.Database }))
+        {
+            await store.InsertManyAsync(new Pacer.Storage.InsertManyRequest([new Pacer.Storage.JobInsert
+            {
+                Kind = "channel-sync", Args = args, ScheduledAt = DateTimeOffset.UtcNow, UniqueKey = same + ":run", Tags = ["run:earlier"],
+            }], DateTimeOffset.UtcNow), CancellationToken.None);
+        }
+
+        var result = await SyncAsync("--channels", string.Join(',', channels), "--to", csv);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Resuming sync run earlier", result.Out, StringComparison.Ordinal);
+        Assert.Equal(_youtube.Channels.Take(2).Sum(c => c.VideoCount), (await File.ReadAllLinesAsync(csv)).Length - 1);
+        var jobs = (await _cli.RunAsync("jobs", "list", "--json")).Json().EnumerateArray().ToArray();
+        Assert.Single(jobs, j => j.GetProperty("kind").GetString() == "channel-sync");
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

@@ -83,8 +83,16 @@ internal sealed class SyncRunner : IDisposable
         {
             run = time.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
             var args = new ChannelSyncArgs { Channels = channels, Destinations = destinations, Run = run };
-            runJobId = (await client.EnqueueAsync(ChannelSyncKinds.Run, JsonSerializer.Serialize(args, JsonSerializerOptions.Web),
-                new EnqueueOptions { Tags = [SyncKeys.Tag(run), same], UniqueKey = $"{run}:run", Queue = queue }, cancellationToken)).Id;
+            // Keyed by what it syncs: two of the same started at one moment (neither found the other above) get one run
+            // job, the store's unique key deciding, and the second follows the first's run.
+            var enqueued = await client.EnqueueAsync(ChannelSyncKinds.Run, JsonSerializer.Serialize(args, JsonSerializerOptions.Web),
+                new EnqueueOptions { Tags = [SyncKeys.Tag(run), same], UniqueKey = $"{same}:run", Queue = queue }, cancellationToken);
+            runJobId = enqueued.Id;
+            if (enqueued.Existing && await store.GetAsync(enqueued.Id, cancellationToken) is { } existing && SyncKeys.RunOf(existing.Tags) is { } other)
+            {
+                run = other;
+                await ResumingAsync(store, progress, run, cancellationToken);
+            }
         }
         var live = progress.For(run);
         long Moves() => live.Resolved + live.Pages + live.ChannelsDone + live.VideosWritten + live.Duplicates;
