@@ -230,7 +230,10 @@ internal sealed partial class Maintenance(
                     parsed = recurring.Contains(row.Name) ? null : RecurringSchedule.Create(row.Name, row.Cron, row.Kind, row.Args,
                         RecurringRegistry.Zone(row.TimeZone), StoredScheduleOptions.FromJson(row.Options));
                     if (parsed is not null)
+                    {
+                        parsed.NotBefore = row.UpdatedAt;
                         client.BuildInsert(new EnqueueRequest(parsed.Kind, parsed.ArgsJson, parsed.Options), time.GetUtcNow());
+                    }
                 }
                 catch (Exception ex) when (ex is ArgumentException or JobArgsException or System.Text.Json.JsonException)
                 {

@@ -24,6 +24,13 @@ internal sealed class RecurringSchedule
     public TimeZoneInfo TimeZone { get; }
     public EnqueueOptions? Options { get; }
 
+    /// <summary>
+    /// When the schedule was stored (for one kept in the store): no slot before it is run. Without it, the first look
+    /// after a schedule made at 10:00:30 with <c>0 * * * *</c> ran the 10:00 slot at once, though the schedule had said
+    /// its next run was 11:00.
+    /// </summary>
+    public DateTimeOffset? NotBefore { get; set; }
+
     public static RecurringSchedule Create(string name, string cron, string kind, string argsJson, TimeZoneInfo timeZone, EnqueueOptions? options)
     {
         JobKind.ValidateName(name, "recurring schedule");
@@ -44,9 +51,9 @@ internal sealed class RecurringSchedule
     /// <summary>The latest slot at or before <paramref name="now"/> that is after <paramref name="after"/>, if any.</summary>
     public DateTimeOffset? LatestDueSlot(DateTimeOffset? after, DateTimeOffset now)
     {
-        // Walk forward from the last enqueued slot (or from a minute before now on first sight) and keep the
-        // newest slot not in the future: missed slots collapse into one run rather than a burst.
-        var from = after ?? now.AddMinutes(-1);
+        // Walk forward from the last enqueued slot (or from a minute before now on first sight, but not from before the
+        // schedule existed) and keep the newest slot not in the future: missed slots collapse into one run rather than a burst.
+        var from = after ?? (NotBefore is { } created && created > now.AddMinutes(-1) ? created : now.AddMinutes(-1));
         DateTimeOffset? latest = null;
         var next = Cron.GetNextOccurrence(from, TimeZone);
         var guard = 0;

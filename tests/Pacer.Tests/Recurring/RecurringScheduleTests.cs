@@ -33,6 +33,21 @@ public sealed class RecurringScheduleTests
     }
 
     [Fact]
+    public void LatestDueSlot_FirstLook_NeverRunsASlotFromBeforeTheScheduleWasStored()
+    {
+        var schedule = RecurringSchedule.Create("hourly", "0 * * * *", "noop", "{}", TimeZoneInfo.Utc, null);
+        var stored = RecurringSchedule.Create("hourly", "0 * * * *", "noop", "{}", TimeZoneInfo.Utc, null);
+        stored.NotBefore = Base.AddSeconds(30); // made half a minute after the 12:00 slot: its first run is 13:00
+
+        Assert.Equal(Base, schedule.LatestDueSlot(null, Base.AddSeconds(40))); // registered in code: looks back a minute
+        Assert.Null(stored.LatestDueSlot(null, Base.AddSeconds(40)));
+        Assert.Equal(Base.AddHours(1), stored.LatestDueSlot(null, Base.AddHours(1).AddSeconds(5)));
+        // Stored long ago and first seen now (no worker ran meanwhile): the minute before now, as for any schedule.
+        stored.NotBefore = Base.AddDays(-3);
+        Assert.Equal(Base, stored.LatestDueSlot(null, Base.AddSeconds(40)));
+    }
+
+    [Fact]
     public void LatestDueSlot_WithSeconds_UsesSixFieldFormat()
     {
         var schedule = RecurringSchedule.Create("every-10s", "*/10 * * * * *", "noop", "{}", TimeZoneInfo.Utc, null);
