@@ -31,6 +31,7 @@ internal sealed partial class Maintenance(
     /// <summary>A template's partition (account:42) unused this long, with nothing left to remember, is forgotten.</summary>
     internal static readonly TimeSpan PartitionIdleTimeout = TimeSpan.FromMinutes(10);
     private DateTimeOffset _nextClean;
+    private DateTimeOffset _nextStoppedLook;
     private bool _isLeader;
 
     private TimeSpan LeaderTtl => options.MaintenanceInterval * 5 < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : options.MaintenanceInterval * 5;
@@ -125,6 +126,16 @@ internal sealed partial class Maintenance(
             telemetry.Rescued.Add(rescued.Count);
             LogRescued(logger, rescued.Count);
             await ReleaseReservationsAsync(rescued, cancellationToken);
+        }
+        // Every start looks for this machine's stopped workers; the leader also looks now and then, so a process killed
+        // next to a worker that keeps running (a pacer sync beside pacer run) has its jobs taken back within a heartbeat
+        // interval, not a lease. Every start already looked, so the first look waits one interval.
+        if (_nextStoppedLook == default)
+            _nextStoppedLook = now + options.EffectiveHeartbeat;
+        else if (now >= _nextStoppedLook)
+        {
+            _nextStoppedLook = now + options.EffectiveHeartbeat;
+            await RescueStoppedWorkersAsync(cancellationToken);
         }
         var promoted = await store.PromoteDueAsync(now, BatchLimit, cancellationToken);
         var enqueued = await EnqueueRecurringAsync(now, cancellationToken);

@@ -53,7 +53,8 @@ public sealed class PacerOptions : IValidatableObject
     /// <summary>
     /// At start, take back at once the running jobs of workers of this machine (same host name) whose process is gone,
     /// rather than when their leases run out: a worker restarted after a crash, or <c>pacer sync</c> run again after a
-    /// kill, goes on in a second instead of <see cref="LeaseDuration"/>. Only default worker ids (host:pid:suffix) are
+    /// kill, goes on in a second instead of <see cref="LeaseDuration"/>. The maintenance leader also looks every heartbeat
+    /// interval, for a process killed beside a worker that keeps running. Only default worker ids (host:pid:suffix) are
     /// judged, and a process id that is running is never judged stopped. Turn off where two machines share a host name
     /// but not their processes (containers given the same hostname): there a worker could be thought stopped while it
     /// runs, and its jobs would run twice (fencing still rejects its outcomes). Default true.

@@ -298,6 +298,28 @@ public sealed class EngineTests
         Assert.Equal(1, h.Count("pacer.jobs.rescued"));
     }
 
+    [Fact]
+    public async Task Leader_TakesBackJobsOfAWorkerOfThisMachineThatStopped_WhileItRuns_WithinAHeartbeatNotALease()
+    {
+        var probe = new Probe();
+        await using var h = await Start(probe, o => o.MaintenanceInterval = TimeSpan.FromSeconds(1));
+        int gonePid;
+        using (var gone = System.Diagnostics.Process.Start("true"))
+        {
+            await gone.WaitForExitAsync();
+            gonePid = gone.Id;
+        }
+        // A job another process of this machine held when it was killed, after this worker started.
+        var job = await h.Client.EnqueueAsync(new Work(), new EnqueueOptions { RunIn = TimeSpan.FromHours(1) });
+        var held = await h.Store.FetchAsync(new FetchRequest("default", 1, h.Time.GetUtcNow().AddHours(1), TimeSpan.FromSeconds(30), $"{Environment.MachineName}:{gonePid}:killed") { OnlyIds = [job.Id] }, CancellationToken.None);
+        Assert.Single(held);
+
+        await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 1), TimeSpan.FromSeconds(1), maxSteps: 15);
+
+        var error = Assert.Single((await h.GetAsync(job.Id)).Errors);
+        Assert.Contains("process has stopped", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("box:123:abc123", true)]
     [InlineData("box:124:abc123", false)] // running
