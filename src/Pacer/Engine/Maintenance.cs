@@ -63,8 +63,8 @@ internal sealed partial class Maintenance(
 
     /// <summary>
     /// Takes back the running jobs of this machine's workers whose processes are gone (see
-    /// <see cref="PacerOptions.RescueStoppedWorkers"/>). Run once at start; a failure here only means those jobs wait
-    /// for their leases, so it is logged, not thrown.
+    /// <see cref="PacerOptions.RescueStoppedWorkers"/>). Run by every worker as it starts, and by the leader every heartbeat
+    /// interval; a failure here only means those jobs wait for their leases, so it is logged, not thrown.
     /// </summary>
     internal async Task RescueStoppedWorkersAsync(CancellationToken cancellationToken)
     {
