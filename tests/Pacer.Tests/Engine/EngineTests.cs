@@ -272,12 +272,7 @@ public sealed class EngineTests
         var probe = new Probe();
         await using var h = await Start(probe, start: false);
         await h.Store.MigrateAsync(CancellationToken.None);
-        int gonePid;
-        using (var gone = System.Diagnostics.Process.Start("true"))
-        {
-            await gone.WaitForExitAsync();
-            gonePid = gone.Id;
-        }
+        var gonePid = await StoppedWorker.ProcessIdAsync();
         var machine = Environment.MachineName;
         string[] owners = [$"{machine}:{gonePid}:dead00", $"{machine}:{Environment.ProcessId}:alive0", $"elsewhere:{gonePid}:far000", "custom-worker"];
         var jobs = new List<long>();
@@ -303,12 +298,7 @@ public sealed class EngineTests
     {
         var probe = new Probe();
         await using var h = await Start(probe, o => o.MaintenanceInterval = TimeSpan.FromSeconds(1));
-        int gonePid;
-        using (var gone = System.Diagnostics.Process.Start("true"))
-        {
-            await gone.WaitForExitAsync();
-            gonePid = gone.Id;
-        }
+        var gonePid = await StoppedWorker.ProcessIdAsync();
         // A job another process of this machine held when it was killed, after this worker started.
         var job = await h.Client.EnqueueAsync(new Work(), new EnqueueOptions { RunIn = TimeSpan.FromHours(1) });
         var held = await h.Store.FetchAsync(new FetchRequest("default", 1, h.Time.GetUtcNow().AddHours(1), TimeSpan.FromSeconds(30), $"{Environment.MachineName}:{gonePid}:killed") { OnlyIds = [job.Id] }, CancellationToken.None);

@@ -133,12 +133,7 @@ public sealed class QuotaReservationTests
             p.AddResource("api", r => r.Quota = "100/day@America/Los_Angeles");
         }, start: false);
         await h.Store.MigrateAsync(CancellationToken.None);
-        int gonePid;
-        using (var gone = System.Diagnostics.Process.Start("true"))
-        {
-            await gone.WaitForExitAsync();
-            gonePid = gone.Id;
-        }
+        var gonePid = await StoppedWorker.ProcessIdAsync();
         var job = await h.Client.EnqueueAsync(new Work());
         var now = h.Time.GetUtcNow();
         Assert.Single(await h.Store.FetchAsync(new FetchRequest("default", 1, now, TimeSpan.FromSeconds(30), $"{Environment.MachineName}:{gonePid}:killed") { OnlyIds = [job.Id] }, CancellationToken.None));
