@@ -459,6 +459,16 @@ internal sealed partial class PostgresJobStore
 
     // ----- maintenance -----
 
+    public Task<IReadOnlyList<string>> ListLeaseOwnersAsync(CancellationToken cancellationToken) => WithConnectionAsync<IReadOnlyList<string>>(async connection =>
+    {
+        await using var command = Command(connection, null, Sql("SELECT DISTINCT lease_owner FROM {s}.pacer_jobs WHERE state = 'running' AND lease_owner IS NOT NULL"));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var owners = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+            owners.Add(reader.GetString(0));
+        return owners;
+    }, cancellationToken);
+
     public Task<IReadOnlyList<RescuedJob>> RescueExpiredAsync(RescueRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -488,6 +488,16 @@ internal sealed partial class SqliteJobStore
 
     // ----- maintenance -----
 
+    public Task<IReadOnlyList<string>> ListLeaseOwnersAsync(CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<string>>(connection =>
+    {
+        using var command = Command(connection, null, "SELECT DISTINCT lease_owner FROM pacer_jobs WHERE state = 'running' AND lease_owner IS NOT NULL");
+        using var reader = command.ExecuteReader();
+        var owners = new List<string>();
+        while (reader.Read())
+            owners.Add(reader.GetString(0));
+        return owners;
+    }, cancellationToken);
+
     public Task<IReadOnlyList<RescuedJob>> RescueExpiredAsync(RescueRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -89,6 +89,23 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task ListLeaseOwnersAsync_NamesTheOwnersOfRunningJobs_EachOnce()
+    {
+        Assert.Empty(await Store.ListLeaseOwnersAsync(Ct));
+        var ids = new List<long>();
+        for (var i = 0; i < 4; i++)
+            ids.Add(await InsertAsync(NewJob()));
+        await FetchJobAsync(ids[0], owner: "host:1:aaa");
+        await FetchJobAsync(ids[1], owner: "host:1:aaa");
+        var done = await FetchJobAsync(ids[2], owner: "host:2:bbb");
+        Assert.True(await CompleteAsync(new JobCompletion(ids[2], done.LeaseToken, CompletionKind.Completed, At(1))));
+
+        var owners = await Store.ListLeaseOwnersAsync(Ct);
+
+        Assert.Equal(["host:1:aaa"], owners); // the completed job's worker holds nothing; the available job has no owner
+    }
+
+    [Fact]
     public async Task RescueExpiredAsync_ManyExpired_RespectsLimit()
     {
         await InsertManyAsync(5);

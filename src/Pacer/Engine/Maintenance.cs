@@ -25,6 +25,8 @@ internal sealed partial class Maintenance(
 {
     internal const string LeaderName = "maintenance";
     private const int BatchLimit = 1000;
+    /// <summary>Most jobs of stopped workers taken back in one look (the rest at the next, or when their leases run out).</summary>
+    private const int StoppedBatchLimit = 10_000;
     private const int CleanBatch = 10_000;
     private static readonly TimeSpan CleanerInterval = TimeSpan.FromMinutes(1);
 
@@ -72,12 +74,11 @@ internal sealed partial class Maintenance(
             return;
         try
         {
-            var running = await store.ListAsync(new JobQuery { States = [JobState.Running], Limit = 100_000 }, cancellationToken);
-            var stopped = running.Select(job => job.LeaseOwner).OfType<string>().Distinct(StringComparer.Ordinal)
-                .Where(owner => owner != workerId && StoppedWorkers.HasStopped(owner)).ToArray();
+            var owners = await store.ListLeaseOwnersAsync(cancellationToken);
+            var stopped = owners.Where(owner => owner != workerId && StoppedWorkers.HasStopped(owner)).ToArray();
             if (stopped.Length == 0)
                 return;
-            var rescued = await store.RescueExpiredAsync(new RescueRequest(time.GetUtcNow(), running.Count) { StoppedOwners = stopped }, cancellationToken);
+            var rescued = await store.RescueExpiredAsync(new RescueRequest(time.GetUtcNow(), StoppedBatchLimit) { StoppedOwners = stopped }, cancellationToken);
             if (rescued.Count == 0)
                 return;
             telemetry.Rescued.Add(rescued.Count);

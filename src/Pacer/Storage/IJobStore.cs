@@ -49,6 +49,9 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Returns running jobs whose lease expired to retryable (or discarded at max attempts), recording the lost lease as an error.</summary>
     Task<IReadOnlyList<RescuedJob>> RescueExpiredAsync(RescueRequest request, CancellationToken cancellationToken);
 
+    /// <summary>The workers holding the leases of running jobs, each once (to find those whose process has stopped).</summary>
+    Task<IReadOnlyList<string>> ListLeaseOwnersAsync(CancellationToken cancellationToken);
+
     /// <summary>Moves scheduled, retryable and waiting jobs whose time has come to available.</summary>
     Task<int> PromoteDueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
 
