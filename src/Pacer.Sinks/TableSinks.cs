@@ -67,12 +67,8 @@ public static class TableSinks
         if (string.IsNullOrWhiteSpace(destination))
             throw BadDestination(destination ?? "", "it is empty", options);
 
-        // A scheme is two characters or more, so a Windows drive ("C:\data\out.csv") is a path.
-        var colon = destination.IndexOf(':', StringComparison.Ordinal);
-        if (colon > 1 && IsScheme(destination.AsSpan(0, colon)))
+        if (SplitScheme(destination) is var (scheme, target))
         {
-            var scheme = destination[..colon];
-            var target = destination[(colon + 1)..];
             if (scheme.Equals(SqliteScheme, StringComparison.OrdinalIgnoreCase))
                 return CreateSqlite(destination, target, options);
             if (options.Schemes.TryGetValue(scheme, out var factory))
@@ -101,17 +97,26 @@ public static class TableSinks
     public static string Absolute(string destination)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(destination);
+        if (SplitScheme(destination) is not var (scheme, target))
+            return FullPath(destination, destination);
+        if (!scheme.Equals(SqliteScheme, StringComparison.OrdinalIgnoreCase))
+            return destination;
+        var (path, table) = SplitTable(target);
+        return string.IsNullOrWhiteSpace(path) ? destination : $"{scheme}:{FullPath(destination, path)}{(table is null ? "" : "#" + table)}";
+    }
+
+    /// <summary><c>SCHEME:TARGET</c>, or null for a path. A scheme is two characters or more, so a Windows drive (<c>C:\data\out.csv</c>) is a path.</summary>
+    private static (string Scheme, string Target)? SplitScheme(string destination)
+    {
         var colon = destination.IndexOf(':', StringComparison.Ordinal);
-        if (colon > 1 && IsScheme(destination.AsSpan(0, colon)))
-        {
-            if (!destination[..colon].Equals(SqliteScheme, StringComparison.OrdinalIgnoreCase))
-                return destination;
-            var target = destination[(colon + 1)..];
-            var hash = target.LastIndexOf('#');
-            var (path, table) = hash >= 0 ? (target[..hash], target[hash..]) : (target, "");
-            return string.IsNullOrWhiteSpace(path) ? destination : destination[..(colon + 1)] + FullPath(destination, path) + table;
-        }
-        return FullPath(destination, destination);
+        return colon > 1 && IsScheme(destination.AsSpan(0, colon)) ? (destination[..colon], destination[(colon + 1)..]) : null;
+    }
+
+    /// <summary>A <c>sqlite:</c> target: <c>PATH#table</c>, or <c>PATH</c> (table null).</summary>
+    private static (string Path, string? Table) SplitTable(string target)
+    {
+        var hash = target.LastIndexOf('#');
+        return hash >= 0 ? (target[..hash], target[(hash + 1)..]) : (target, null);
     }
 
     private static string FullPath(string destination, string path, TableDestinationOptions? options = null)
@@ -128,18 +133,14 @@ public static class TableSinks
 
     private static SqliteTableSink CreateSqlite(string destination, string target, TableDestinationOptions options)
     {
-        var table = OptionsValidation.Validate(options.Sqlite).Table;
-        var hash = target.LastIndexOf('#');
-        if (hash >= 0)
-        {
-            table = target[(hash + 1)..];
-            target = target[..hash];
-            if (!System.Text.RegularExpressions.Regex.IsMatch(table, SqliteNames.IdentifierPattern))
-                throw BadDestination(destination, $"the table name '{table}' is not letters, digits and underscores", options);
-        }
-        if (string.IsNullOrWhiteSpace(target))
+        var configured = OptionsValidation.Validate(options.Sqlite).Table;
+        var (path, named) = SplitTable(target);
+        var table = named ?? configured;
+        if (named is not null && !System.Text.RegularExpressions.Regex.IsMatch(named, SqliteNames.IdentifierPattern))
+            throw BadDestination(destination, $"the table name '{named}' is not letters, digits and underscores", options);
+        if (string.IsNullOrWhiteSpace(path))
             throw BadDestination(destination, "'sqlite:' needs a database path", options);
-        return new SqliteTableSink(CheckFilePath(destination, target, options), table);
+        return new SqliteTableSink(CheckFilePath(destination, path, options), table);
     }
 
     private static bool IsScheme(ReadOnlySpan<char> text)
