@@ -253,7 +253,7 @@ internal sealed partial class PacerResources : IPacerResources
             return;
         // Every resource holding a reservation, partitions of templates included (account:42 is in no list of definitions).
         var rows = await _store.ListResourcesAsync(cancellationToken);
-        foreach (var row in rows.Where(r => r.State.Contains("\"reserved\"", StringComparison.Ordinal)))
+        foreach (var row in rows.Where(r => ResourceState.Parse(r.State).Quota?.Reserved is { Count: > 0 }))
         {
             if (_catalog.Find(row.Name) is not { Quota: not null } definition)
                 continue;
