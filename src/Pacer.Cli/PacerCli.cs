@@ -3,14 +3,13 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Pacer.Cli.Commands;
 
 namespace Pacer.Cli;
 
 /// <summary>The <c>pacer</c> command line: parsing, dispatch, and turning failures into one line and an exit code.</summary>
-internal static partial class PacerCli
+internal static class PacerCli
 {
     public const string DefaultDatabase = "./pacer.db";
 
@@ -127,7 +126,7 @@ internal static partial class PacerCli
         }
         catch (OptionsValidationException ex)
         {
-            var failures = string.Join(" ", ex.Failures.Select(ConfigurationFailure));
+            var failures = string.Join(" ", ex.Failures.Select(OptionsFailures.Readable));
             await error.WriteLineAsync($"error: invalid configuration: {OneLine(failures)} Fix the value in --config, the environment or the flag.");
             return ExitCodes.Usage;
         }
@@ -165,26 +164,6 @@ internal static partial class PacerCli
     // Its own method, so that a SQLite run does not load Npgsql to compile the filter above (3.5 MB more resident).
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static bool FromPostgres(InvalidOperationException ex) => ex.InnerException is Npgsql.NpgsqlException;
-
-    /// <summary>
-    /// One validation failure as the user should read it. DataAnnotations wraps each message as
-    /// "DataAnnotation validation failed for 'PacerOptions' members: 'X' with the error: '...'."; keep the message, and
-    /// name the key when the message does not (a [Range] message says "The field Concurrency ...").
-    /// </summary>
-    internal static string ConfigurationFailure(string failure)
-    {
-        var match = DataAnnotationFailure().Match(failure);
-        if (!match.Success)
-            return failure;
-        var message = match.Groups["message"].Value;
-        var member = match.Groups["member"].Value;
-        return message.StartsWith("Pacer:", StringComparison.Ordinal) || member.Length == 0 || member.Contains(',', StringComparison.Ordinal)
-            ? message
-            : $"Pacer:{member}: {message}";
-    }
-
-    [GeneratedRegex(@"^DataAnnotation validation failed for '[^']*' members: '(?<member>[^']*)' with the error: '(?<message>.*)'\.$", RegexOptions.Singleline)]
-    private static partial Regex DataAnnotationFailure();
 
     /// <summary>Error output is one line per problem, whatever the message contains.</summary>
     internal static string OneLine(string message) =>

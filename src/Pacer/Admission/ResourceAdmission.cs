@@ -14,14 +14,16 @@ namespace Pacer.Admission;
 /// of 1-unit jobs behind it; jobs behind it on other resources still run. Quota, breaker and pause waits reserve nothing:
 /// they end at a time that does not depend on who else spends.
 /// </remarks>
-internal sealed class ResourceAdmission(ResourceCatalog catalog, AdmissionSettings settings)
+internal sealed class ResourceAdmission(ResourceCatalogSource catalogs, AdmissionSettings settings)
 {
-    public ResourceCatalog Catalog => catalog;
+    /// <summary>The catalog in force now; it changes when the configuration reloads.</summary>
+    public ResourceCatalog Catalog => catalogs.Current;
 
     public AdmissionDecision Decide(AdmissionInput input, int slots)
     {
         var now = input.Now;
         var nowTicks = now.UtcTicks;
+        var catalog = catalogs.Current;
         var admitted = new List<long>(Math.Min(slots, input.Candidates.Count));
         var parked = new List<JobWait>();
         Dictionary<long, DateTimeOffset>? startAt = null;
@@ -45,14 +47,14 @@ internal sealed class ResourceAdmission(ResourceCatalog catalog, AdmissionSettin
             var allowed = true;
             for (var i = 0; i < claims.Count; i++)
             {
-                var w = Get(resources, claims[i].Resource, input, now);
+                var w = Get(catalog, resources, claims[i].Resource, input, now);
                 verdicts[i] = w is null ? Verdict.Allow : w.Check(claims[i].Cost, now);
                 allowed &= verdicts[i].Allowed;
             }
             if (allowed)
             {
                 for (var i = 0; i < claims.Count; i++)
-                    Get(resources, claims[i].Resource, input, now)?.Grant(claims[i].Cost, now);
+                    Get(catalog, resources, claims[i].Resource, input, now)?.Grant(claims[i].Cost, now);
                 admitted.Add(job.Id);
                 continue;
             }
@@ -63,7 +65,7 @@ internal sealed class ResourceAdmission(ResourceCatalog catalog, AdmissionSettin
             {
                 var at = new DateTimeOffset(start, TimeSpan.Zero);
                 for (var i = 0; i < claims.Count; i++)
-                    Get(resources, claims[i].Resource, input, now)?.Grant(claims[i].Cost, at);
+                    Get(catalog, resources, claims[i].Resource, input, now)?.Grant(claims[i].Cost, at);
                 admitted.Add(job.Id);
                 (startAt ??= [])[job.Id] = at;
                 continue;
@@ -152,7 +154,7 @@ internal sealed class ResourceAdmission(ResourceCatalog catalog, AdmissionSettin
         return start;
     }
 
-    private Working? Get(Dictionary<string, Working> resources, string name, AdmissionInput input, DateTimeOffset now)
+    private static Working? Get(ResourceCatalog catalog, Dictionary<string, Working> resources, string name, AdmissionInput input, DateTimeOffset now)
     {
         if (resources.TryGetValue(name, out var w))
             return w;

@@ -11,7 +11,6 @@ namespace Pacer.Engine;
 /// </summary>
 internal sealed partial class Maintenance(
     IJobStore store,
-    Resources.ResourceCatalog catalog,
     RecurringRegistry recurring,
     PacerClient client,
     PacerOptions options,
@@ -98,7 +97,7 @@ internal sealed partial class Maintenance(
     /// </summary>
     private async Task ReleaseReservationsAsync(IReadOnlyList<RescuedJob> rescued, CancellationToken cancellationToken)
     {
-        if (catalog.IsEmpty)
+        if (resources.Catalog.IsEmpty)
             return;
         var jobs = new List<JobRecord>(rescued.Count);
         foreach (var job in rescued)
@@ -173,6 +172,7 @@ internal sealed partial class Maintenance(
     /// </summary>
     private async Task EvictIdlePartitionsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var catalog = resources.Catalog;
         if (catalog.IsEmpty)
             return;
         var idle = new List<ResourceRow>();

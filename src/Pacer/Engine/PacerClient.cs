@@ -14,7 +14,7 @@ internal sealed class PacerClient(
     WorkSignal signal,
     RunningJobs running,
     PacerTelemetry telemetry,
-    ResourceCatalog catalog,
+    ResourceCatalogSource catalogs,
     RecurringRegistry recurring) : IPacerClient
 {
     private const int MaxUniqueKeyLength = 512;
@@ -156,6 +156,7 @@ internal sealed class PacerClient(
     /// </summary>
     private ResourceClaim[] ResolveClaims(JobKind kind, object args, string argsJson, IReadOnlyList<ResourceClaim>? extra)
     {
+        var catalog = catalogs.Current;
         var claims = kind.Options.Claims
             .Concat(kind.ClaimsFromArgs?.Invoke(args, catalog) ?? [])
             .Concat(extra ?? [])

@@ -74,7 +74,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         _logger = loggers.CreateLogger("Pacer.Engine");
         WorkerId = _options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
         _completer = new Completer(store, time, _logger, _options.CompletionBatchSize);
-        _maintenance = new Maintenance(store, admission.Catalog, recurring, client, _options, time, random, signal, telemetry, resources, WorkerId, loggers.CreateLogger("Pacer.Maintenance"));
+        _maintenance = new Maintenance(store, recurring, client, _options, time, random, signal, telemetry, resources, WorkerId, loggers.CreateLogger("Pacer.Maintenance"));
         var queues = _options.Queues.Count > 0 ? _options.Queues : new Dictionary<string, int> { ["default"] = _options.Concurrency };
         foreach (var (name, slots) in queues)
             _queues[name] = new QueueSlots(name, Math.Min(slots, _options.Concurrency), signal.For(name));

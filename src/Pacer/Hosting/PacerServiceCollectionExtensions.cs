@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pacer.Admission;
 using Pacer.Engine;
@@ -39,9 +40,11 @@ public static class PacerServiceCollectionExtensions
                 }));
             services.TryAddSingleton(TimeProvider.System);
             services.TryAddSingleton<IRandomSource, SharedRandomSource>();
-            services.TryAddSingleton(sp => ResourceCatalog.Create(sp.GetRequiredService<IOptions<PacerOptions>>().Value.Resources));
+            services.TryAddSingleton(sp => new ResourceCatalogSource(
+                sp.GetRequiredService<IOptions<PacerOptions>>().Value, sp.GetRequiredService<IOptionsFactory<PacerOptions>>(),
+                sp.GetService<IConfiguration>(), sp.GetRequiredService<ILoggerFactory>()));
             services.TryAddSingleton(sp => new ResourceAdmission(
-                sp.GetRequiredService<ResourceCatalog>(), AdmissionSettings.From(sp.GetRequiredService<IOptions<PacerOptions>>().Value)));
+                sp.GetRequiredService<ResourceCatalogSource>(), AdmissionSettings.From(sp.GetRequiredService<IOptions<PacerOptions>>().Value)));
             services.TryAddSingleton<PacerResources>();
             services.TryAddSingleton<Http.SendPacer>();
             services.TryAddSingleton<IPacerResources>(sp => sp.GetRequiredService<PacerResources>());

@@ -23,7 +23,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
     /// <summary>Marks an answer served from the cache after a 304.</summary>
     public const string CacheHeader = "X-Pacer-Cache";
 
-    private readonly ResourceCatalog _catalog;
+    private readonly ResourceCatalogSource _catalogs;
     private readonly Lazy<PacerResources> _lazyResources;
     private readonly Lazy<IJobStore> _lazyStore;
     private readonly PacerHttpOptions _options;
@@ -35,7 +35,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
     /// <remarks>The store is resolved on the first call that needs it, so a client whose calls match no resource works without one.</remarks>
     public PacerHttpHandler(IServiceProvider services, PacerHttpOptions options)
     {
-        _catalog = services.GetRequiredService<ResourceCatalog>();
+        _catalogs = services.GetRequiredService<ResourceCatalogSource>();
         _lazyResources = new(services.GetRequiredService<PacerResources>);
         _lazyStore = new(services.GetRequiredService<IJobStore>);
         _options = options;
@@ -43,7 +43,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         _pacer = services.GetRequiredService<SendPacer>();
         _time = services.GetRequiredService<TimeProvider>();
         _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Pacer.Http");
-        if (options.Resource is { } name && _catalog.Find(name) is null)
+        if (options.Resource is { } name && _catalogs.Current.Find(name) is null)
             throw new InvalidOperationException($"PacerHttpOptions.Resource is '{name}', which is not configured under Pacer:Resources.");
     }
 
@@ -54,7 +54,8 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
-        var definition = _options.Resource is { } explicitName ? _catalog.Find(explicitName) : _catalog.ForUri(uri);
+        var catalog = _catalogs.Current;
+        var definition = _options.Resource is { } explicitName ? catalog.Find(explicitName) : catalog.ForUri(uri);
         var resource = _options.Resource ?? definition?.Name;
         var cacheable = _options.ConditionalCache && request.Method == HttpMethod.Get && !PacerHttpCache.IsBypassed;
         if (definition is null && !cacheable)
@@ -208,7 +209,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
 
     private async Task ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken)
     {
-        if (_catalog.Find(resource)?.Breaker is null)
+        if (_catalogs.Current.Find(resource)?.Breaker is null)
             return;
         JobResourceScope.Current?.MarkReported(resource);
         await Resources.ReportOutcomeAsync(resource, success, cancellationToken);

@@ -15,7 +15,8 @@ namespace Pacer.Http;
 /// </remarks>
 internal sealed class SendPacer(TimeProvider time)
 {
-    private readonly Dictionary<string, long[]> _tats = new(StringComparer.Ordinal);
+    /// <summary>Per resource, the limits the arrival times were kept under: a reload that changes them starts afresh.</summary>
+    private readonly Dictionary<string, (IReadOnlyList<RateLimit> Rates, long[] Tats)> _tats = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     public async ValueTask WaitTurnAsync(string resource, ResourceDefinition definition, int cost, CancellationToken cancellationToken)
@@ -26,8 +27,9 @@ internal sealed class SendPacer(TimeProvider time)
         var now = time.GetUtcNow().UtcTicks;
         lock (_lock)
         {
-            if (!_tats.TryGetValue(resource, out var tats))
-                _tats[resource] = tats = [.. definition.Rates.Select(_ => long.MinValue / 2)];
+            if (!_tats.TryGetValue(resource, out var kept) || !ReferenceEquals(kept.Rates, definition.Rates))
+                _tats[resource] = kept = (definition.Rates, [.. definition.Rates.Select(_ => long.MinValue / 2)]);
+            var tats = kept.Tats;
             at = now;
             for (var i = 0; i < tats.Length; i++)
                 at = Math.Max(at, definition.Rates[i].EarliestTicks(tats[i], now, cost));

@@ -18,23 +18,25 @@ internal sealed partial class PacerResources : IPacerResources
     internal static readonly TimeSpan MaxAcquireWait = TimeSpan.FromSeconds(30);
 
     private readonly IJobStore _store;
-    private readonly ResourceCatalog _catalog;
+    private readonly ResourceCatalogSource _catalogs;
     private readonly TimeProvider _time;
     private readonly Engine.WorkSignal _wake;
     private readonly ILogger _logger;
     private readonly Lazy<PartitionedRateLimiter<string>> _limiters;
 
-    public PacerResources(IJobStore store, ResourceCatalog catalog, TimeProvider time, Engine.WorkSignal wake, ILoggerFactory loggers)
+    public PacerResources(IJobStore store, ResourceCatalogSource catalogs, TimeProvider time, Engine.WorkSignal wake, ILoggerFactory loggers)
     {
         _store = store;
-        _catalog = catalog;
+        _catalogs = catalogs;
         _time = time;
         _wake = wake;
         _logger = loggers.CreateLogger("Pacer.Resources");
+        _catalogs.Changed += changed => _ = WakeReconfiguredAsync(changed);
         _limiters = new(() => PartitionedRateLimiter.Create<string, string>(name => RateLimitPartition.Get(name, n => new ResourceRateLimiter(this, n))));
     }
 
-    public ResourceCatalog Catalog => _catalog;
+    /// <summary>The catalog in force now; it changes when the configuration reloads.</summary>
+    public ResourceCatalog Catalog => _catalogs.Current;
 
     public TimeProvider Time => _time;
 
@@ -96,7 +98,7 @@ internal sealed partial class PacerResources : IPacerResources
 
     public async Task<bool> ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken = default)
     {
-        var definition = _catalog.Find(resource);
+        var definition = Catalog.Find(resource);
         if (definition?.Breaker is null)
             return false;
         var now = _time.GetUtcNow();
@@ -133,7 +135,7 @@ internal sealed partial class PacerResources : IPacerResources
     internal async Task<(string Resource, DateTimeOffset Until, string Reason)?> RecordAttemptAsync(JobRecord job, JobResourceScope scope, bool success, CancellationToken cancellationToken)
     {
         var breakers = job.Claims.Select(c => c.Resource).Distinct(StringComparer.Ordinal)
-            .Select(name => (Name: name, Definition: _catalog.Find(name)))
+            .Select(name => (Name: name, Definition: Catalog.Find(name)))
             .Where(r => r.Definition?.Breaker is not null)
             .ToArray();
         if (breakers.Length == 0)
@@ -199,7 +201,7 @@ internal sealed partial class PacerResources : IPacerResources
         ArgumentOutOfRangeException.ThrowIfLessThan(cost, 1);
         var scope = JobResourceScope.Current
             ?? throw new InvalidOperationException("ReserveAsync reserves quota for the running job's calls; call it from a job handler.");
-        if (_catalog.Find(resource) is not { Quota: { } quota } definition)
+        if (Catalog.Find(resource) is not { Quota: { } quota } definition)
             return;
         var (window, refusal, retryAt) = await UpdateAsync(resource, definition, (state, now) =>
         {
@@ -232,7 +234,7 @@ internal sealed partial class PacerResources : IPacerResources
         var job = scope.Job;
         foreach (var (resource, _, window) in scope.TakeReserved())
         {
-            if (_catalog.Find(resource) is not { Quota: not null } definition)
+            if (Catalog.Find(resource) is not { Quota: not null } definition)
                 continue;
             await UpdateAsync(resource, definition, (state, _) =>
             {
@@ -255,7 +257,7 @@ internal sealed partial class PacerResources : IPacerResources
         var rows = await _store.ListResourcesAsync(cancellationToken);
         foreach (var row in rows.Where(r => ResourceState.Parse(r.State).Quota?.Reserved is { Count: > 0 }))
         {
-            if (_catalog.Find(row.Name) is not { Quota: not null } definition)
+            if (Catalog.Find(row.Name) is not { Quota: not null } definition)
                 continue;
             await UpdateAsync(row.Name, definition, (state, _) =>
             {
@@ -286,7 +288,7 @@ internal sealed partial class PacerResources : IPacerResources
     {
         ArgumentException.ThrowIfNullOrEmpty(resource);
         ArgumentOutOfRangeException.ThrowIfLessThan(cost, 1);
-        var definition = _catalog.Find(resource);
+        var definition = Catalog.Find(resource);
         if (definition is null)
             return new AcquireResult(true, new ResourceLease(this, resource, null, cost), null, "");
         var deadline = _time.GetUtcNow() + maxWait;
@@ -359,13 +361,37 @@ internal sealed partial class PacerResources : IPacerResources
         }
     }
 
+    /// <summary>
+    /// After a reload changed resources, the jobs parked on them were parked by the old limits (e.g. until a quota's reset
+    /// that a larger quota no longer requires): make them available so admission judges them by the new ones.
+    /// </summary>
+    internal async Task WakeReconfiguredAsync(IReadOnlyList<ResourceDefinition> changed, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var waiting = await _store.CountWaitingAsync(cancellationToken);
+            var names = waiting.Keys.Where(name => changed.Any(d => d.Governs(name))).ToArray();
+            if (names.Length > 0)
+            {
+                await _store.UpdateResourcesAsync(new ResourceUpdateRequest<int>(names, _time.GetUtcNow(), _ => new([], 0) { Wake = names }), cancellationToken);
+            }
+            _wake.NotifyAll();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // They are looked at again when their parking time ends, as they would have been without the reload.
+            LogWakeAfterReloadFailed(_logger, ex);
+        }
+    }
+
     // ----- listing -----
 
     public async Task<IReadOnlyList<ResourceStatus>> ListAsync(CancellationToken cancellationToken = default)
     {
         var rows = await _store.ListResourcesAsync(cancellationToken);
         var waiting = await _store.CountWaitingAsync(cancellationToken);
-        var names = _catalog.All.Where(d => !d.IsTemplate).Select(d => d.Name)
+        var catalog = Catalog;
+        var names = catalog.All.Where(d => !d.IsTemplate).Select(d => d.Name)
             .Concat(rows.Select(r => r.Name))
             .Distinct(StringComparer.Ordinal)
             .ToArray();
@@ -378,11 +404,11 @@ internal sealed partial class PacerResources : IPacerResources
         var statuses = new List<ResourceStatus>();
         foreach (var name in names.Order(StringComparer.Ordinal))
         {
-            var definition = _catalog.Find(name);
+            var definition = catalog.Find(name);
             var state = ResourceState.Parse(byName.GetValueOrDefault(name)?.State);
             statuses.Add(Status(name, definition, state, running.GetValueOrDefault(name), waiting.GetValueOrDefault(name), now));
         }
-        foreach (var template in _catalog.All.Where(d => d.IsTemplate))
+        foreach (var template in catalog.All.Where(d => d.IsTemplate))
         {
             statuses.Add(Status(template.Name, template, new ResourceState(), 0,
                 waiting.Where(w => template.Governs(w.Key)).Sum(w => w.Value), now) with { Template = null });
@@ -429,10 +455,11 @@ internal sealed partial class PacerResources : IPacerResources
     private ResourceDefinition Require(string resource)
     {
         ArgumentException.ThrowIfNullOrEmpty(resource);
-        var definition = _catalog.Find(resource);
+        var catalog = Catalog;
+        var definition = catalog.Find(resource);
         if (definition is null)
         {
-            var known = _catalog.All.Count == 0 ? "none is configured (Pacer:Resources)" : "configured: " + string.Join(", ", _catalog.All.Select(d => d.Name));
+            var known = catalog.All.Count == 0 ? "none is configured (Pacer:Resources)" : "configured: " + string.Join(", ", catalog.All.Select(d => d.Name));
             throw new ArgumentException($"Unknown resource '{resource}'; {known}.", nameof(resource));
         }
         if (ResourceCatalog.IsTemplateName(resource))
@@ -444,7 +471,7 @@ internal sealed partial class PacerResources : IPacerResources
     private ResourceDefinition DefinitionOf(string resource)
     {
         ArgumentException.ThrowIfNullOrEmpty(resource);
-        return _catalog.Find(resource) ?? ResourceDefinition.Unlimited(resource);
+        return Catalog.Find(resource) ?? ResourceDefinition.Unlimited(resource);
     }
 
     private async Task<T> UpdateAsync<T>(string resource, ResourceDefinition definition, Func<ResourceState, DateTimeOffset, (bool Changed, T Result)> change,
@@ -468,6 +495,9 @@ internal sealed partial class PacerResources : IPacerResources
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Circuit breaker of resource {Resource} closed; waiting jobs woken")]
     private static partial void LogBreakerClosed(ILogger logger, string resource);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Waking the jobs parked on reconfigured resources failed; they are looked at again when their parking ends")]
+    private static partial void LogWakeAfterReloadFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Returning a permit of resource {Resource} failed; it expires by itself")]
     private static partial void LogReleaseFailed(ILogger logger, Exception exception, string resource);

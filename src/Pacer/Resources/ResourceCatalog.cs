@@ -55,6 +55,16 @@ internal sealed partial class ResourceCatalog
         return best;
     }
 
+    /// <summary>
+    /// This catalog with the definitions of <paramref name="unchanged"/> taken from <paramref name="previous"/>, so that
+    /// what is kept per definition (a process's spacing of calls) survives a reload that did not touch them.
+    /// </summary>
+    public ResourceCatalog KeepFrom(ResourceCatalog previous, IEnumerable<string> unchanged)
+    {
+        var keep = unchanged.ToHashSet(StringComparer.Ordinal);
+        return new ResourceCatalog([.. All.Select(d => keep.Contains(d.Name) ? previous.All.FirstOrDefault(p => p.Name == d.Name) ?? d : d)]);
+    }
+
     /// <summary>Parses the configured resources; throws with every problem listed if any is invalid.</summary>
     public static ResourceCatalog Create(IReadOnlyDictionary<string, ResourceOptions> resources)
     {

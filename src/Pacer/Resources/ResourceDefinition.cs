@@ -23,6 +23,9 @@ internal sealed partial class ResourceDefinition
 {
     private readonly Regex? _pattern;
 
+    /// <summary>Time per permit of each rate limit, written beside the arrival times they were computed with.</summary>
+    private readonly long[] _intervals;
+
     public ResourceDefinition(
         string name,
         IReadOnlyList<RateLimit> rates,
@@ -41,6 +44,7 @@ internal sealed partial class ResourceDefinition
         Hosts = hosts;
         Costs = costs;
         CallTimeout = callTimeout;
+        _intervals = [.. rates.Select(r => r.IntervalTicks)];
         TemplateFields = [.. TemplatePart().Matches(name).Select(m => m.Groups[1].Value)];
         if (TemplateFields.Count > 0)
         {
@@ -96,6 +100,12 @@ internal sealed partial class ResourceDefinition
         }
         if (state.Holds is { Count: > 0 } holds && holds.RemoveAll(h => h.Expires <= ticks) > 0)
             changed = true;
+        if (Rates.Count > 0 && state.Tat is { } tat && state.Intervals is { } intervals && !intervals.AsSpan().SequenceEqual(_intervals))
+        {
+            state.Tat = Rescale(tat, intervals, ticks);
+            state.Intervals = _intervals;
+            changed = true;
+        }
         if (Quota is not null && state.Quota is { } quota)
         {
             var window = Quota.WindowAt(now).Start.UtcTicks;
@@ -175,7 +185,10 @@ internal sealed partial class ResourceDefinition
     {
         var ticks = now.UtcTicks;
         if (Rates.Count > 0)
+        {
             state.Tat = Advance(state.Tat, ticks, cost);
+            state.Intervals = _intervals;
+        }
         if (Quota is not null)
         {
             state.Quota ??= new QuotaData { Window = Quota.WindowAt(now).Start.UtcTicks };
@@ -191,6 +204,23 @@ internal sealed partial class ResourceDefinition
         var next = new long[Rates.Count];
         for (var i = 0; i < Rates.Count; i++)
             next[i] = Rates[i].Take(TatOf(tats, i), at, cost);
+        return next;
+    }
+
+    /// <summary>
+    /// Arrival times kept under other limits (the configuration was reloaded, or another process has another one), carried
+    /// over as the permits still owed: 3 permits of debt under 1/min become 3 permits under 100/s. Raising a limit takes
+    /// effect at once rather than after the old limit's next permit, and lowering one does not forget the debt.
+    /// </summary>
+    private long[] Rescale(long[] tats, long[] intervals, long now)
+    {
+        var next = new long[Rates.Count];
+        for (var i = 0; i < next.Length; i++)
+        {
+            next[i] = i < tats.Length && i < intervals.Length && tats[i] > now && intervals[i] > 0
+                ? now + (long)Int128.Min((Int128)(tats[i] - now) * _intervals[i] / intervals[i], long.MaxValue / 4)
+                : long.MinValue / 2;
+        }
         return next;
     }
 

@@ -16,6 +16,9 @@ internal sealed class ResourceState
     /// <summary>The theoretical arrival time of each rate limit, in the order of the definition's limits.</summary>
     public long[]? Tat { get; set; }
 
+    /// <summary>Time per permit of each rate limit when <see cref="Tat"/> was written, to carry it over when the limits change.</summary>
+    public long[]? Intervals { get; set; }
+
     public QuotaData? Quota { get; set; }
 
     public BreakerData? Breaker { get; set; }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -43,13 +44,15 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public static readonly DateTimeOffset Start = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
 
-    public static async Task<EngineHarness> StartAsync(Action<PacerBuilder> configure, Action<PacerOptions>? options = null, bool start = true)
+    public static async Task<EngineHarness> StartAsync(
+        Action<PacerBuilder> configure, Action<PacerOptions>? options = null, bool start = true, Action<IConfigurationBuilder>? configuration = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "pacer-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var time = new FakeTimeProvider(Start);
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        configuration?.Invoke(builder.Configuration);
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddSingleton<IRandomSource>(new FixedRandom(0.5));
         var pacer = builder.Services.AddPacer(p => p.UseSqlite(Path.Combine(directory, "pacer.db")));

@@ -137,7 +137,7 @@ public sealed class QuotaReservationTests
         var job = await h.Client.EnqueueAsync(new Work());
         var now = h.Time.GetUtcNow();
         Assert.Single(await h.Store.FetchAsync(new FetchRequest("default", 1, now, TimeSpan.FromSeconds(30), $"{Environment.MachineName}:{gonePid}:killed") { OnlyIds = [job.Id] }, CancellationToken.None));
-        var window = h.Host.Services.GetRequiredService<Pacer.Resources.ResourceCatalog>().Find("api")!.Quota!.WindowAt(now).Start.UtcTicks;
+        var window = h.Host.Services.GetRequiredService<Pacer.Resources.ResourceCatalogSource>().Current.Find("api")!.Quota!.WindowAt(now).Start.UtcTicks;
         var state = new Pacer.Resources.ResourceState { Quota = new Pacer.Resources.QuotaData { Window = window } };
         state.Quota.Reserve(job.Id, 1, 10);
         state.Quota.Spend(job.Id, 1, 3);

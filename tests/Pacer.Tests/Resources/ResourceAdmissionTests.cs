@@ -13,7 +13,7 @@ public sealed class ResourceAdmissionTests
     /// <summary>Runs passes against a store kept in a dictionary, as the real store would between transactions.</summary>
     private sealed class Bench(Dictionary<string, ResourceOptions> resources)
     {
-        private readonly ResourceAdmission _admission = new(ResourceCatalog.Create(resources), Settings);
+        private readonly ResourceAdmission _admission = new(new ResourceCatalogSource(ResourceCatalog.Create(resources)), Settings);
         public Dictionary<string, ResourceRow> Rows { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, int> Running { get; } = new(StringComparer.Ordinal);
 
