@@ -33,6 +33,7 @@ internal static class RunCommand
             var settings = cli.HostSettings() with
             {
                 ConsoleLogging = true,
+                WatchConfigFile = true,
                 // Scheduled syncs (pacer sync --every) run on workers that have a YouTube key.
                 ChannelSyncWhenConfigured = true,
                 Options = options =>

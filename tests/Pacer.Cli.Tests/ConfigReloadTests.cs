@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Pacer.Testing;
+using Pacer.Tests.BuiltIn;
+
+namespace Pacer.Cli.Tests;
+
+/// <summary><c>pacer run --config FILE</c> follows the file while it runs: its resources change with it, and a bad edit is said and ignored.</summary>
+public sealed class ConfigReloadTests : IDisposable
+{
+    private readonly CliRun _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    [Fact]
+    public async Task Run_ARaisedRateInTheFile_StartsTheJobTheOldRateParked_ABadEditIsLoggedAndChangesNothing()
+    {
+        await using var server = await TestHttpServer.StartAsync(204);
+        var hosts = $"{server.BaseAddress.Host}:{server.BaseAddress.Port}";
+        string Config(string rate) => JsonSerializer.Serialize(new { Pacer = new { Resources = new { hooks = new { Rate = rate, Hosts = new[] { hosts } } } } });
+        var config = await _cli.ConfigAsync(Config("1/h"));
+        await _cli.OkAsync("migrate");
+        var args = JsonSerializer.Serialize(new { url = server.Url("/hook") });
+        var first = await _cli.EnqueueAsync("http", "--args", args, "--config", config);
+        var second = await _cli.EnqueueAsync("http", "--args", args, "--config", config);
+        var logs = new LogCapture();
+        var overrides = new CliOverrides
+        {
+            Logging = l =>
+            {
+                l.ClearProviders();
+                l.AddProvider(logs);
+            },
+            Options = CliRun.FastEngine,
+        };
+        using var stop = new CancellationTokenSource();
+        var run = _cli.RunAsync(overrides, ["run", "--config", config], stop.Token);
+        await using var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = _cli.Database });
+
+        Assert.Equal(JobState.Completed, (await _cli.WaitUntilFinalAsync(store, first)).State);
+        await WaitForAsync(async () => (await store.GetAsync(second, CancellationToken.None))!.State == JobState.Waiting, "the second job to wait for the rate");
+
+        await File.WriteAllTextAsync(config, Config("100/s"));
+        Assert.Equal(JobState.Completed, (await _cli.WaitUntilFinalAsync(store, second)).State);
+        Assert.Contains(logs.Lines, l => l.Contains("Resource hooks reloaded from configuration: Rate 1/h", StringComparison.Ordinal));
+
+        await File.WriteAllTextAsync(config, """{"Pacer":{"Resources":""");
+        await WaitForAsync(() => Task.FromResult(logs.Lines.Any(l => l.StartsWith("Error Pacer.Configuration", StringComparison.Ordinal)
+            && l.Contains("could not be read after a change", StringComparison.Ordinal))), "the bad edit to be logged");
+        Assert.False(run.IsCompleted, "the worker stopped after the bad edit");
+
+        await stop.CancelAsync();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"Gave up waiting for {what}.");
+            await Task.Delay(20);
+        }
+    }
+}
