@@ -95,17 +95,31 @@ internal sealed partial class Maintenance(
     /// The quota the rescued attempts reserved and did not spend goes back: they will never give it back themselves. Read
     /// after the rescue, a job another worker has started again meanwhile keeps its new attempt's reservation.
     /// </summary>
-    private async Task ReleaseReservationsAsync(IReadOnlyList<RescuedJob> rescued, CancellationToken cancellationToken)
+    private Task ReleaseReservationsAsync(IReadOnlyList<RescuedJob> rescued, CancellationToken cancellationToken) =>
+        resources.Catalog.IsEmpty ? Task.CompletedTask : ReleaseEndedAsync(rescued.Select(r => r.JobId), cancellationToken);
+
+    /// <summary>
+    /// Reservations whose attempt ended without giving them back (its refund failed on a store error, or a rescue's
+    /// release did) go back at the cleaner's pace, rather than staying counted until the quota's window ends.
+    /// </summary>
+    private async Task ReleaseOrphanedReservationsAsync(CancellationToken cancellationToken)
     {
         if (resources.Catalog.IsEmpty)
             return;
-        var jobs = new List<JobRecord>(rescued.Count);
-        foreach (var job in rescued)
-        {
-            if (await store.GetAsync(job.JobId, cancellationToken) is { } record)
-                jobs.Add(record);
-        }
-        await resources.ReleaseRescuedAsync(jobs, cancellationToken);
+        var holders = await resources.ReservedByAsync(cancellationToken);
+        if (holders.Count == 0)
+            return;
+        var released = await ReleaseEndedAsync(holders, cancellationToken);
+        if (released > 0)
+            LogOrphanedReservations(logger, released);
+    }
+
+    private async Task<int> ReleaseEndedAsync(IEnumerable<long> ids, CancellationToken cancellationToken)
+    {
+        var jobs = new Dictionary<long, JobRecord?>();
+        foreach (var id in ids.Distinct())
+            jobs[id] = await store.GetAsync(id, cancellationToken);
+        return await resources.ReleaseEndedAsync(jobs, cancellationToken);
     }
 
     internal async Task RunOnceAsync(CancellationToken cancellationToken)
@@ -161,6 +175,7 @@ internal sealed partial class Maintenance(
             // drain rate (one batch per tick bounds how long it holds the loop) and spreads the deletes, and the dead rows
             // autovacuum must reclaim, evenly over time instead of in one burst a minute. Idle, it looks once a minute.
             _nextClean = deleted > 0 || expired > 0 || slots > 0 || cached > 0 ? now : now + CleanerInterval;
+            await ReleaseOrphanedReservationsAsync(cancellationToken);
             await EvictIdlePartitionsAsync(now, cancellationToken);
         }
     }
@@ -278,6 +293,9 @@ internal sealed partial class Maintenance(
             LogFailed(logger, ex);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Quota reserved by attempts that ended without giving it back was returned: {Units} units")]
+    private static partial void LogOrphanedReservations(ILogger logger, int units);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Maintenance pass failed")]
     private static partial void LogFailed(ILogger logger, Exception exception);

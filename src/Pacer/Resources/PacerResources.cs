@@ -240,36 +240,50 @@ internal sealed partial class PacerResources : IPacerResources
             {
                 if (state.Quota is not { } used || used.Window != window)
                     return (false, 0);
-                return (used.Release(job.Id, attempt => attempt == job.Attempt) > 0, 0);
+                return (used.ReleaseWhere(r => r.Job == job.Id && r.Attempt == job.Attempt) > 0, 0);
             }, cancellationToken, wake: true);
         }
     }
 
     /// <summary>
     /// Gives back the unspent reservations of attempts that ended without giving them back themselves: their jobs were
-    /// rescued (a process killed, a lease lost). An attempt is over if its job is no longer running, or runs a later attempt.
+    /// rescued (a process killed, a lease lost), or the refund at the attempt's end failed (a store error).
+    /// <paramref name="jobs"/> are the jobs as read after the fact, null for one that is gone. An attempt is over if its
+    /// job is gone, runs a later attempt, or is not running that one; a job started again after it was read runs a
+    /// later attempt, whose reservation stays. Reservations of jobs not in <paramref name="jobs"/> are left alone.
     /// </summary>
-    internal async Task ReleaseRescuedAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    /// <returns>The units given back.</returns>
+    internal async Task<int> ReleaseEndedAsync(IReadOnlyDictionary<long, JobRecord?> jobs, CancellationToken cancellationToken)
     {
         if (jobs.Count == 0)
-            return;
+            return 0;
+        var released = 0;
         // Every resource holding a reservation, partitions of templates included (account:42 is in no list of definitions).
-        var rows = await _store.ListResourcesAsync(cancellationToken);
-        foreach (var row in rows.Where(r => ResourceState.Parse(r.State).Quota?.Reserved is { Count: > 0 }))
+        foreach (var row in await ReservingAsync(cancellationToken))
         {
-            if (Catalog.Find(row.Name) is not { Quota: not null } definition)
+            if (Catalog.Find(row) is not { Quota: not null } definition)
                 continue;
-            await UpdateAsync(row.Name, definition, (state, _) =>
+            released += await UpdateAsync(row, definition, (state, _) =>
             {
-                if (state.Quota is not { Reserved.Count: > 0 } used)
-                    return (false, 0);
-                var released = 0;
-                foreach (var job in jobs)
-                    released += used.Release(job.Id, attempt => job.State != JobState.Running || attempt < job.Attempt);
-                return (released > 0, released);
+                var units = state.Quota?.ReleaseWhere(r => jobs.TryGetValue(r.Job, out var job)
+                    && (job is null || r.Attempt < job.Attempt || (r.Attempt == job.Attempt && job.State != JobState.Running))) ?? 0;
+                return (units > 0, units);
             }, cancellationToken, wake: true);
         }
+        return released;
     }
+
+    /// <summary>The jobs that hold quota reservations now, in any resource.</summary>
+    internal async Task<IReadOnlyCollection<long>> ReservedByAsync(CancellationToken cancellationToken)
+    {
+        var rows = await _store.ListResourcesAsync(cancellationToken);
+        return [.. rows.SelectMany(r => ResourceState.Parse(r.State).Quota?.Reserved ?? []).Select(r => r.Job).Distinct()];
+    }
+
+    private async Task<IEnumerable<string>> ReservingAsync(CancellationToken cancellationToken) =>
+        (await _store.ListResourcesAsync(cancellationToken))
+            .Where(r => ResourceState.Parse(r.State).Quota?.Reserved is { Count: > 0 })
+            .Select(r => r.Name);
 
     public RateLimiter GetRateLimiter(string resource)
     {

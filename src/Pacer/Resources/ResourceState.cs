@@ -79,16 +79,15 @@ internal sealed class QuotaData
             RemoveAt(index);
     }
 
-    /// <summary>Gives back what the job's reservations that match <paramref name="stale"/> did not spend; returns the units.</summary>
-    public int Release(long job, Func<int, bool> stale)
+    /// <summary>Gives back what the reservations that match <paramref name="ended"/> did not spend; returns the units.</summary>
+    public int ReleaseWhere(Func<ReservationData, bool> ended)
     {
         var units = 0;
         for (var i = (Reserved?.Count ?? 0) - 1; i >= 0; i--)
         {
-            var reservation = Reserved![i];
-            if (reservation.Job != job || !stale(reservation.Attempt))
+            if (!ended(Reserved![i]))
                 continue;
-            units += reservation.Units;
+            units += Reserved[i].Units;
             RemoveAt(i);
         }
         Used = Math.Max(0, Used - units);

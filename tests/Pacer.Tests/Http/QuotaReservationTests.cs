@@ -152,6 +152,56 @@ public sealed class QuotaReservationTests
     }
 
     [Fact]
+    public async Task ReservationLeftByAnAttemptThatEnded_GoesBackAtTheCleanersPace()
+    {
+        // The refund at an attempt's end failed (a store error): its record of 7 unspent units outlived the attempt,
+        // whose job has completed since. The reservation of a job that is still running stays.
+        var probe = new Probe();
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        probe.Run = (args, _) => args.Name == "hold" ? hold.Task : Task.CompletedTask;
+        await using var h = await EngineHarness.StartAsync(p =>
+        {
+            p.Services.AddSingletonProbe(probe);
+            p.AddJob<ScriptedHandler, Work>("work", k => k.MaxAttempts = 3);
+            p.AddResource("api", r => r.Quota = "100/day@America/Los_Angeles");
+        }, o => o.MaintenanceInterval = TimeSpan.FromMilliseconds(200));
+        var ended = await h.Client.EnqueueAsync(new Work());
+        var running = await h.Client.EnqueueAsync(new Work("hold"));
+        await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 1), TimeSpan.FromMilliseconds(50));
+        await h.AdvanceUntilAsync(WaitUntilAsync(async () => (await h.GetAsync(running.Id)).State == JobState.Running), TimeSpan.FromMilliseconds(50));
+        var now = h.Time.GetUtcNow();
+        var window = h.Host.Services.GetRequiredService<Pacer.Resources.ResourceCatalogSource>().Current.Find("api")!.Quota!.WindowAt(now).Start.UtcTicks;
+        var state = new Pacer.Resources.ResourceState { Quota = new Pacer.Resources.QuotaData { Window = window } };
+        state.Quota.Reserve(ended.Id, 1, 10);
+        state.Quota.Spend(ended.Id, 1, 3);
+        state.Quota.Reserve(999_999, 1, 5); // a job this test never made: gone, so its reservation goes too
+        state.Quota.Reserve(running.Id, 1, 4);
+        await h.Store.UpdateResourcesAsync(new ResourceUpdateRequest<int>(["api"], now, _ => new ResourceUpdate<int>([new ResourceWrite("api", state.ToJson())], 0)), CancellationToken.None);
+        var resources = h.Host.Services.GetRequiredService<IPacerResources>();
+        Assert.Equal(19, (await resources.ListAsync()).Single(r => r.Name == "api").QuotaUsed);
+
+        var released = WaitUntilAsync(async () => (await resources.ListAsync()).Single(r => r.Name == "api").QuotaUsed == 7);
+        await h.AdvanceUntilAsync(released, TimeSpan.FromSeconds(5), maxSteps: 50);
+
+        var row = (await h.Store.ListResourcesAsync(CancellationToken.None)).Single(r => r.Name == "api");
+        var left = Assert.Single(Pacer.Resources.ResourceState.Parse(row.State).Quota!.Reserved!);
+        Assert.Equal((running.Id, 1, 4), (left.Job, left.Attempt, left.Units));
+        hold.SetResult();
+        await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 2), TimeSpan.FromMilliseconds(50));
+    }
+
+    private static Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        return Poll().WaitAsync(TimeSpan.FromSeconds(30));
+
+        async Task Poll()
+        {
+            while (!await condition())
+                await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public async Task OutsideAJob_IsRefused()
     {
         await using var s = await StartAsync("100/day");
