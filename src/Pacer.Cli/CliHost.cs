@@ -67,7 +67,7 @@ internal static class CliHost
         try
         {
             host = CreateBuilder(settings).Build();
-            host.Services.GetService<ConfigFileProblems>()?.LogTo(host.Services.GetRequiredService<ILoggerFactory>());
+            host.Services.GetService<ConfigFile>()?.LogTo(host.Services.GetRequiredService<ILoggerFactory>());
         }
         catch (InvalidDataException ex) when (file is not null)
         {
@@ -102,16 +102,9 @@ internal static class CliHost
             ?? throw new InvalidOperationException($"Embedded resource {DefaultsResource} is missing from the build."));
         if (settings.ConfigFile is { } file)
         {
-            var problems = new ConfigFileProblems(file);
-            builder.Services.AddSingleton(problems);
-            builder.Configuration.AddJsonFile(source =>
-            {
-                source.Path = Path.GetFullPath(file);
-                source.ResolveFileProvider();
-                source.Optional = false;
-                source.ReloadOnChange = settings.WatchConfigFile;
-                source.OnLoadException = problems.OnLoadException;
-            });
+            var config = new ConfigFile(file, settings.WatchConfigFile);
+            builder.Services.AddSingleton(_ => config); // made by the container so that it disposes it with the host
+            config.AddTo(builder.Configuration);
         }
         builder.Configuration.AddEnvironmentVariables();
         if (settings.ChannelSync?.Configuration is { Count: > 0 } extra)
@@ -175,26 +168,4 @@ internal static class CliHost
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
-}
-
-/// <summary>
-/// Reports a <c>--config</c> file that no longer parses after an edit. The configuration provider rethrows such an error
-/// on its file watcher's thread, where nobody would see it; the configuration in force stays as it was, and the
-/// next good save is applied.
-/// </summary>
-internal sealed partial class ConfigFileProblems(string file)
-{
-    private ILogger? _logger;
-
-    public void LogTo(ILoggerFactory loggers) => _logger = loggers.CreateLogger("Pacer.Configuration");
-
-    public void OnLoadException(FileLoadExceptionContext context)
-    {
-        // At start (no logger yet) the error is the command's to report (CliHost.Build); on a reload only the log can say it.
-        if (_logger is { } logger)
-            LogUnreadable(logger, file, context.Exception.InnerException?.Message ?? context.Exception.Message);
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "--config {File} could not be read after a change ({Problem}); the configuration in force stays until the file is fixed")]
-    private static partial void LogUnreadable(ILogger logger, string file, string problem);
 }
