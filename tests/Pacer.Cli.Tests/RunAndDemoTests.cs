@@ -35,10 +35,12 @@ public sealed class RunAndDemoTests : IDisposable
         Assert.Contains("up to date", await _cli.OkAsync("migrate"), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Run_ConfigFile_SetsEngineOptions()
+    [Theory]
+    [InlineData("pacer.json")]
+    [InlineData(".pacer.json")] // a hidden file is a file: the runtime's file provider leaves such names out by default
+    public async Task Run_ConfigFile_SetsEngineOptions(string name)
     {
-        var config = Path.Combine(_cli.Folder, "pacer.json");
+        var config = Path.Combine(_cli.Folder, name);
         await File.WriteAllTextAsync(config, """{"Pacer":{"Queues":{"reports":1}}}""");
         await _cli.OkAsync("migrate");
         var report = await _cli.EnqueueAsync("noop", "--queue", "reports");
