@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pacer.GoogleApis;
@@ -17,7 +18,7 @@ namespace Pacer.YouTube;
 /// whose handlers charge, pace and cache each call (Pacer's HTTP integration). Each call runs in <see cref="GoogleCallPolicy.Reads"/>:
 /// an attempt is the request and the whole body, so a retry is a new call, charged like one.
 /// </summary>
-internal sealed class YouTubeClient : IYouTubeClient
+internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
 {
     /// <summary>YouTube takes at most 50 ids in one <c>id</c> filter.</summary>
     public const int MaxIdsPerCall = 50;
@@ -33,18 +34,36 @@ internal sealed class YouTubeClient : IYouTubeClient
 
     private readonly IHttpClientFactory _http;
     private readonly YouTubeSettings _settings;
-    private readonly Secret _secret;
+    private readonly SecretWatch _secret;
     private readonly GoogleCallPolicy _policy;
     private readonly TimeProvider _time;
 
-    public YouTubeClient(IHttpClientFactory http, YouTubeSettings settings, IOptions<YouTubeCredential> credential, TimeProvider time, ILoggerFactory loggers)
+    public YouTubeClient(
+        IHttpClientFactory http, YouTubeSettings settings, IOptions<YouTubeCredential> credential, TimeProvider time, ILoggerFactory loggers,
+        IConfiguration? configuration = null)
     {
         _http = http;
         _settings = settings;
-        _secret = credential.Value.Secret!; // validated: Value throws OptionsValidationException naming where to set it
         _time = time;
-        _policy = new GoogleCallPolicy("YouTube", settings.Calls, time, loggers.CreateLogger("Pacer.YouTube"));
+        var logger = loggers.CreateLogger("Pacer.YouTube");
+        _policy = new GoogleCallPolicy("YouTube", settings.Calls, time, logger);
+        // Validated: Value throws OptionsValidationException naming where to set it. Read again when that place changes.
+        _secret = new SecretWatch(settings.Secret, credential.Value.Secret!, configuration, (now, before) =>
+        {
+            if (now is null)
+                LogCredentialLost(logger, settings.Secret.What, before.Source);
+            else
+                LogCredentialChanged(logger, settings.Secret.What, now.Source);
+        });
     }
+
+    public void Dispose() => _secret.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The {What} changed; calls now send the one read from {Source}")]
+    private static partial void LogCredentialChanged(ILogger logger, string what, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {What} is no longer found anywhere it may be set; calls keep sending the one read from {Source}")]
+    private static partial void LogCredentialLost(ILogger logger, string what, string source);
 
     public async Task<YouTubeLookup<YouTubeChannel>> GetChannelsAsync(IEnumerable<string> channelIds, CancellationToken cancellationToken = default)
     {
@@ -175,12 +194,13 @@ internal sealed class YouTubeClient : IYouTubeClient
 
     private async ValueTask<(T Body, bool FromCache)> SendAsync<T>(string operation, string path, string query, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
+        var secret = _secret.Current;
         if (_settings.CredentialKind == YouTubeCredentialKind.ApiKey)
-            query += "&key=" + Uri.EscapeDataString(_secret.Value);
+            query += "&key=" + Uri.EscapeDataString(secret.Value);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path + "?" + query, UriKind.Relative));
         request.Headers.Accept.Add(Json);
         if (_settings.CredentialKind == YouTubeCredentialKind.AccessToken)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _secret.Value);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret.Value);
 
         var started = _time.GetTimestamp();
         using var response = await _http.CreateClient(YouTubeServiceCollectionExtensions.HttpClientName)
@@ -189,7 +209,7 @@ internal sealed class YouTubeClient : IYouTubeClient
         _policy.Answered(operation, request.RequestUri!.IsAbsoluteUri ? request.RequestUri.AbsolutePath : "/" + path,
             response.StatusCode, _time.GetElapsedTime(started), fromCache);
         if (!response.IsSuccessStatusCode)
-            throw await FailureAsync(operation, response, cancellationToken);
+            throw await FailureAsync(operation, response, secret, cancellationToken);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         try
         {
@@ -210,20 +230,20 @@ internal sealed class YouTubeClient : IYouTubeClient
     /// the status, repeated by the policy), or a refusal that will not change (<see cref="YouTubeRequestException"/>).
     /// Limit answers (429, quota exceeded) never get here: Pacer's handler turned them into <see cref="ResourceUnavailableException"/>.
     /// </summary>
-    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, Secret secret, CancellationToken cancellationToken)
     {
         var status = response.StatusCode;
         var code = (int)status;
         var error = await GoogleError.ReadAsync(response, cancellationToken);
         var what = error.What.Length == 0 ? code.ToString(CultureInfo.InvariantCulture) : $"{code} {error.What}";
-        var message = _secret.Scrub(error.Message);
+        var message = secret.Scrub(error.Message);
         if (code >= 500)
             return new HttpRequestException($"YouTube {operation} failed ({what}: {message}); try again later.", null, status);
         if (IsCredentialRefused(status, error))
         {
             var kind = _settings.CredentialKind == YouTubeCredentialKind.AccessToken ? "access token" : "API key";
             return new YouTubeRequestException(
-                $"YouTube refused the {kind} read from {_secret.Source} ({what}: {message}). Check that it is right and allowed to use the YouTube Data API v3, then set it there again.",
+                $"YouTube refused the {kind} read from {secret.Source} ({what}: {message}). Check that it is right and allowed to use the YouTube Data API v3, then set it there again.",
                 operation, status, error.Reason ?? error.DetailReason, error.Domain, credentialRefused: true);
         }
         return new YouTubeRequestException($"YouTube {operation} refused the request ({what}: {message}).", operation, status, error.Reason, error.Domain, credentialRefused: false);

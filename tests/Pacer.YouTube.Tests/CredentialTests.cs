@@ -101,6 +101,54 @@ public sealed class CredentialTests
     }
 
     [Fact]
+    public async Task AccessTokenInAFile_IsReadAgainWhenTheFileIsWritten()
+    {
+        // An access token lives an hour; another tool writes the new one into the file a running worker reads.
+        using var directory = new TempDirectory();
+        var file = directory.File("youtube.token");
+        await File.WriteAllTextAsync(file, "ya29.expired");
+        await using var harness = await YouTubeHarness.StartAsync(
+            e => e.BearerTokens.Add("ya29.fresh"),
+            o =>
+            {
+                o.CredentialKind = YouTubeCredentialKind.AccessToken;
+                o.CredentialFile = file;
+            },
+            configuration: new Dictionary<string, string?>());
+        var channel = harness.Emulator.Channels[0].Id;
+        Assert.True((await Assert.ThrowsAsync<YouTubeRequestException>(() => harness.Client.GetChannelsAsync([channel]))).CredentialRefused);
+
+        await File.WriteAllTextAsync(file, "ya29.fresh\n");
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(2)); // a new time stamp even on a coarse file system clock
+
+        Assert.Single((await harness.Client.GetChannelsAsync([channel])).Found);
+        var line = Assert.Single(harness.Logs.Lines, l => l.Contains("changed; calls now send", StringComparison.Ordinal));
+        Assert.Contains($"the one read from the file {file}", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("ya29.", string.Join("\n", harness.Logs.Lines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeyInConfiguration_IsReadAgainWhenTheConfigurationReloads_AndKeptWhenItGoesMissing()
+    {
+        await using var harness = await YouTubeHarness.StartAsync(configuration: new Dictionary<string, string?> { ["YouTube:ApiKey"] = "AIzaSyOLD-revoked-key-000000000000000" });
+        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)harness.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var channel = harness.Emulator.Channels[0].Id;
+        await Assert.ThrowsAsync<YouTubeRequestException>(() => harness.Client.GetChannelsAsync([channel]));
+
+        configuration["YouTube:ApiKey"] = YouTubeHarness.ApiKey;
+        configuration.Reload();
+        Assert.Single((await harness.Client.GetChannelsAsync([channel])).Found);
+
+        // Taken out of the configuration (a deploy replacing the file, say): the key in use stays, and that is said once.
+        configuration["YouTube:ApiKey"] = null;
+        configuration.Reload();
+        Assert.Single((await harness.Client.GetChannelsAsync([channel])).Found);
+        Assert.Single((await harness.Client.GetChannelsAsync([harness.Emulator.Channels[1].Id])).Found);
+        var warning = Assert.Single(harness.Logs.Lines, l => l.Contains("no longer found", StringComparison.Ordinal));
+        Assert.Contains("keep sending the one read from the configuration key YouTube:ApiKey", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WrongToken_IsAPermanentError()
     {
         await using var harness = await YouTubeHarness.StartAsync(

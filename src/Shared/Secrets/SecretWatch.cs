@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Primitives;
+
+namespace Pacer.Secrets;
+
+/// <summary>
+/// A secret that follows the place it is kept: read again when the configuration reloads or the file is written (an
+/// access token refreshed by another tool, a key rotated in a Kubernetes Secret volume), so that a worker running for
+/// days sends the current one. If a new read finds none, the last one stays in use; a process environment does not change.
+/// </summary>
+internal sealed class SecretWatch : IDisposable
+{
+    private readonly SecretSources _sources;
+    private readonly IConfiguration? _configuration;
+    private readonly Action<Secret?, Secret> _changed;
+    private readonly IDisposable? _registration;
+    private readonly Lock _lock = new();
+    private Secret _current;
+    private long _fileTicks;
+    private volatile bool _reread;
+    private bool _lost;
+
+    /// <param name="changed">Told (under a lock) of each change: the new secret and the old, or null and the old one kept when none is found any more.</param>
+    public SecretWatch(SecretSources sources, Secret initial, IConfiguration? configuration, Action<Secret?, Secret> changed)
+    {
+        _sources = sources;
+        _current = initial;
+        _configuration = configuration;
+        _changed = changed;
+        _fileTicks = FileTicks();
+        if (configuration is not null)
+            _registration = ChangeToken.OnChange(configuration.GetReloadToken, () => _reread = true);
+    }
+
+    /// <summary>The secret to send now. Costs a file's time stamp per read when a file is one of the places.</summary>
+    public Secret Current
+    {
+        get
+        {
+            var fileTicks = FileTicks();
+            if (!_reread && fileTicks == Volatile.Read(ref _fileTicks))
+                return Volatile.Read(ref _current);
+            lock (_lock)
+            {
+                _reread = false;
+                Volatile.Write(ref _fileTicks, fileTicks);
+                var found = _sources.Find(_configuration);
+                if (found is null)
+                {
+                    if (!_lost)
+                        _changed(null, _current);
+                    _lost = true;
+                }
+                else
+                {
+                    _lost = false;
+                    if (found.Value != _current.Value || found.Source != _current.Source)
+                    {
+                        _changed(found, _current);
+                        Volatile.Write(ref _current, found);
+                    }
+                }
+                return _current;
+            }
+        }
+    }
+
+    /// <summary>The file's last write (its target's, for a link), or 0 when there is no file to look at.</summary>
+    private long FileTicks() => _sources.FilePath is { } path ? File.GetLastWriteTimeUtc(path).Ticks : 0;
+
+    public void Dispose() => _registration?.Dispose();
+}
