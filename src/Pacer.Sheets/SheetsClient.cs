@@ -4,9 +4,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pacer.GoogleApis;
+using Pacer.Secrets;
 using Polly;
 using Polly.Timeout;
 
@@ -17,7 +19,7 @@ namespace Pacer.Sheets;
 /// whose Pacer handler charges and paces each call. Reads run in <see cref="GoogleCallPolicy.Reads"/>, writes in
 /// <see cref="GoogleCallPolicy.Writes"/>; a write whose outcome is unknown becomes <see cref="SheetsOutcomeUnknownException"/>.
 /// </summary>
-internal sealed class SheetsClient : ISheetsClient
+internal sealed partial class SheetsClient : ISheetsClient, IDisposable
 {
     internal const string SpreadsheetsGet = "spreadsheets.get";
     internal const string ValuesGet = "spreadsheets.values.get";
@@ -28,18 +30,68 @@ internal sealed class SheetsClient : ISheetsClient
 
     private readonly IHttpClientFactory _http;
     private readonly SheetsSettings _settings;
-    private readonly SheetsCredential _credential;
+    private readonly SecretWatch _secret;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private volatile SheetsCredential _credential;
+    private Secret? _unusable;
     private readonly GoogleCallPolicy _policy;
     private readonly TimeProvider _time;
 
-    public SheetsClient(IHttpClientFactory http, SheetsSettings settings, IOptions<SheetsCredential> credential, TimeProvider time, ILoggerFactory loggers)
+    public SheetsClient(
+        IHttpClientFactory http, SheetsSettings settings, IOptions<SheetsCredential> credential, TimeProvider time, ILoggerFactory loggers,
+        IConfiguration? configuration = null)
     {
         _http = http;
         _settings = settings;
         _credential = credential.Value; // validated: Value throws OptionsValidationException naming where to set it
         _time = time;
-        _policy = new GoogleCallPolicy("Sheets", settings.Calls, time, loggers.CreateLogger("Pacer.Sheets"));
+        _logger = loggers.CreateLogger("Pacer.Sheets");
+        _policy = new GoogleCallPolicy("Sheets", settings.Calls, time, _logger);
+        // Read again when its place changes (a token refreshed by another tool, a key rotated in a Secret volume).
+        _secret = new SecretWatch(settings.Secret, _credential.Secret!, configuration, (now, before) =>
+        {
+            if (now is null)
+                LogCredentialLost(_logger, settings.Secret.What, before.Source);
+            else
+                LogCredentialChanged(_logger, settings.Secret.What, now.Source);
+        });
     }
+
+    public void Dispose() => _secret.Dispose();
+
+    /// <summary>The credential of the secret in force; one that cannot be used (a malformed key) leaves the one before, said once.</summary>
+    private SheetsCredential Credential()
+    {
+        var secret = _secret.Current;
+        var credential = _credential;
+        if (ReferenceEquals(secret, credential.Secret))
+            return credential;
+        lock (_lock)
+        {
+            if (ReferenceEquals(secret, _credential.Secret) || ReferenceEquals(secret, _unusable))
+                return _credential;
+            var fresh = new SheetsCredential();
+            fresh.Load(_settings, secret);
+            if (fresh.Secret is null)
+            {
+                _unusable = secret;
+                LogCredentialUnusable(_logger, fresh.Problem, _credential.Secret!.Source);
+                return _credential;
+            }
+            _credential = fresh;
+            return fresh;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The {What} changed; calls now use the one read from {Source}")]
+    private static partial void LogCredentialChanged(ILogger logger, string what, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {What} is no longer found anywhere it may be set; calls keep using the one read from {Source}")]
+    private static partial void LogCredentialLost(ILogger logger, string what, string source);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Problem} Calls keep using the one read before from {Source}")]
+    private static partial void LogCredentialUnusable(ILogger logger, string problem, string source);
 
     public async Task<SheetsSpreadsheet> GetSpreadsheetAsync(string spreadsheetId, CancellationToken cancellationToken = default)
     {
@@ -146,7 +198,8 @@ internal sealed class SheetsClient : ISheetsClient
     private async ValueTask<T> SendAsync<T>(string operation, HttpMethod method, string relative, Func<HttpContent>? content, JsonTypeInfo<T> type,
         CancellationToken cancellationToken)
     {
-        var token = await _credential.AccessTokenAsync(operation, cancellationToken);
+        var credential = Credential();
+        var token = await credential.AccessTokenAsync(operation, cancellationToken);
         using var request = new HttpRequestMessage(method, new Uri(relative, UriKind.Relative)) { Content = content?.Invoke() };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.Accept.Add(Json);
@@ -157,7 +210,7 @@ internal sealed class SheetsClient : ISheetsClient
         _policy.Answered(operation, request.RequestUri!.IsAbsoluteUri ? request.RequestUri.AbsolutePath : "/" + relative.Split('?')[0],
             response.StatusCode, _time.GetElapsedTime(started), fromCache: false);
         if (!response.IsSuccessStatusCode)
-            throw await FailureAsync(operation, response, cancellationToken);
+            throw await FailureAsync(operation, response, credential.Secret!, cancellationToken);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         try
         {
@@ -170,20 +223,20 @@ internal sealed class SheetsClient : ISheetsClient
         }
     }
 
-    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, Secret secret, CancellationToken cancellationToken)
     {
         var status = response.StatusCode;
         var code = (int)status;
         var error = await GoogleError.ReadAsync(response, cancellationToken);
         var what = error.What.Length == 0 ? code.ToString(CultureInfo.InvariantCulture) : $"{code} {error.What}";
-        var message = _credential.Secret!.Scrub(error.Message);
+        var message = secret.Scrub(error.Message);
         if (code >= 500)
             return new HttpRequestException($"Google Sheets {operation} failed ({what}: {message}); try again later.", null, status);
         if (status == HttpStatusCode.Unauthorized || error.Status == "UNAUTHENTICATED")
         {
             var kind = _settings.CredentialKind == SheetsCredentialKind.AccessToken ? "access token" : "service account's token";
             return new SheetsRequestException(
-                $"Google Sheets refused the {kind} (from {_credential.Secret.Source}) ({what}: {message}). Check that it is current and allowed to use the Sheets API.",
+                $"Google Sheets refused the {kind} (from {secret.Source}) ({what}: {message}). Check that it is current and allowed to use the Sheets API.",
                 operation, status, error.Status, credentialRefused: true);
         }
         var hint = status == HttpStatusCode.Forbidden ? " Share the spreadsheet with the service account's e-mail address, as an editor." : "";

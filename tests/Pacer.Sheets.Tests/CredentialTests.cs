@@ -42,6 +42,38 @@ public sealed class CredentialTests
     }
 
     [Fact]
+    public async Task ServiceAccountKey_RotatedInItsFile_IsUsedFromTheNextCall_AMalformedOneLeavesTheOneBefore()
+    {
+        await using var revoked = await TestServer.StartAsync((context, _) => TestServer.AnswerAsync(context, 400,
+            """{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"""));
+        await using var current = await TestServer.StartAsync((context, _) => TestServer.AnswerAsync(context, 200,
+            $$"""{"access_token":"{{IssuedToken}}","expires_in":3600,"token_type":"Bearer"}"""));
+        using var directory = new TempDirectory();
+        var keyFile = directory.File("service-account.json");
+        await File.WriteAllTextAsync(keyFile, ServiceAccountJson(new Uri(revoked.BaseAddress, "token")));
+        await using var harness = await SheetsHarness.StartAsync(
+            e => { e.BearerTokens.Clear(); e.BearerTokens.Add(IssuedToken); },
+            o => { o.CredentialKind = SheetsCredentialKind.ServiceAccount; o.CredentialFile = keyFile; },
+            configuration: new Dictionary<string, string?>());
+        Assert.True((await Assert.ThrowsAsync<SheetsRequestException>(() => harness.Client.GetSpreadsheetAsync(Id))).CredentialRefused);
+
+        // A new key written into the file (a Kubernetes Secret volume, a rotation script): the next call uses it.
+        await File.WriteAllTextAsync(keyFile, ServiceAccountJson(new Uri(current.BaseAddress, "token")));
+        File.SetLastWriteTimeUtc(keyFile, DateTime.UtcNow.AddSeconds(2));
+        await harness.Client.GetSpreadsheetAsync(Id);
+        Assert.Single(current.Requests);
+
+        // A half-written or wrong file is not a key: the one before stays in use, and that is said once.
+        await File.WriteAllTextAsync(keyFile, "{ \"type\": \"service_acc");
+        File.SetLastWriteTimeUtc(keyFile, DateTime.UtcNow.AddSeconds(4));
+        await harness.Client.GetSpreadsheetAsync(Id);
+        await harness.Client.GetValuesAsync(Id, "Sheet1!A:A");
+        var error = Assert.Single(harness.Logs.Lines, l => l.StartsWith("Error Pacer.Sheets", StringComparison.Ordinal));
+        Assert.Contains($"read from the file {keyFile} cannot be used", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", string.Join("\n", harness.Logs.Lines), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ServiceAccountKey_Refused_IsAPermanentErrorNamingTheFile()
     {
         await using var tokens = await TestServer.StartAsync((context, _) => TestServer.AnswerAsync(context, 400,

@@ -33,7 +33,7 @@ internal sealed partial class ResourceCatalogSource : IDisposable
     private volatile ResourceCatalog _current;
     private string? _lastRejected;
 
-    /// <summary>A fixed catalog that never reloads (tests, hosts without configuration).</summary>
+    /// <summary>A fixed catalog that never reloads (admission tests).</summary>
     public ResourceCatalogSource(ResourceCatalog catalog)
     {
         _current = catalog;
