@@ -44,7 +44,15 @@ internal sealed class SecretWatch : IDisposable
             {
                 _reread = false;
                 Volatile.Write(ref _fileTicks, fileTicks);
-                var found = _sources.Find(_configuration);
+                Secret? found;
+                try
+                {
+                    found = _sources.Find(_configuration);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    found = null; // the file went away between a look and a read: as if not found, the one in use stays
+                }
                 if (found is null)
                 {
                     if (!_lost)
@@ -66,7 +74,20 @@ internal sealed class SecretWatch : IDisposable
     }
 
     /// <summary>The file's last write (its target's, for a link), or 0 when there is no file to look at.</summary>
-    private long FileTicks() => _sources.FilePath is { } path ? File.GetLastWriteTimeUtc(path).Ticks : 0;
+    private long FileTicks()
+    {
+        if (_sources.FilePath is not { } path)
+            return 0;
+        try
+        {
+            return File.GetLastWriteTimeUtc(path).Ticks;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A folder the process may no longer read: nothing new can be read from it either; keep what is in use.
+            return Volatile.Read(ref _fileTicks);
+        }
+    }
 
     public void Dispose() => _registration?.Dispose();
 }

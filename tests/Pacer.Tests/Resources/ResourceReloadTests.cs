@@ -53,6 +53,52 @@ public sealed class ResourceReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task ARaisedCapOnATemplate_StartsTheJobsWaitingOnItsPartitions()
+    {
+        Write("""{"Pacer":{"Resources":{"account-{Name}":{"Concurrency":1}}}}""");
+        var probe = new Probe();
+        var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = 0;
+        probe.Run = (_, _) =>
+        {
+            Interlocked.Increment(ref started);
+            return hold.Task;
+        };
+        await using var h = await EngineHarness.StartAsync(
+            p =>
+            {
+                p.Services.AddSingletonProbe(probe);
+                p.AddJob<ScriptedHandler, Work>("work", k => k.Claims.Add(new ResourceClaim("account-{Name}")));
+            },
+            o => o.PollInterval = TimeSpan.FromMilliseconds(200),
+            configuration: c => c.AddJsonFile(_file, optional: false, reloadOnChange: false));
+        // The first holds the cap; the second stays in line at the head; the third is parked until a permit comes back.
+        var ids = (await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 3).Select(_ => new EnqueueRequest("work", """{"name":"a"}"""))]))
+            .Select(r => r.Id).ToArray();
+        await h.AdvanceUntilAsync(WaitForStateAsync(h, ids[2], JobState.Waiting), TimeSpan.FromMilliseconds(50));
+        Assert.Equal(1, Volatile.Read(ref started));
+
+        Write("""{"Pacer":{"Resources":{"account-{Name}":{"Concurrency":3}}}}""");
+        Reload(h.Host.Services);
+
+        // Without the wake the parked one would be looked at again only after the lease duration (30 s).
+        await h.AdvanceUntilAsync(WaitUntilAsync(() => Volatile.Read(ref started) == 3), TimeSpan.FromMilliseconds(10), maxSteps: 300);
+        hold.SetResult();
+        await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 3), TimeSpan.FromMilliseconds(50));
+    }
+
+    private static Task WaitUntilAsync(Func<bool> condition)
+    {
+        return Poll().WaitAsync(TimeSpan.FromSeconds(30));
+
+        async Task Poll()
+        {
+            while (!condition())
+                await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public void AnInvalidChange_IsLoggedWithTheKeyAndTheFix_AndChangesNothing_TheNextGoodOneApplies()
     {
         Write("""{"Pacer":{"Resources":{"api":{"Rate":"1/h"},"other":{"Concurrency":2}}}}""");
