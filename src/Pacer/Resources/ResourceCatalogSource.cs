@@ -51,7 +51,7 @@ internal sealed partial class ResourceCatalogSource : IDisposable
         _logger = loggers.CreateLogger("Pacer.Configuration");
         _startedSettings = OtherSettings(configuration);
         if (configuration is not null)
-            _registration = ChangeToken.OnChange(configuration.GetReloadToken, () => Reload());
+            _registration = ChangeToken.OnChange(configuration.GetReloadToken, ReloadLogged);
     }
 
     public ResourceCatalog Current => _current;
@@ -106,6 +106,19 @@ internal sealed partial class ResourceCatalogSource : IDisposable
             _current = catalog;
             Changed?.Invoke([.. changed.Select(name => catalog.All.First(d => d.Name == name))]);
             return true;
+        }
+    }
+
+    /// <summary>The reload as the configuration's change callback runs it: on a provider's thread, where a throw goes unseen.</summary>
+    private void ReloadLogged()
+    {
+        try
+        {
+            Reload();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogReloadFailed(_logger, ex);
         }
     }
 
@@ -177,6 +190,9 @@ internal sealed partial class ResourceCatalogSource : IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Configuration change not applied; the resources stay as they were. {Problems}")]
     private static partial void LogRejected(ILogger logger, string problems);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reloading the resources from configuration failed; they stay as they were")]
+    private static partial void LogReloadFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Resources no longer in the configuration keep their limits until this process restarts: {Resources}")]
     private static partial void LogRemovalIgnored(ILogger logger, string resources);
