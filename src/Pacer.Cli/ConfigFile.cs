@@ -15,6 +15,7 @@ internal sealed partial class ConfigFile : IDisposable
     private readonly string _name;
     private readonly bool _watch;
     private readonly PhysicalFileProvider _folder;
+    private readonly bool _polled;
     private ILogger? _logger;
 
     public ConfigFile(string file, bool watch)
@@ -31,6 +32,7 @@ internal sealed partial class ConfigFile : IDisposable
             // file: change events name the link, not the file, so a linked file is polled for its target's time (4 s).
             _folder.UsePollingFileWatcher = true;
             _folder.UseActivePolling = true;
+            _polled = true;
         }
     }
 
@@ -44,7 +46,12 @@ internal sealed partial class ConfigFile : IDisposable
     });
 
     /// <summary>From here on, an edit that no longer parses is logged (until then the command reports it as an error).</summary>
-    public void LogTo(ILoggerFactory loggers) => _logger = loggers.CreateLogger("Pacer.Configuration");
+    public void LogTo(ILoggerFactory loggers)
+    {
+        _logger = loggers.CreateLogger("Pacer.Configuration");
+        if (_watch)
+            LogFollowing(_logger, _file, _polled ? " (a link: looked at every 4 s)" : "");
+    }
 
     /// <remarks>
     /// On a reload the provider rethrows the error on its file watcher's thread, where nobody would see it; the
@@ -57,6 +64,9 @@ internal sealed partial class ConfigFile : IDisposable
     }
 
     public void Dispose() => _folder.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Following --config {File}{How}: changes to Pacer:Resources apply while this worker runs")]
+    private static partial void LogFollowing(ILogger logger, string file, string how);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "--config {File} could not be read after a change ({Problem}); the configuration in force stays until the file is fixed")]
     private static partial void LogUnreadable(ILogger logger, string file, string problem);

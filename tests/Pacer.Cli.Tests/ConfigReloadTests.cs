@@ -45,12 +45,19 @@ public sealed class ConfigReloadTests : IDisposable
             Directory.CreateSymbolicLink(data, folder);
         }
         var config = Path.Combine(volume, "pacer.json");
-        await RaiseTheRateAsync(config, async json =>
-        {
-            await Publish(json);
-            if (version == 1)
-                File.CreateSymbolicLink(config, Path.Combine("..data", "pacer.json"));
-        });
+        await RaiseTheRateAsync(
+            config,
+            async json =>
+            {
+                await Publish(json);
+                if (version == 1)
+                    File.CreateSymbolicLink(config, Path.Combine("..data", "pacer.json"));
+            },
+            afterwards: logs =>
+            {
+                Assert.Contains(logs.Lines, l => l.Contains("(a link: looked at every 4 s): changes to Pacer:Resources apply", StringComparison.Ordinal));
+                return Task.CompletedTask;
+            });
     }
 
     /// <summary>
