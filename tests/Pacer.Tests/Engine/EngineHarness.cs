@@ -121,6 +121,20 @@ internal sealed class EngineHarness : IAsyncDisposable
         await condition;
     }
 
+    /// <summary>Completes when <paramref name="condition"/> holds, looked at every 10 ms of real time; fails after 30 s.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 30 s");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Completes when the job is in <paramref name="state"/> (see <see cref="UntilAsync"/>).</summary>
+    public Task UntilStateAsync(long id, JobState state) => UntilAsync(async () => (await GetAsync(id)).State == state);
+
     public async Task<JobRecord> GetAsync(long id) =>
         await Store.GetAsync(id, CancellationToken.None) ?? throw new InvalidOperationException($"Job {id} not found.");
 

@@ -626,9 +626,9 @@ public sealed class EngineTests
 
         await h.AdvanceUntilAsync(Task.Delay(200), TimeSpan.FromHours(12), maxSteps: 3); // a day and a half: kept
         Assert.NotNull(await h.Store.GetEffectAsync("run:a:summary", CancellationToken.None));
-        await WaitUntilAsync(async () => await h.Store.GetHttpCacheAsync("k", CancellationToken.None) is null); // past its day
+        await EngineHarness.UntilAsync(async () => await h.Store.GetHttpCacheAsync("k", CancellationToken.None) is null); // past its day
         await h.AdvanceUntilAsync(Task.Delay(200), TimeSpan.FromHours(12), maxSteps: 2); // past two days: deleted
-        await WaitUntilAsync(async () => await h.Store.GetEffectAsync("run:a:summary", CancellationToken.None) is null);
+        await EngineHarness.UntilAsync(async () => await h.Store.GetEffectAsync("run:a:summary", CancellationToken.None) is null);
 
         Assert.NotNull(await h.Store.GetEffectAsync("mail:a", CancellationToken.None));
     }
@@ -715,16 +715,6 @@ public sealed class EngineTests
 
         var span = spans.Single(s => s.Source.Name == PacerTelemetryNames.ActivitySource && Equals(s.GetTagItem("pacer.job.id"), id));
         Assert.Equal(enqueuer, Assert.Single(span.Links).Context.TraceId);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 30 s");
-            await Task.Delay(10);
-        }
     }
 
     private static void InterlockedMax(ref int target, int value)

@@ -168,7 +168,7 @@ public sealed class QuotaReservationTests
         var ended = await h.Client.EnqueueAsync(new Work());
         var running = await h.Client.EnqueueAsync(new Work("hold"));
         await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 1), TimeSpan.FromMilliseconds(50));
-        await h.AdvanceUntilAsync(WaitUntilAsync(async () => (await h.GetAsync(running.Id)).State == JobState.Running), TimeSpan.FromMilliseconds(50));
+        await h.AdvanceUntilAsync(h.UntilStateAsync(running.Id, JobState.Running), TimeSpan.FromMilliseconds(50));
         var now = h.Time.GetUtcNow();
         var window = h.Host.Services.GetRequiredService<Pacer.Resources.ResourceCatalogSource>().Current.Find("api")!.Quota!.WindowAt(now).Start.UtcTicks;
         var state = new Pacer.Resources.ResourceState { Quota = new Pacer.Resources.QuotaData { Window = window } };
@@ -180,7 +180,7 @@ public sealed class QuotaReservationTests
         var resources = h.Host.Services.GetRequiredService<IPacerResources>();
         Assert.Equal(19, (await resources.ListAsync()).Single(r => r.Name == "api").QuotaUsed);
 
-        var released = WaitUntilAsync(async () => (await resources.ListAsync()).Single(r => r.Name == "api").QuotaUsed == 7);
+        var released = EngineHarness.UntilAsync(async () => (await resources.ListAsync()).Single(r => r.Name == "api").QuotaUsed == 7);
         await h.AdvanceUntilAsync(released, TimeSpan.FromSeconds(5), maxSteps: 50);
 
         var row = (await h.Store.ListResourcesAsync(CancellationToken.None)).Single(r => r.Name == "api");
@@ -188,17 +188,6 @@ public sealed class QuotaReservationTests
         Assert.Equal((running.Id, 1, 4), (left.Job, left.Attempt, left.Units));
         hold.SetResult();
         await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 2), TimeSpan.FromMilliseconds(50));
-    }
-
-    private static Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        return Poll().WaitAsync(TimeSpan.FromSeconds(30));
-
-        async Task Poll()
-        {
-            while (!await condition())
-                await Task.Delay(10);
-        }
     }
 
     [Fact]

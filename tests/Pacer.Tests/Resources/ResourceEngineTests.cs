@@ -274,17 +274,11 @@ public sealed class ResourceEngineTests
         await h.WaitForCountAsync("pacer.jobs.completed", 1);
         Assert.Equal(["quota:a1", "rate:a1"], (await h.Store.ListResourcesAsync(CancellationToken.None)).Select(r => r.Name));
 
-        var gone = WaitUntilAsync(async () => (await h.Store.ListResourcesAsync(CancellationToken.None)).Count == 1);
+        var gone = EngineHarness.UntilAsync(async () => (await h.Store.ListResourcesAsync(CancellationToken.None)).Count == 1);
         await h.AdvanceUntilAsync(gone, TimeSpan.FromSeconds(30), maxSteps: 200);
         // The rate partition is idle and has nothing to remember; the quota partition still counts today's unit.
         Assert.Equal("quota:a1", Assert.Single(await h.Store.ListResourcesAsync(CancellationToken.None)).Name);
         Assert.True(h.Time.GetUtcNow() >= EngineHarness.Start + Pacer.Engine.Maintenance.PartitionIdleTimeout);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        while (!await condition())
-            await Task.Delay(10);
     }
 
     private static void InterlockedMax(ref int target, int value)

@@ -41,7 +41,7 @@ public sealed class ResourceReloadTests : IDisposable
             configuration: c => c.AddJsonFile(_file, optional: false, reloadOnChange: false));
         var ids = (await h.Client.EnqueueManyAsync([new EnqueueRequest("work", "{}"), new EnqueueRequest("work", "{}")])).Select(r => r.Id).ToArray();
         await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 1), TimeSpan.FromMilliseconds(50));
-        await h.AdvanceUntilAsync(WaitForStateAsync(h, ids[1], JobState.Waiting), TimeSpan.FromMilliseconds(50));
+        await h.AdvanceUntilAsync(h.UntilStateAsync(ids[1], JobState.Waiting), TimeSpan.FromMilliseconds(50));
         Assert.Contains("(1/h)", (await h.GetAsync(ids[1])).WaitReason, StringComparison.Ordinal);
 
         Write("""{"Pacer":{"Resources":{"api":{"Rate":"100/s"}}}}""");
@@ -75,27 +75,16 @@ public sealed class ResourceReloadTests : IDisposable
         // The first holds the cap; the second stays in line at the head; the third is parked until a permit comes back.
         var ids = (await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 3).Select(_ => new EnqueueRequest("work", """{"name":"a"}"""))]))
             .Select(r => r.Id).ToArray();
-        await h.AdvanceUntilAsync(WaitForStateAsync(h, ids[2], JobState.Waiting), TimeSpan.FromMilliseconds(50));
+        await h.AdvanceUntilAsync(h.UntilStateAsync(ids[2], JobState.Waiting), TimeSpan.FromMilliseconds(50));
         Assert.Equal(1, Volatile.Read(ref started));
 
         Write("""{"Pacer":{"Resources":{"account-{Name}":{"Concurrency":3}}}}""");
         Reload(h.Host.Services);
 
         // Without the wake the parked one would be looked at again only after the lease duration (30 s).
-        await h.AdvanceUntilAsync(WaitUntilAsync(() => Volatile.Read(ref started) == 3), TimeSpan.FromMilliseconds(10), maxSteps: 300);
+        await h.AdvanceUntilAsync(EngineHarness.UntilAsync(() => Task.FromResult(Volatile.Read(ref started) == 3)), TimeSpan.FromMilliseconds(10), maxSteps: 300);
         hold.SetResult();
         await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 3), TimeSpan.FromMilliseconds(50));
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition)
-    {
-        return Poll().WaitAsync(TimeSpan.FromSeconds(30));
-
-        async Task Poll()
-        {
-            while (!condition())
-                await Task.Delay(10);
-        }
     }
 
     [Fact]
@@ -233,16 +222,5 @@ public sealed class ResourceReloadTests : IDisposable
         var provider = services.BuildServiceProvider();
         _ = provider.GetRequiredService<ResourceCatalogSource>();
         return provider;
-    }
-
-    private static Task WaitForStateAsync(EngineHarness h, long id, JobState state)
-    {
-        return Poll().WaitAsync(TimeSpan.FromSeconds(30));
-
-        async Task Poll()
-        {
-            while ((await h.GetAsync(id)).State != state)
-                await Task.Delay(10);
-        }
     }
 }
