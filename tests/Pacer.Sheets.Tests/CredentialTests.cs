@@ -14,18 +14,26 @@ public sealed class CredentialTests
     private const string Id = SheetsHarness.SpreadsheetId;
     private const string IssuedToken = "ya29.issued-by-the-token-server";
 
+    private static Task<TestServer> IssuingTokenServerAsync() => TestServer.StartAsync((context, _) => TestServer.AnswerAsync(context, 200,
+        $$"""{"access_token":"{{IssuedToken}}","expires_in":3600,"token_type":"Bearer"}"""));
+
+    private static Task<TestServer> RefusingTokenServerAsync() => TestServer.StartAsync((context, _) => TestServer.AnswerAsync(context, 400,
+        """{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"""));
+
+    /// <summary>The client on a service account key read from <paramref name="keyFile"/>; the emulator takes the token the key's server issues.</summary>
+    private static Task<SheetsHarness> WithKeyFileAsync(string keyFile) => SheetsHarness.StartAsync(
+        e => { e.BearerTokens.Clear(); e.BearerTokens.Add(IssuedToken); },
+        o => { o.CredentialKind = SheetsCredentialKind.ServiceAccount; o.CredentialFile = keyFile; },
+        configuration: new Dictionary<string, string?>());
+
     [Fact]
     public async Task ServiceAccountKey_GetsATokenFromItsTokenUri_ThenUsesItUntilItExpires()
     {
-        await using var tokens = await TestServer.StartAsync((context, _) => TestServer.AnswerAsync(context, 200,
-            $$"""{"access_token":"{{IssuedToken}}","expires_in":3600,"token_type":"Bearer"}"""));
+        await using var tokens = await IssuingTokenServerAsync();
         using var directory = new TempDirectory();
         var keyFile = directory.File("service-account.json");
         await File.WriteAllTextAsync(keyFile, ServiceAccountJson(new Uri(tokens.BaseAddress, "token")));
-        await using var harness = await SheetsHarness.StartAsync(
-            e => { e.BearerTokens.Clear(); e.BearerTokens.Add(IssuedToken); },
-            o => { o.CredentialKind = SheetsCredentialKind.ServiceAccount; o.CredentialFile = keyFile; },
-            configuration: new Dictionary<string, string?>());
+        await using var harness = await WithKeyFileAsync(keyFile);
 
         await harness.Client.AppendValuesAsync(Id, "Sheet1!A1", [["a"]]);
         await harness.Client.GetValuesAsync(Id, "Sheet1!A:A");
@@ -44,17 +52,12 @@ public sealed class CredentialTests
     [Fact]
     public async Task ServiceAccountKey_RotatedInItsFile_IsUsedFromTheNextCall_AMalformedOneLeavesTheOneBefore()
     {
-        await using var revoked = await TestServer.StartAsync((context, _) => TestServer.AnswerAsync(context, 400,
-            """{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"""));
-        await using var current = await TestServer.StartAsync((context, _) => TestServer.AnswerAsync(context, 200,
-            $$"""{"access_token":"{{IssuedToken}}","expires_in":3600,"token_type":"Bearer"}"""));
+        await using var revoked = await RefusingTokenServerAsync();
+        await using var current = await IssuingTokenServerAsync();
         using var directory = new TempDirectory();
         var keyFile = directory.File("service-account.json");
         await File.WriteAllTextAsync(keyFile, ServiceAccountJson(new Uri(revoked.BaseAddress, "token")));
-        await using var harness = await SheetsHarness.StartAsync(
-            e => { e.BearerTokens.Clear(); e.BearerTokens.Add(IssuedToken); },
-            o => { o.CredentialKind = SheetsCredentialKind.ServiceAccount; o.CredentialFile = keyFile; },
-            configuration: new Dictionary<string, string?>());
+        await using var harness = await WithKeyFileAsync(keyFile);
         Assert.True((await Assert.ThrowsAsync<SheetsRequestException>(() => harness.Client.GetSpreadsheetAsync(Id))).CredentialRefused);
 
         // A new key written into the file (a Kubernetes Secret volume, a rotation script): the next call uses it.
@@ -76,14 +79,11 @@ public sealed class CredentialTests
     [Fact]
     public async Task ServiceAccountKey_Refused_IsAPermanentErrorNamingTheFile()
     {
-        await using var tokens = await TestServer.StartAsync((context, _) => TestServer.AnswerAsync(context, 400,
-            """{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"""));
+        await using var tokens = await RefusingTokenServerAsync();
         using var directory = new TempDirectory();
         var keyFile = directory.File("service-account.json");
         await File.WriteAllTextAsync(keyFile, ServiceAccountJson(new Uri(tokens.BaseAddress, "token")));
-        await using var harness = await SheetsHarness.StartAsync(
-            client: o => { o.CredentialKind = SheetsCredentialKind.ServiceAccount; o.CredentialFile = keyFile; },
-            configuration: new Dictionary<string, string?>());
+        await using var harness = await WithKeyFileAsync(keyFile);
 
         var error = await Assert.ThrowsAsync<SheetsRequestException>(() => harness.Client.GetSpreadsheetAsync(Id));
 
