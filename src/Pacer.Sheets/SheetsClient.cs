@@ -49,13 +49,7 @@ internal sealed partial class SheetsClient : ISheetsClient, IDisposable
         _logger = loggers.CreateLogger("Pacer.Sheets");
         _policy = new GoogleCallPolicy("Sheets", settings.Calls, time, _logger);
         // Read again when its place changes (a token refreshed by another tool, a key rotated in a Secret volume).
-        _secret = new SecretWatch(settings.Secret, _credential.Secret!, configuration, (now, before) =>
-        {
-            if (now is null)
-                LogCredentialLost(_logger, settings.Secret.What, before.Source);
-            else
-                LogCredentialChanged(_logger, settings.Secret.What, now.Source);
-        });
+        _secret = new SecretWatch(settings.Secret, _credential.Secret!, configuration, _logger);
     }
 
     public void Dispose() => _secret.Dispose();
@@ -83,12 +77,6 @@ internal sealed partial class SheetsClient : ISheetsClient, IDisposable
             return fresh;
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "The {What} changed; calls now use the one read from {Source}")]
-    private static partial void LogCredentialChanged(ILogger logger, string what, string source);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The {What} is no longer found anywhere it may be set; calls keep using the one read from {Source}")]
-    private static partial void LogCredentialLost(ILogger logger, string what, string source);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Problem} Calls keep using the one read before from {Source}")]
     private static partial void LogCredentialUnusable(ILogger logger, string problem, string source);

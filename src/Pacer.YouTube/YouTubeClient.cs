@@ -18,7 +18,7 @@ namespace Pacer.YouTube;
 /// whose handlers charge, pace and cache each call (Pacer's HTTP integration). Each call runs in <see cref="GoogleCallPolicy.Reads"/>:
 /// an attempt is the request and the whole body, so a retry is a new call, charged like one.
 /// </summary>
-internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
+internal sealed class YouTubeClient : IYouTubeClient, IDisposable
 {
     /// <summary>YouTube takes at most 50 ids in one <c>id</c> filter.</summary>
     public const int MaxIdsPerCall = 50;
@@ -48,22 +48,10 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
         var logger = loggers.CreateLogger("Pacer.YouTube");
         _policy = new GoogleCallPolicy("YouTube", settings.Calls, time, logger);
         // Validated: Value throws OptionsValidationException naming where to set it. Read again when that place changes.
-        _secret = new SecretWatch(settings.Secret, credential.Value.Secret!, configuration, (now, before) =>
-        {
-            if (now is null)
-                LogCredentialLost(logger, settings.Secret.What, before.Source);
-            else
-                LogCredentialChanged(logger, settings.Secret.What, now.Source);
-        });
+        _secret = new SecretWatch(settings.Secret, credential.Value.Secret!, configuration, logger);
     }
 
     public void Dispose() => _secret.Dispose();
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "The {What} changed; calls now send the one read from {Source}")]
-    private static partial void LogCredentialChanged(ILogger logger, string what, string source);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The {What} is no longer found anywhere it may be set; calls keep sending the one read from {Source}")]
-    private static partial void LogCredentialLost(ILogger logger, string what, string source);
 
     public async Task<YouTubeLookup<YouTubeChannel>> GetChannelsAsync(IEnumerable<string> channelIds, CancellationToken cancellationToken = default)
     {

@@ -96,7 +96,7 @@ internal sealed partial class Maintenance(
     /// after the rescue, a job another worker has started again meanwhile keeps its new attempt's reservation.
     /// </summary>
     private Task ReleaseReservationsAsync(IReadOnlyList<RescuedJob> rescued, CancellationToken cancellationToken) =>
-        resources.Catalog.IsEmpty ? Task.CompletedTask : ReleaseEndedAsync(rescued.Select(r => r.JobId), cancellationToken);
+        ReleaseEndedAsync(rescued.Select(r => r.JobId).ToHashSet(), cancellationToken);
 
     /// <summary>
     /// Reservations whose attempt ended without giving them back (its refund failed on a store error, or a rescue's
@@ -104,22 +104,24 @@ internal sealed partial class Maintenance(
     /// </summary>
     private async Task ReleaseOrphanedReservationsAsync(CancellationToken cancellationToken)
     {
-        if (resources.Catalog.IsEmpty)
-            return;
-        var holders = await resources.ReservedByAsync(cancellationToken);
-        if (holders.Count == 0)
-            return;
-        var released = await ReleaseEndedAsync(holders, cancellationToken);
+        var released = await ReleaseEndedAsync(null, cancellationToken);
         if (released > 0)
             LogOrphanedReservations(logger, released);
     }
 
-    private async Task<int> ReleaseEndedAsync(IEnumerable<long> ids, CancellationToken cancellationToken)
+    /// <summary>Reads the reservations once, then the jobs holding them (of <paramref name="only"/>, if given), and releases those whose attempt ended.</summary>
+    private async Task<int> ReleaseEndedAsync(IReadOnlySet<long>? only, CancellationToken cancellationToken)
     {
+        if (resources.Catalog.IsEmpty)
+            return 0;
+        var reservations = await resources.ReservationsAsync(cancellationToken);
         var jobs = new Dictionary<long, JobRecord?>();
-        foreach (var id in ids.Distinct())
-            jobs[id] = await store.GetAsync(id, cancellationToken);
-        return await resources.ReleaseEndedAsync(jobs, cancellationToken);
+        foreach (var id in reservations.Values.SelectMany(ids => ids).Distinct())
+        {
+            if (only is null || only.Contains(id))
+                jobs[id] = await store.GetAsync(id, cancellationToken);
+        }
+        return await resources.ReleaseEndedAsync(reservations.Keys, jobs, cancellationToken);
     }
 
     internal async Task RunOnceAsync(CancellationToken cancellationToken)

@@ -253,17 +253,17 @@ internal sealed partial class PacerResources : IPacerResources
     /// later attempt, whose reservation stays. Reservations of jobs not in <paramref name="jobs"/> are left alone.
     /// </summary>
     /// <returns>The units given back.</returns>
-    internal async Task<int> ReleaseEndedAsync(IReadOnlyDictionary<long, JobRecord?> jobs, CancellationToken cancellationToken)
+    /// <param name="reserving">The resources holding reservations (<see cref="ReservationsAsync"/>).</param>
+    internal async Task<int> ReleaseEndedAsync(IEnumerable<string> reserving, IReadOnlyDictionary<long, JobRecord?> jobs, CancellationToken cancellationToken)
     {
         if (jobs.Count == 0)
             return 0;
         var released = 0;
-        // Every resource holding a reservation, partitions of templates included (account:42 is in no list of definitions).
-        foreach (var row in await ReservingAsync(cancellationToken))
+        foreach (var resource in reserving)
         {
-            if (Catalog.Find(row) is not { Quota: not null } definition)
+            if (Catalog.Find(resource) is not { Quota: not null } definition)
                 continue;
-            released += await UpdateAsync(row, definition, (state, _) =>
+            released += await UpdateAsync(resource, definition, (state, _) =>
             {
                 var units = state.Quota?.ReleaseWhere(r => jobs.TryGetValue(r.Job, out var job)
                     && (job is null || r.Attempt < job.Attempt || (r.Attempt == job.Attempt && job.State != JobState.Running))) ?? 0;
@@ -273,17 +273,20 @@ internal sealed partial class PacerResources : IPacerResources
         return released;
     }
 
-    /// <summary>The jobs that hold quota reservations now, in any resource.</summary>
-    internal async Task<IReadOnlyCollection<long>> ReservedByAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The resources holding quota reservations now and the jobs holding them, partitions of templates included
+    /// (account:42 is in no list of definitions).
+    /// </summary>
+    internal async Task<IReadOnlyDictionary<string, long[]>> ReservationsAsync(CancellationToken cancellationToken)
     {
-        var rows = await _store.ListResourcesAsync(cancellationToken);
-        return [.. rows.SelectMany(r => ResourceState.Parse(r.State).Quota?.Reserved ?? []).Select(r => r.Job).Distinct()];
+        var reservations = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var row in await _store.ListResourcesAsync(cancellationToken))
+        {
+            if (ResourceState.Parse(row.State).Quota?.Reserved is { Count: > 0 } reserved)
+                reservations[row.Name] = [.. reserved.Select(r => r.Job).Distinct()];
+        }
+        return reservations;
     }
-
-    private async Task<IEnumerable<string>> ReservingAsync(CancellationToken cancellationToken) =>
-        (await _store.ListResourcesAsync(cancellationToken))
-            .Where(r => ResourceState.Parse(r.State).Quota?.Reserved is { Count: > 0 })
-            .Select(r => r.Name);
 
     public RateLimiter GetRateLimiter(string resource)
     {

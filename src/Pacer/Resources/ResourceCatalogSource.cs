@@ -59,11 +59,11 @@ internal sealed partial class ResourceCatalogSource : IDisposable
     /// <summary>Raised after a reload replaced the catalog, with the definitions that were added or changed.</summary>
     public event Action<IReadOnlyList<ResourceDefinition>>? Changed;
 
-    /// <summary>Binds and validates the configuration again and applies a change to the resources; false if none applied.</summary>
-    internal bool Reload()
+    /// <summary>Binds and validates the configuration again and applies a change to the resources.</summary>
+    private void Reload()
     {
         if (_factory is null)
-            return false;
+            return;
         lock (_lock)
         {
             ReportOtherSettings();
@@ -75,13 +75,13 @@ internal sealed partial class ResourceCatalogSource : IDisposable
             catch (OptionsValidationException ex)
             {
                 Rejected(string.Join(" ", ex.Failures.Select(OptionsFailures.Readable)));
-                return false;
+                return;
             }
             catch (InvalidOperationException ex)
             {
                 // The binder's message names the key and the type it expected.
                 Rejected(ex.Message);
-                return false;
+                return;
             }
             _lastRejected = null;
 
@@ -95,7 +95,7 @@ internal sealed partial class ResourceCatalogSource : IDisposable
                 LogRemovalIgnored(_logger, string.Join(", ", removed));
             _reportedRemovals = [.. removed];
             if (changed.Length == 0)
-                return false;
+                return;
 
             var catalog = ResourceCatalog.Create(next).KeepFrom(_current, next.Keys.Except(changed, StringComparer.Ordinal));
             foreach (var name in changed)
@@ -105,7 +105,6 @@ internal sealed partial class ResourceCatalogSource : IDisposable
             _applied = next;
             _current = catalog;
             Changed?.Invoke([.. changed.Select(name => catalog.All.First(d => d.Name == name))]);
-            return true;
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
 namespace Pacer.Secrets;
@@ -8,11 +9,11 @@ namespace Pacer.Secrets;
 /// access token refreshed by another tool, a key rotated in a Kubernetes Secret volume), so that a worker running for
 /// days sends the current one. If a new read finds none, the last one stays in use; a process environment does not change.
 /// </summary>
-internal sealed class SecretWatch : IDisposable
+internal sealed partial class SecretWatch : IDisposable
 {
     private readonly SecretSources _sources;
     private readonly IConfiguration? _configuration;
-    private readonly Action<Secret?, Secret> _changed;
+    private readonly ILogger _logger;
     private readonly IDisposable? _registration;
     private readonly Lock _lock = new();
     private Secret _current;
@@ -20,13 +21,13 @@ internal sealed class SecretWatch : IDisposable
     private volatile bool _reread;
     private bool _lost;
 
-    /// <param name="changed">Told (under a lock) of each change: the new secret and the old, or null and the old one kept when none is found any more.</param>
-    public SecretWatch(SecretSources sources, Secret initial, IConfiguration? configuration, Action<Secret?, Secret> changed)
+    /// <param name="logger">Told of each change, and of a secret found nowhere any more (never the values).</param>
+    public SecretWatch(SecretSources sources, Secret initial, IConfiguration? configuration, ILogger logger)
     {
         _sources = sources;
         _current = initial;
         _configuration = configuration;
-        _changed = changed;
+        _logger = logger;
         _fileTicks = FileTicks();
         if (configuration is not null)
             _registration = ChangeToken.OnChange(configuration.GetReloadToken, () => _reread = true);
@@ -56,7 +57,7 @@ internal sealed class SecretWatch : IDisposable
                 if (found is null)
                 {
                     if (!_lost)
-                        _changed(null, _current);
+                        LogLost(_logger, _sources.What, _current.Source);
                     _lost = true;
                 }
                 else
@@ -64,7 +65,7 @@ internal sealed class SecretWatch : IDisposable
                     _lost = false;
                     if (found.Value != _current.Value || found.Source != _current.Source)
                     {
-                        _changed(found, _current);
+                        LogChanged(_logger, _sources.What, found.Source);
                         Volatile.Write(ref _current, found);
                     }
                 }
@@ -90,4 +91,10 @@ internal sealed class SecretWatch : IDisposable
     }
 
     public void Dispose() => _registration?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The {What} changed; calls now send the one read from {Source}")]
+    private static partial void LogChanged(ILogger logger, string what, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {What} is no longer found anywhere it may be set; calls keep sending the one read from {Source}")]
+    private static partial void LogLost(ILogger logger, string what, string source);
 }
