@@ -70,7 +70,8 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
                     new EnqueueOptions { Tags = tags, UniqueKey = $"{run}:finish", Queue = queue }))
                 .ToArray();
                 var results = await client.EnqueueManyAsync(jobs, transaction, ct);
-                return new SyncPlanRecord([.. resolved.Unknown.Select(u => u.Text)], [.. results.Take(results.Count - 1).Select(r => r.Id)], refs.Length);
+                return new SyncPlanRecord([.. resolved.Unknown.Select(u => u.Text)], [.. results.Take(results.Count - 1).Select(r => r.Id)], refs.Length,
+                    [.. resolved.Found.Select(channel => channel.ChannelId)]);
             }, SyncKeys.KeptFor);
             progress.For(run).Planned(refs.Length, refs.Length - record.Unknown.Count);
             LogPlanned(_logger, run, record.ChannelJobs.Count, record.Unknown.Count);
@@ -261,14 +262,17 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
             throw new PermanentJobException($"Sync {args.Run} has no plan; the finish job runs only after the run job fanned out.");
         var plan = JsonSerializer.Deserialize<SyncPlanRecord>(planRecord.ResultJson, JsonSerializerOptions.Web)!;
 
-        var channels = new List<JobRecord>(plan.ChannelJobs.Count);
-        foreach (var id in plan.ChannelJobs)
+        // Each channel's id and its job, or null where the cleaner deleted the job: it ended longer ago than the
+        // retention, in a run a used-up quota held back for days. Its record (kept longer) still says what it did.
+        var channels = new List<(string ChannelId, JobRecord? Job)>(plan.ChannelJobs.Count);
+        for (var i = 0; i < plan.ChannelJobs.Count; i++)
         {
-            var job = await client.GetAsync(id, context.CancellationToken);
+            var job = await client.GetAsync(plan.ChannelJobs[i], context.CancellationToken);
             if (job is not null && !job.State.IsFinal())
                 throw new JobSnoozeException(LookAgain);
-            if (job is not null)
-                channels.Add(job);
+            var channelId = job is not null ? JsonSerializer.Deserialize<ChannelJobArgs>(job.Args, JsonSerializerOptions.Web)!.ChannelId : plan.ChannelIds?[i];
+            if (channelId is not null)
+                channels.Add((channelId, job));
         }
 
         // Completing a destination again is safe (it merges what is staged; its keys stop a row going in twice), so an
@@ -278,15 +282,20 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
             foreach (var destination in args.Destinations)
                 await destinations.CompleteAsync(destination, ct);
             var records = new List<ChannelRecord>();
-            foreach (var job in channels)
+            var failed = new List<string>();
+            foreach (var (channelId, job) in channels)
             {
-                var channelArgs = JsonSerializer.Deserialize<ChannelJobArgs>(job.Args, JsonSerializerOptions.Web)!;
-                if (await context.Effects.GetAsync(SyncKeys.Channel(args.Run, channelArgs.ChannelId)) is { ResultJson: { } json })
-                    records.Add(JsonSerializer.Deserialize<ChannelRecord>(json, JsonSerializerOptions.Web)!);
+                var record = await context.Effects.GetAsync(SyncKeys.Channel(args.Run, channelId)) is { ResultJson: { } json }
+                    ? JsonSerializer.Deserialize<ChannelRecord>(json, JsonSerializerOptions.Web)!
+                    : null;
+                if (record is not null)
+                    records.Add(record);
+                // A channel job records what it did as its last step, so a deleted job without a record did not complete.
+                if (job is not null && job.State != JobState.Completed)
+                    failed.Add(JsonSerializer.Deserialize<ChannelJobArgs>(job.Args, JsonSerializerOptions.Web)!.Title + $" ({job.State.ToWire()})");
+                else if (job is null && record is null)
+                    failed.Add($"{channelId} (did not complete; its job ended too long ago to say how)");
             }
-            var failed = channels.Where(j => j.State != JobState.Completed)
-                .Select(j => JsonSerializer.Deserialize<ChannelJobArgs>(j.Args, JsonSerializerOptions.Web)!.Title + $" ({j.State.ToWire()})")
-                .ToArray();
             var summary = new SyncSummary(args.Run, plan.Channels, records.Count, plan.Unknown, failed,
                 records.Sum(r => r.Pages), records.Sum(r => r.PagesFromCache), records.Sum(r => r.NewVideos),
                 records.Sum(r => r.Written), records.Sum(r => r.Duplicates), args.Destinations);

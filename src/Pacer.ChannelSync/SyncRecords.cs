@@ -1,7 +1,12 @@
 namespace Pacer.ChannelSync;
 
 /// <summary>What a run's plan decided, kept in the effects ledger under <c>channel-sync:RUN:plan</c>.</summary>
-public sealed record SyncPlanRecord(IReadOnlyList<string> Unknown, IReadOnlyList<long> ChannelJobs, int Channels);
+/// <param name="ChannelIds">
+/// The channel of each of <paramref name="ChannelJobs"/>, in the same order, so the run's finish can find a channel's
+/// record after the cleaner deleted its job (a run that a used-up quota held back for longer than
+/// <see cref="PacerOptions.FinalizedRetention"/>). Null in plans recorded before it was kept.
+/// </param>
+public sealed record SyncPlanRecord(IReadOnlyList<string> Unknown, IReadOnlyList<long> ChannelJobs, int Channels, IReadOnlyList<string>? ChannelIds = null);
 
 /// <summary>What one channel job did, kept under <c>channel-sync:RUN:channel:ID</c>.</summary>
 public sealed record ChannelRecord(string ChannelId, string Title, int Pages, int PagesFromCache, int NewVideos, int Written, int Duplicates);
