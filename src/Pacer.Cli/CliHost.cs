@@ -32,6 +32,12 @@ internal sealed record CliHostSettings(string DatabasePath)
 
     /// <summary>Reloads <see cref="ConfigFile"/> when it changes (a worker: its resources follow the file; see docs/configuration.md).</summary>
     public bool WatchConfigFile { get; init; }
+
+    /// <summary>
+    /// Exports traces, metrics and logs over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured (commands that run
+    /// jobs: run, sync; a command that only reads or writes rows has nothing worth a collector's time).
+    /// </summary>
+    public bool ExportTelemetry { get; init; }
 }
 
 /// <summary>Hooks for tests and embedding: extra kinds, a clock, where logs go.</summary>
@@ -121,6 +127,10 @@ internal static class CliHost
                 console.UseUtcTimestamp = true;
                 console.ColorBehavior = Console.IsOutputRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
             });
+
+        // After the logging set-up, so that a test's or an embedder's cleared providers do not remove the OTLP log exporter.
+        if (settings.ExportTelemetry && Telemetry.OtlpSettings.IsConfigured(builder.Configuration))
+            Telemetry.OtlpExport.AddTo(builder);
 
         // The command owns Ctrl+C and SIGTERM (see PacerCli): the host stops when the command's token fires.
         builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();

@@ -34,6 +34,7 @@ internal static class RunCommand
             {
                 ConsoleLogging = true,
                 WatchConfigFile = true,
+                ExportTelemetry = true,
                 // Scheduled syncs (pacer sync --every) run on workers that have a YouTube key.
                 ChannelSyncWhenConfigured = true,
                 Options = options =>

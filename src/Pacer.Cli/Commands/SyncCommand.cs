@@ -62,7 +62,7 @@ internal static class SyncCommand
                 Sheets = destinations.Any(d => d.StartsWith("sheets:", StringComparison.OrdinalIgnoreCase)),
                 SheetsAccessToken = Environment.GetEnvironmentVariable("PACER_SHEETS_ACCESS_TOKEN") is { Length: > 0 },
             };
-            using var host = CliHost.Build(cli.HostSettings() with { ChannelSync = setup });
+            using var host = CliHost.Build(cli.HostSettings() with { ChannelSync = setup, ExportTelemetry = true });
             CheckDestinations(host.Services, destinations);
             DatabaseFile.EnsureCreatable(cli.DatabasePath);
             var args = new ChannelSyncArgs { Channels = [.. refs.Select(r => r.Text)], Destinations = destinations };
