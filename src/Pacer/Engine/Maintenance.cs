@@ -29,10 +29,14 @@ internal sealed partial class Maintenance(
     private const int CleanBatch = 10_000;
     private static readonly TimeSpan CleanerInterval = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often the leader reads the resources for their gauges, while something listens to them.</summary>
+    internal static readonly TimeSpan ResourceGaugeInterval = TimeSpan.FromSeconds(10);
+
     /// <summary>A template's partition (account:42) unused this long, with nothing left to remember, is forgotten.</summary>
     internal static readonly TimeSpan PartitionIdleTimeout = TimeSpan.FromMinutes(10);
     private DateTimeOffset _nextClean;
     private DateTimeOffset _nextStoppedLook;
+    private DateTimeOffset _nextResourceGauges;
     private bool _isLeader;
 
     private TimeSpan LeaderTtl => options.MaintenanceInterval * 5 < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : options.MaintenanceInterval * 5;
@@ -132,6 +136,8 @@ internal sealed partial class Maintenance(
         {
             _isLeader = leader;
             LogLeadership(logger, workerId, leader);
+            if (!leader)
+                telemetry.ReportResources(null);
         }
         if (!leader)
             return;
@@ -157,6 +163,12 @@ internal sealed partial class Maintenance(
         var enqueued = await EnqueueRecurringAsync(now, cancellationToken);
         if (rescued.Count > 0 || promoted > 0 || enqueued > 0)
             signal.NotifyAll();
+
+        if (now >= _nextResourceGauges && telemetry.ResourceGaugesEnabled)
+        {
+            _nextResourceGauges = now + ResourceGaugeInterval;
+            telemetry.ReportResources(ResourceGauge.From(await resources.ListAsync(cancellationToken), resources.Catalog));
+        }
 
         if (now >= _nextClean)
         {
@@ -284,6 +296,8 @@ internal sealed partial class Maintenance(
     {
         if (!_isLeader)
             return;
+        // The resource gauges keep their last look: the process is stopping, and its exporter's last collection (a
+        // short pacer sync has no other) should still carry them.
         try
         {
             await store.ReleaseLeaderAsync(LeaderName, workerId, CancellationToken.None);

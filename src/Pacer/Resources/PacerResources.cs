@@ -14,6 +14,9 @@ internal sealed partial class PacerResources : IPacerResources
     /// <summary>How long a permit taken outside a job is held if its lease is never disposed (a crash, a leak).</summary>
     internal static readonly TimeSpan HoldTimeToLive = TimeSpan.FromMinutes(5);
 
+    /// <summary>Running jobs read to find the partitions in use (more run at once only across very many workers).</summary>
+    private const int RunningJobsListed = 10_000;
+
     /// <summary>How long <see cref="AcquireAsync"/> waits for a permit before it reports the resource unavailable.</summary>
     internal static readonly TimeSpan MaxAcquireWait = TimeSpan.FromSeconds(30);
 
@@ -408,8 +411,15 @@ internal sealed partial class PacerResources : IPacerResources
         var rows = await _store.ListResourcesAsync(cancellationToken);
         var waiting = await _store.CountWaitingAsync(cancellationToken);
         var catalog = Catalog;
+        // A partition holding only a concurrency cap stores no state: it is in use only through its running jobs' claims.
+        var claimed = catalog.All.Any(d => d.IsTemplate)
+            ? (await _store.ListAsync(new JobQuery { States = [JobState.Running], Limit = RunningJobsListed }, cancellationToken))
+                .SelectMany(job => job.Claims).Select(claim => claim.Resource)
+                .Where(name => catalog.Find(name) is { IsTemplate: true } template && template.Name != name)
+            : [];
         var names = catalog.All.Where(d => !d.IsTemplate).Select(d => d.Name)
             .Concat(rows.Select(r => r.Name))
+            .Concat(claimed)
             .Distinct(StringComparer.Ordinal)
             .ToArray();
         var now = _time.GetUtcNow();

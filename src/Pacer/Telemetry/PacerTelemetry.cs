@@ -37,6 +37,36 @@ internal sealed class PacerTelemetry : IDisposable
         CacheHits = _meter.CreateCounter<long>("pacer.http.cache.hits", "{call}", "GETs answered from the conditional-request cache after a 304.");
         QueueWait = _meter.CreateHistogram<double>("pacer.job.queue_wait", "s", "From due time to start.");
         Duration = _meter.CreateHistogram<double>("pacer.job.duration", "s", "Handler run time.");
+        _resourceGauges =
+        [
+            _meter.CreateObservableGauge("pacer.resource.quota.used", () => ObserveResources(g => g.QuotaUsed), "{unit}", "Quota spent in the current window (resources with a quota; for a template, all its partitions together)."),
+            _meter.CreateObservableGauge("pacer.resource.quota.remaining", () => ObserveResources(g => g.QuotaRemaining), "{unit}", "Quota left in the current window (resources with a quota, not templates)."),
+            _meter.CreateObservableGauge("pacer.resource.in_use", () => ObserveResources(g => g.InUse), "{job}", "Running jobs' claims on the resource (its concurrency in use)."),
+            _meter.CreateObservableGauge("pacer.resource.waiting", () => ObserveResources(g => g.Waiting), "{job}", "Due jobs parked until the resource can admit them."),
+        ];
+    }
+
+    private readonly Instrument[] _resourceGauges;
+    private IReadOnlyList<ResourceGauge>? _resources;
+
+    /// <summary>Whether any listener reads the resource gauges: nobody listening, nobody need read the store for them.</summary>
+    public bool ResourceGaugesEnabled => _resourceGauges.Any(gauge => gauge.Enabled);
+
+    /// <summary>
+    /// What the resource gauges report until the next call: the maintenance leader's latest look at the resources, or
+    /// null on any other process, so that a database's resources are reported once, not once per worker.
+    /// </summary>
+    public void ReportResources(IReadOnlyList<ResourceGauge>? gauges) => Volatile.Write(ref _resources, gauges);
+
+    private IEnumerable<Measurement<long>> ObserveResources(Func<ResourceGauge, long?> value)
+    {
+        if (Volatile.Read(ref _resources) is not { } gauges)
+            yield break;
+        foreach (var gauge in gauges)
+        {
+            if (value(gauge) is { } measured)
+                yield return new Measurement<long>(measured, new KeyValuePair<string, object?>("pacer.resource", gauge.Name));
+        }
     }
 
     public Counter<long> Enqueued { get; }
@@ -82,3 +112,30 @@ internal sealed class PacerTelemetry : IDisposable
 
     public void Dispose() => _meter.Dispose();
 }
+
+/// <summary>
+/// One resource's gauges. A template (<c>account-{Id}</c>) stands for all its partitions together: their number is
+/// unbounded, and so would be a series each. Quota left is per partition, so a template has none.
+/// </summary>
+internal sealed record ResourceGauge(string Name, long? QuotaUsed, long? QuotaRemaining, long InUse, long Waiting)
+{
+    public static IReadOnlyList<ResourceGauge> From(IReadOnlyList<ResourceStatus> statuses, Resources.ResourceCatalog catalog)
+    {
+        var partitions = statuses.Where(s => s.Template is not null).ToLookup(s => s.Template!, StringComparer.Ordinal);
+        var gauges = new List<ResourceGauge>();
+        foreach (var status in statuses.Where(s => s.Template is null))
+        {
+            if (catalog.Find(status.Name) is { IsTemplate: true } template && template.Name == status.Name)
+            {
+                var members = partitions[status.Name].ToArray();
+                gauges.Add(new ResourceGauge(status.Name, status.Quota is null ? null : members.Sum(p => p.QuotaUsed ?? 0), null, members.Sum(p => (long)p.InUse), status.Waiting));
+            }
+            else
+            {
+                gauges.Add(new ResourceGauge(status.Name, status.QuotaUsed, status.QuotaRemaining, status.InUse, status.Waiting));
+            }
+        }
+        return gauges;
+    }
+}
+
