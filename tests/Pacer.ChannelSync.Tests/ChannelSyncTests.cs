@@ -148,6 +148,7 @@ public sealed class ChannelSyncTests
         }
         var resetUtc = new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
         var callsAtExhaustion = youtube.Counters.Requests;
+        var refusals = youtube.Counters.QuotaExceeded;
         while (time.GetUtcNow() < resetUtc - TimeSpan.FromMinutes(1))
         {
             var step = resetUtc - TimeSpan.FromMinutes(1) - time.GetUtcNow();
@@ -160,16 +161,60 @@ public sealed class ChannelSyncTests
         Assert.NotEmpty(waiting);
         Assert.All(waiting, j => Assert.Contains("youtube", j.WaitReason, StringComparison.Ordinal));
 
-        // Restarted channels page again from their first page, so the budget may run out once more: days may pass. Steps
-        // of 5 minutes make a day about 3 s here (1-minute steps made it 15 s, and an unlucky run of six days timed out),
-        // while a call in flight (a few real ms, a few steps) stays well inside the 2-hour lease.
-        var summary = await h.WaitAsync(run, step: TimeSpan.FromMinutes(5), within: TimeSpan.FromSeconds(120));
+        var summary = await h.WaitCreepingAsync(run, within: TimeSpan.FromSeconds(120));
 
         Assert.True(time.GetUtcNow() >= resetUtc);
         var expected = youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).ToHashSet();
         Assert.Equal(expected, SyncHarness.ReadCsv(h.PathOf("videos.csv")).Keys.ToHashSet());
         Assert.Equal(8, summary.ChannelsSynced);
         Assert.Empty(summary.Failed);
+        // The first refusal taught the resource what the server lets through in a day: from then on a channel starts
+        // paging only if that can finish it, so the server never has to say no again, and no channel pages twice.
+        Assert.Equal(refusals, youtube.Counters.QuotaExceeded);
+    }
+
+    [Fact]
+    public async Task ServerGrantsFarLessThanConfigured_TheFirstRefusalTeachesIt_ThenNoChannelIsCutOffAgain()
+    {
+        var time = new FakeTimeProvider(Noon);
+        // A first sync needs about 40 units; the server grants 12 a day, Pacer is told 10,000 (the key is shared, say).
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
+        {
+            ChannelCount = 8,
+            MinVideosPerChannel = 60,
+            MaxVideosPerChannel = 150,
+            Seed = 5,
+            TimeProvider = time,
+            Quota = { DailyBudget = 12 },
+        });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, options: o => o.LeaseDuration = TimeSpan.FromHours(2));
+
+        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), h.PathOf("videos.csv"));
+        var first = await WhenRefusedAsync(youtube, time);
+        var summary = await h.WaitCreepingAsync(run, within: TimeSpan.FromSeconds(120));
+
+        Assert.Equal(8, summary.ChannelsSynced);
+        var expected = youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).ToHashSet();
+        Assert.Equal(expected, SyncHarness.ReadCsv(h.PathOf("videos.csv")).Keys.ToHashSet());
+        // After the first day's refusals the server never had to say no again: a channel starts paging only if what the
+        // server let through that day can finish it, and one held back reserves before it buys its first page again.
+        Assert.Equal(first, youtube.Counters.QuotaExceeded);
+        var resource = Assert.Single(await h.Store.ListResourcesAsync(CancellationToken.None), r => r.Name == "youtube");
+        Assert.Contains("\"quotaObserved\":12", resource.State, StringComparison.Ordinal);
+    }
+
+    /// <summary>Advances the clock until the server has refused calls and nothing runs any more; returns the refusals.</summary>
+    private static async Task<long> WhenRefusedAsync(YouTubeEmulator youtube, FakeTimeProvider time)
+    {
+        for (var i = 0; i < 500 && youtube.Counters.QuotaExceeded == 0; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(10);
+        }
+        Assert.True(youtube.Counters.QuotaExceeded > 0, "the quota was never used up");
+        // Calls already on their way when the first refusal came back are refused too.
+        await Task.Delay(500);
+        return youtube.Counters.QuotaExceeded;
     }
 
     [Theory]
@@ -186,18 +231,7 @@ public sealed class ChannelSyncTests
             options: o => o.FinalizedRetention = finishedJobsKeptAnHourOnly ? TimeSpan.FromHours(1) : o.FinalizedRetention);
 
         var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), h.PathOf("videos.csv"));
-        // The clock creeps while jobs run (so none outlives its timeout), and jumps when every job waits for the reset.
-        SyncSummary? summary = null;
-        for (var deadline = DateTime.UtcNow.AddSeconds(120); summary is null; await Task.Delay(10))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the run did not finish; the clock is at {time.GetUtcNow():u}");
-            // The finish job looks in every 100 ms (scheduled in between): it does not count as work under way.
-            var busy = (await h.Store.ListAsync(new Storage.JobQuery { States = [JobState.Running, JobState.Available, JobState.Retryable], Limit = 20 }, CancellationToken.None))
-                .Any(j => j.Kind != ChannelSyncKinds.Finish);
-            time.Advance(busy ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMinutes(30));
-            if (await h.Store.GetEffectAsync(SyncKeys.Summary(run), CancellationToken.None) is { ResultJson: { } json })
-                summary = System.Text.Json.JsonSerializer.Deserialize<SyncSummary>(json, System.Text.Json.JsonSerializerOptions.Web);
-        }
+        var summary = await h.WaitCreepingAsync(run, within: TimeSpan.FromSeconds(120));
 
         Assert.Equal(8, summary.ChannelsSynced);
         Assert.Empty(summary.Failed);

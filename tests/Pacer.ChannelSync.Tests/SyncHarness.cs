@@ -103,6 +103,27 @@ internal sealed class SyncHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits for a run on the fake clock the way time passes for a real one: it creeps (100 ms a look) while a job works,
+    /// so no call outlives its timeout, and jumps (30 minutes) while every job waits for something, such as a quota reset.
+    /// The finish job, which looks in every 100 ms, does not count as work.
+    /// </summary>
+    public async Task<SyncSummary> WaitCreepingAsync(string run, TimeSpan within)
+    {
+        var time = Time ?? throw new InvalidOperationException("The harness has no fake clock.");
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            if (await Store.GetEffectAsync(SyncKeys.Summary(run), CancellationToken.None) is { ResultJson: { } json })
+                return JsonSerializer.Deserialize<SyncSummary>(json, JsonSerializerOptions.Web)!;
+            Assert.True(DateTime.UtcNow < deadline, $"the run did not finish; the clock is at {time.GetUtcNow():u}");
+            var busy = (await Store.ListAsync(new JobQuery { States = [JobState.Running, JobState.Available, JobState.Retryable], Limit = 20 }, CancellationToken.None))
+                .Any(j => j.Kind != ChannelSyncKinds.Finish);
+            time.Advance(busy ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMinutes(30));
+            await Task.Delay(10);
+        }
+    }
+
     public async Task<SyncSummary> SyncAsync(IEnumerable<string> channels, params string[] destinations) =>
         await WaitAsync(await StartRunAsync(channels, destinations));
 

@@ -76,7 +76,7 @@ internal static class ResourcesCommand
             r.Rate ?? "-",
             template ? "-" : r.RatePermitsAvailable?.ToString(CultureInfo.InvariantCulture) ?? "-",
             (template ? "-" : r.InUse.ToString(CultureInfo.InvariantCulture)) + (r.Concurrency is { } cap ? $"/{cap}" : ""),
-            r.Quota ?? "-",
+            (r.Quota ?? "-") + (r.QuotaObserved is { } observed ? $" (server let {Output.Number(observed)} through)" : ""),
             template || r.QuotaUsed is null ? "-" : $"{Output.Number(r.QuotaUsed.Value)}/{Output.Number(r.QuotaRemaining ?? 0)}" + (r.QuotaExhausted ? " used up" : ""),
             r.Quota is null ? "-" : Output.Time(r.QuotaResetsAt),
             r.Breaker is null ? "-" : template ? "per partition" : r.Breaker == "open" ? $"open until {Output.Time(r.BreakerOpenUntil)}" : r.Breaker,

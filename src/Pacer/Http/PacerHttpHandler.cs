@@ -98,7 +98,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         }
 
         if (resource is not null)
-            response = await JudgeAsync(resource, response, cancellationToken);
+            response = await JudgeAsync(resource, definition?.Costs.CostOf(request.Method.Method, uri.AbsolutePath) ?? 0, response, cancellationToken);
 
         if (key is null)
             return response;
@@ -164,7 +164,8 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
     }
 
     /// <summary>Reports what the answer says about the resource; a limit signal becomes an exception (by default) so the job waits.</summary>
-    private async Task<HttpResponseMessage> JudgeAsync(string resource, HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <param name="cost">What the call was charged: refused for a used-up quota, the server did not spend it.</param>
+    private async Task<HttpResponseMessage> JudgeAsync(string resource, int cost, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         byte[] body = [];
         // A body declared longer than an API's error body is passed on as it streams, unsearched.
@@ -189,7 +190,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
             }
             case CallVerdict.QuotaExhausted:
             {
-                var until = await Resources.ReportQuotaExhaustedAsync(resource, reason, cancellationToken);
+                var until = await Resources.ReportQuotaExhaustedAsync(resource, reason, cost, cancellationToken);
                 LogQuotaExhausted(_logger, resource, reason, until);
                 if (_options.ThrowWhenLimited)
                 {

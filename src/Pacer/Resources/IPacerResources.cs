@@ -78,6 +78,11 @@ public sealed record ResourceStatus
     public long? QuotaRemaining { get; init; }
     public DateTimeOffset? QuotaResetsAt { get; init; }
     public bool QuotaExhausted { get; init; }
+    /// <summary>
+    /// What the server let through in a window before it refused, when that was less than <see cref="Quota"/> (the quota
+    /// is shared, or the configured figure is more than was granted): reservations are held to it for a week.
+    /// </summary>
+    public long? QuotaObserved { get; init; }
     /// <summary>closed, open or half-open; null without a breaker.</summary>
     public string? Breaker { get; init; }
     public DateTimeOffset? BreakerOpenUntil { get; init; }

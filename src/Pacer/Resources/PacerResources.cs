@@ -93,10 +93,14 @@ internal sealed partial class PacerResources : IPacerResources
         return UpdateAsync(resource, definition, (state, now) => (true, definition.RecordLimited(state, now, retryAfter, reason)), cancellationToken);
     }
 
-    public Task<DateTimeOffset> ReportQuotaExhaustedAsync(string resource, string reason, CancellationToken cancellationToken = default)
+    public Task<DateTimeOffset> ReportQuotaExhaustedAsync(string resource, string reason, CancellationToken cancellationToken = default) =>
+        ReportQuotaExhaustedAsync(resource, reason, refusedUnits: 0, cancellationToken);
+
+    /// <summary>As the public overload, knowing what the refused call was charged (the HTTP integration does).</summary>
+    internal Task<DateTimeOffset> ReportQuotaExhaustedAsync(string resource, string reason, int refusedUnits, CancellationToken cancellationToken)
     {
         var definition = DefinitionOf(resource);
-        return UpdateAsync(resource, definition, (state, now) => (true, definition.RecordQuotaExhausted(state, now, reason)), cancellationToken);
+        return UpdateAsync(resource, definition, (state, now) => (true, definition.RecordQuotaExhausted(state, now, reason, refusedUnits)), cancellationToken);
     }
 
     public async Task<bool> ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken = default)
@@ -208,7 +212,7 @@ internal sealed partial class PacerResources : IPacerResources
             return;
         var (window, refusal, retryAt) = await UpdateAsync(resource, definition, (state, now) =>
         {
-            var verdict = definition.Check(state, tats: null, cost, now, inUse: 0) is { Reason: BlockReason.Quota } refused ? refused : Verdict.Allow;
+            var verdict = definition.CheckReservation(state, cost, now);
             if (!verdict.Allowed)
             {
                 return (false, (0L, definition.Describe(resource, state, verdict, now),
@@ -463,6 +467,7 @@ internal sealed partial class PacerResources : IPacerResources
             QuotaRemaining = d.Quota is null ? null : Math.Max(0, d.Quota.Units - (state.Quota?.Used ?? 0)),
             QuotaResetsAt = window?.End,
             QuotaExhausted = state.Quota?.ExhaustedUntil is not null,
+            QuotaObserved = d.Quota is null ? null : state.QuotaObserved,
             Breaker = d.Breaker is null ? null : (state.Breaker?.Phase ?? BreakerPhase.Closed) switch
             {
                 BreakerPhase.Open => "open",

@@ -82,6 +82,9 @@ internal sealed partial class ResourceDefinition
     /// <summary>True when a claim on <paramref name="resource"/> is governed by this definition.</summary>
     public bool Governs(string resource) => _pattern is null ? string.Equals(resource, Name, StringComparison.Ordinal) : _pattern.IsMatch(resource);
 
+    /// <summary>How long what the server let through before a refusal is remembered (<see cref="ResourceState.QuotaObserved"/>).</summary>
+    public static readonly TimeSpan QuotaObservedFor = TimeSpan.FromDays(7);
+
     /// <summary>How long a probe let through while half-open counts before its place frees up without a report.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromMinutes(1);
 
@@ -119,6 +122,12 @@ internal sealed partial class ResourceDefinition
                 quota.ExhaustedUntil = null;
                 changed = true;
             }
+        }
+        if (state.QuotaObservedUntil is { } forget && forget <= ticks)
+        {
+            state.QuotaObserved = null;
+            state.QuotaObservedUntil = null;
+            changed = true;
         }
         if (Breaker is not null && state.Breaker is { } breaker)
         {
@@ -178,6 +187,20 @@ internal sealed partial class ResourceDefinition
                 return new Verdict(BlockReason.Rate, earliest);
         }
         return Verdict.Allow;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="cost"/> units can be reserved for a job's calls: as <see cref="Check"/> judges a quota, and
+    /// also within what the server let through in a window before it refused (<see cref="ResourceState.QuotaObserved"/>).
+    /// Only reservations are held to that figure: they start work that is lost if cut off, while single calls go ahead
+    /// and the server's answer stays the judge.
+    /// </summary>
+    public Verdict CheckReservation(ResourceState state, int cost, DateTimeOffset now)
+    {
+        var verdict = Check(state, tats: null, cost, now, inUse: 0);
+        if (verdict.Reason != BlockReason.Quota && Quota is not null && state.QuotaObserved is { } observed && (state.Quota?.Used ?? 0) + cost > observed)
+            return new Verdict(BlockReason.Quota, Quota.WindowAt(now).End.UtcTicks);
+        return verdict.Reason == BlockReason.Quota ? verdict : Verdict.Allow;
     }
 
     /// <summary>Takes <paramref name="cost"/> from the state (after a <see cref="Check"/> that allowed it).</summary>
@@ -302,14 +325,27 @@ internal sealed partial class ResourceDefinition
         return until;
     }
 
-    /// <summary>The server said the quota is used up: spend nothing until the window resets (an hour without a quota rule).</summary>
-    public DateTimeOffset RecordQuotaExhausted(ResourceState state, DateTimeOffset now, string reason)
+    /// <summary>
+    /// The server said the quota is used up: spend nothing until the window resets (an hour without a quota rule). When
+    /// that came before the configured quota was spent, remember what the server let through (see
+    /// <see cref="ResourceState.QuotaObserved"/>): what was spent at its first refusal, less the calls it refused.
+    /// </summary>
+    /// <param name="refusedUnits">What the refused call was charged (0 when the caller does not know).</param>
+    public DateTimeOffset RecordQuotaExhausted(ResourceState state, DateTimeOffset now, string reason, int refusedUnits = 0)
     {
         if (Quota is null)
             return RecordLimited(state, now, TimeSpan.FromHours(1), reason);
         var (start, end) = Quota.WindowAt(now);
-        state.Quota ??= new QuotaData { Window = start.UtcTicks };
-        state.Quota.ExhaustedUntil = end.UtcTicks;
+        var quota = state.Quota ??= new QuotaData { Window = start.UtcTicks };
+        quota.SpentAtRefusal ??= quota.Used - quota.Unspent;
+        quota.Refused += refusedUnits;
+        var allowed = Math.Max(0, quota.SpentAtRefusal.Value - quota.Refused);
+        if (allowed < Quota.Units)
+        {
+            state.QuotaObserved = allowed;
+            state.QuotaObservedUntil = (now + QuotaObservedFor).UtcTicks;
+        }
+        quota.ExhaustedUntil = end.UtcTicks;
         return end;
     }
 
@@ -321,7 +357,9 @@ internal sealed partial class ResourceDefinition
         BlockReason.Paused => $"waiting for {resource}: paused" + (state.Pause is { } p ? (p.Until is { } u ? $" until {Time(u)}" : " until resumed") + (p.Reason.Length > 0 ? $" ({p.Reason})" : "") : ""),
         BlockReason.BreakerOpen => $"waiting for {resource}: circuit open until {Time(verdict.RetryAtTicks ?? now.UtcTicks)}",
         BlockReason.BreakerProbing => $"waiting for {resource}: circuit half-open, probe running",
-        BlockReason.Quota => $"waiting for {resource} quota ({Quota}), resets {Time(verdict.RetryAtTicks ?? now.UtcTicks)}",
+        BlockReason.Quota => $"waiting for {resource} quota ({Quota}" +
+            (state.QuotaObserved is { } observed ? string.Create(CultureInfo.InvariantCulture, $"; the server let {observed:N0} through before it said no") : "") +
+            $"), resets {Time(verdict.RetryAtTicks ?? now.UtcTicks)}",
         BlockReason.Concurrency => $"waiting for {resource}: {Concurrency} of {Concurrency} in use",
         BlockReason.Rate => $"waiting for {resource} rate ({string.Join(", ", Rates)}) until {Time(verdict.RetryAtTicks ?? now.UtcTicks)}",
         _ => $"waiting for {resource}",
@@ -335,6 +373,7 @@ internal sealed partial class ResourceDefinition
         state.Pause is null
         && (state.Holds is null || state.Holds.Count == 0)
         && (state.Quota is null || (state.Quota.Used == 0 && state.Quota.ExhaustedUntil is null))
+        && state.QuotaObserved is null
         && (state.Breaker is null || (state.Breaker.Phase == BreakerPhase.Closed && state.Breaker.Failures == 0 && state.Breaker.Opens == 0))
         && (state.Tat is null || state.Tat.All(t => t <= nowTicks));
 

@@ -21,6 +21,22 @@ internal sealed class ResourceState
 
     public QuotaData? Quota { get; set; }
 
+    /// <summary>
+    /// Units the server let through in a quota window before it said the quota was used up, when that was less than the
+    /// configured quota: another client spends from the same quota, or the configured figure is more than was granted.
+    /// It outlives the window, and reservations are judged against it (<see cref="ResourceDefinition.CheckReservation"/>):
+    /// work of many calls that the real budget cannot finish does not start, to be cut off halfway and begun again the
+    /// next day. A later refusal sets it again; it is forgotten at <see cref="QuotaObservedUntil"/>.
+    /// </summary>
+    public long? QuotaObserved { get; set; }
+
+    /// <summary>
+    /// When <see cref="QuotaObserved"/> is forgotten: a week after the refusal that set it. Pacer's own count cannot tell
+    /// it when the budget grows again (its count and the server's day differ by the calls in flight at midnight), so it
+    /// does not try; a budget still short is learned again at the next refusal.
+    /// </summary>
+    public long? QuotaObservedUntil { get; set; }
+
     public BreakerData? Breaker { get; set; }
 
     public PauseData? Pause { get; set; }
@@ -50,6 +66,16 @@ internal sealed class QuotaData
 
     /// <summary>Set when the server said the quota is exhausted before our count did: nothing is spent until then.</summary>
     public long? ExhaustedUntil { get; set; }
+
+    /// <summary>Units spent (not merely reserved) when the server first refused a call in this window.</summary>
+    public long? SpentAtRefusal { get; set; }
+
+    /// <summary>Units of the calls the server refused in this window: charged when sent, never spent at the server.</summary>
+    public long Refused { get; set; }
+
+    /// <summary>Units reserved and not spent yet, all attempts together.</summary>
+    [JsonIgnore]
+    public long Unspent => Reserved?.Sum(r => (long)r.Units) ?? 0;
 
     /// <summary>
     /// Units reserved (counted in <see cref="Used"/>) and not spent yet, per job attempt. Kept here, not only in the

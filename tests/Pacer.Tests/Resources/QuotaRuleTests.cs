@@ -84,3 +84,64 @@ public sealed class QuotaRuleTests
         Assert.Equal(Utc(2026, 12, 1, 19, 30), hour.WindowAt(Utc(2026, 12, 1, 20)).Start);
     }
 }
+
+/// <summary>What a resource learns when the server refuses calls before the configured quota is spent.</summary>
+public sealed class ObservedQuotaTests
+{
+    private static readonly DateTimeOffset Noon = new(2026, 11, 25, 20, 0, 0, TimeSpan.Zero);
+
+    private static ResourceDefinition Api() =>
+        ResourceCatalog.Create(new Dictionary<string, ResourceOptions> { ["api"] = new() { Quota = "100/day@America/Los_Angeles" } }).Find("api")!;
+
+    [Fact]
+    public void ARefusal_RemembersWhatWasSpent_LessTheRefusedCallsAndUnspentReservations()
+    {
+        var api = Api();
+        var state = new ResourceState();
+        api.Grant(state, 30, Noon);                        // 30 single calls
+        state.Quota!.Reserve(job: 7, attempt: 1, units: 10); // 10 reserved, 4 of them spent by now
+        state.Quota.Spend(7, 1, 4);
+
+        api.RecordQuotaExhausted(state, Noon, "quotaExceeded", refusedUnits: 1);
+        api.RecordQuotaExhausted(state, Noon, "quotaExceeded", refusedUnits: 1); // a call already on its way
+
+        // Spent at the first refusal: 30 + 4; refused: 2.
+        Assert.Equal(32, state.QuotaObserved);
+    }
+
+    [Fact]
+    public void AReservation_IsHeldToWhatTheServerLetThrough_ASingleCallIsNot_AndAWeekLaterItIsForgotten()
+    {
+        var api = Api();
+        var state = new ResourceState();
+        api.Grant(state, 20, Noon);
+        api.RecordQuotaExhausted(state, Noon, "quotaExceeded", refusedUnits: 0);
+        var nextDay = Noon.AddDays(1);
+        api.Normalize(state, nextDay);
+        api.Grant(state, 15, nextDay);
+
+        var reservation = api.CheckReservation(state, 6, nextDay);
+        Assert.Equal(BlockReason.Quota, reservation.Reason);
+        Assert.Equal(api.Quota!.WindowAt(nextDay).End.UtcTicks, reservation.RetryAtTicks);
+        Assert.Contains("the server let 20 through before it said no", api.Describe("api", state, reservation, nextDay), StringComparison.Ordinal);
+        Assert.True(api.CheckReservation(state, 5, nextDay).Allowed);
+        Assert.True(api.Check(state, null, 6, nextDay, inUse: 0).Allowed);
+
+        var weekLater = Noon.AddDays(7).AddMinutes(1);
+        api.Normalize(state, weekLater);
+        Assert.Null(state.QuotaObserved);
+        Assert.True(api.CheckReservation(state, 60, weekLater).Allowed);
+    }
+
+    [Fact]
+    public void ARefusalAfterTheConfiguredQuotaWasSpent_TeachesNothing()
+    {
+        var api = Api();
+        var state = new ResourceState();
+        api.Grant(state, 100, Noon);
+
+        api.RecordQuotaExhausted(state, Noon, "quotaExceeded", refusedUnits: 0);
+
+        Assert.Null(state.QuotaObserved);
+    }
+}
