@@ -43,14 +43,15 @@ internal sealed partial class ExportFailureLog : EventListener, IHostedService
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
-        // Called from the base constructor for sources that already exist, before this class's fields are set.
+        // Called from the base constructor for sources that already exist, before this constructor's body has run.
         if (eventSource.Name == ExporterSource)
             EnableEvents(eventSource, EventLevel.Warning);
     }
 
     protected override void OnEventWritten(EventWrittenEventArgs eventData)
     {
-        if (_throttles is null || eventData.EventSource.Name != ExporterSource || eventData.Level > EventLevel.Warning)
+        // An event can come in while the base constructor runs, before the logger and the clock are set.
+        if (_time is null || eventData.EventSource.Name != ExporterSource || eventData.Level > EventLevel.Warning)
             return;
         // The first value is the endpoint in the events that name one (traces, metrics and logs each have their own).
         var key = string.Create(CultureInfo.InvariantCulture, $"{eventData.EventId}");
