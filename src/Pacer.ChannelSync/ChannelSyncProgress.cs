@@ -1,13 +1,28 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 
 namespace Pacer.ChannelSync;
 
-/// <summary>Live figures of the runs this process works on, for progress bars; the durable summary is in the store.</summary>
+/// <summary>
+/// Live figures of the runs this process works on, for progress bars; the durable summary is in the store. What the runs
+/// do is also counted on the meter <c>Pacer.ChannelSync</c> (see docs/telemetry.md).
+/// </summary>
 public sealed class ChannelSyncProgress
 {
     private readonly ConcurrentDictionary<string, RunProgress> _runs = new(StringComparer.Ordinal);
+    private readonly ChannelSyncMetrics? _metrics;
 
-    public RunProgress For(string run) => _runs.GetOrAdd(run, r => new RunProgress(r));
+    public ChannelSyncProgress()
+    {
+    }
+
+    public ChannelSyncProgress(IMeterFactory meters)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        _metrics = new ChannelSyncMetrics(meters);
+    }
+
+    public RunProgress For(string run) => _runs.GetOrAdd(run, r => new RunProgress(r, _metrics));
 
     /// <summary>
     /// The live figures of a run another process planned (one this process now follows, that process having stopped):
@@ -25,8 +40,9 @@ public sealed class ChannelSyncProgress
 }
 
 /// <summary>What one run has done so far in this process.</summary>
-public sealed class RunProgress(string run)
+public sealed class RunProgress
 {
+    private readonly ChannelSyncMetrics? _metrics;
     private int _channels = -1;
     private int _resolved;
     private int _channelsDone;
@@ -36,7 +52,13 @@ public sealed class RunProgress(string run)
     private long _videosWritten;
     private long _duplicates;
 
-    public string Run { get; } = run;
+    internal RunProgress(string run, ChannelSyncMetrics? metrics)
+    {
+        Run = run;
+        _metrics = metrics;
+    }
+
+    public string Run { get; }
 
     /// <summary>Channels asked for, once the run's plan has resolved them (-1 before).</summary>
     public int Channels => Volatile.Read(ref _channels);
@@ -59,17 +81,27 @@ public sealed class RunProgress(string run)
         Interlocked.Increment(ref _pages);
         if (fromCache)
             Interlocked.Increment(ref _pagesFromCache);
+        _metrics?.Page(fromCache);
     }
 
-    internal void Found(int videos) => Interlocked.Add(ref _videosFound, videos);
+    internal void Found(int videos)
+    {
+        Interlocked.Add(ref _videosFound, videos);
+        _metrics?.Found(videos);
+    }
 
     internal void Wrote(int written, int duplicates)
     {
         Interlocked.Add(ref _videosWritten, written);
         Interlocked.Add(ref _duplicates, duplicates);
+        _metrics?.Wrote(written, duplicates);
     }
 
-    internal void ChannelDone() => Interlocked.Increment(ref _channelsDone);
+    internal void ChannelDone()
+    {
+        Interlocked.Increment(ref _channelsDone);
+        _metrics?.ChannelDone();
+    }
 
     internal void ChannelsDoneBefore(int channels) => Interlocked.Add(ref _channelsDone, Math.Max(channels, 0));
 }

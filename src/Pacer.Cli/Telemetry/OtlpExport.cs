@@ -37,7 +37,7 @@ internal static class OtlpExport
                 .AddService(name, serviceVersion: version, autoGenerateServiceInstanceId: false)
                 .AddDetector(services => new WorkerResource(services)))
             .WithTracing(tracing => tracing.AddSource(PacerTelemetryNames.ActivitySource, HttpClientSource))
-            .WithMetrics(metrics => metrics.AddMeter(PacerTelemetryNames.Meter, HttpClientSource, RuntimeMeter))
+            .WithMetrics(metrics => metrics.AddMeter(PacerTelemetryNames.Meter, ChannelSync.ChannelSyncTelemetryNames.Meter, HttpClientSource, RuntimeMeter))
             // Scopes carry each job's id, kind, queue and attempt onto its log records.
             .WithLogging(configureBuilder: null, configureOptions: logging =>
             {

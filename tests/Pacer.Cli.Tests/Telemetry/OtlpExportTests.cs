@@ -93,6 +93,7 @@ public sealed class OtlpExportTests : IDisposable
         Assert.Contains("/youtube/v3/playlistItems?*", traces, StringComparison.Ordinal);
         var metrics = Received(collector, "/v1/metrics");
         Assert.Contains("pacer.http.calls", metrics, StringComparison.Ordinal);
+        Assert.Contains("pacer.sync.rows.written", metrics, StringComparison.Ordinal);
         // The youtube resource's quota, as the maintenance leader (this process) last saw it.
         Assert.Contains("pacer.resource.quota.remaining", metrics, StringComparison.Ordinal);
         Assert.All(collector.Requests, r => Assert.DoesNotContain(key, r.Body, StringComparison.Ordinal));
