@@ -112,43 +112,50 @@ public sealed class ChannelSyncTests
         }
     }
 
-    /// <summary>8 channels of 60 to 150 videos (a first sync needs about 40 units) and Google granting 30 units a day.</summary>
-    private static Task<YouTubeEmulator> ThirtyUnitsADayAsync(FakeTimeProvider time) => YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
+    /// <summary>8 channels of 60 to 150 videos (a first sync needs about 40 units) and Google granting a few units a day.</summary>
+    private static Task<YouTubeEmulator> UnitsADayAsync(FakeTimeProvider time, int units = 30) => YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
     {
         ChannelCount = 8,
         MinVideosPerChannel = 60,
         MaxVideosPerChannel = 150,
         Seed = 5,
         TimeProvider = time,
-        Quota = { DailyBudget = 30 },
+        Quota = { DailyBudget = units },
     });
 
-    [Fact]
-    public async Task QuotaUsedUpMidRun_StopsSpending_WaitsForTheReset_ThenFinishes_NoRowLostOrDoubled()
+    /// <summary>
+    /// Moves the clock until the server has refused calls for a used-up quota and every job waits for the reset (calls
+    /// already on their way when the first refusal came back are refused too); returns the refusals.
+    /// </summary>
+    private static async Task<long> WhenRefusedAsync(YouTubeEmulator youtube, SyncHarness h, FakeTimeProvider time)
     {
-        var time = new FakeTimeProvider(Noon);
-        await using var youtube = await ThirtyUnitsADayAsync(time); // the run needs about 40: it runs out once, then finishes after the reset
-        // The clock jumps minutes at a time below, faster than calls answer: leases long enough that none expires mid-call.
-        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, options: o => o.LeaseDuration = TimeSpan.FromHours(2));
-        var csv = h.PathOf("videos.csv");
-
-        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), csv);
-        // Until the emulator's budget is gone and every job waits for the reset.
         for (var i = 0; i < 500 && youtube.Counters.QuotaExceeded == 0; i++)
         {
             time.Advance(TimeSpan.FromMilliseconds(50));
             await Task.Delay(10);
         }
         Assert.True(youtube.Counters.QuotaExceeded > 0, "the quota was never used up");
-        // Calls already on their way when the first 403 came back get theirs too; then every job is parked.
         for (var i = 0; i < 500 && (await h.Store.ListAsync(new Storage.JobQuery { States = [JobState.Running] }, CancellationToken.None)).Count > 0; i++)
         {
             time.Advance(TimeSpan.FromMilliseconds(50));
             await Task.Delay(10);
         }
+        return youtube.Counters.QuotaExceeded;
+    }
+
+    [Fact]
+    public async Task QuotaUsedUpMidRun_StopsSpending_WaitsForTheReset_ThenFinishes_NoRowLostOrDoubled()
+    {
+        var time = new FakeTimeProvider(Noon);
+        await using var youtube = await UnitsADayAsync(time); // the run needs about 40: it runs out once, then finishes after the reset
+        // The clock jumps minutes at a time below, faster than calls answer: leases long enough that none expires mid-call.
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, options: o => o.LeaseDuration = TimeSpan.FromHours(2));
+        var csv = h.PathOf("videos.csv");
+
+        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), csv);
+        var refusals = await WhenRefusedAsync(youtube, h, time);
         var resetUtc = new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
         var callsAtExhaustion = youtube.Counters.Requests;
-        var refusals = youtube.Counters.QuotaExceeded;
         while (time.GetUtcNow() < resetUtc - TimeSpan.FromMinutes(1))
         {
             var step = resetUtc - TimeSpan.FromMinutes(1) - time.GetUtcNow();
@@ -177,20 +184,12 @@ public sealed class ChannelSyncTests
     public async Task ServerGrantsFarLessThanConfigured_TheFirstRefusalTeachesIt_ThenNoChannelIsCutOffAgain()
     {
         var time = new FakeTimeProvider(Noon);
-        // A first sync needs about 40 units; the server grants 12 a day, Pacer is told 10,000 (the key is shared, say).
-        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions
-        {
-            ChannelCount = 8,
-            MinVideosPerChannel = 60,
-            MaxVideosPerChannel = 150,
-            Seed = 5,
-            TimeProvider = time,
-            Quota = { DailyBudget = 12 },
-        });
+        // The server grants 12 units a day, Pacer is told 10,000 (the key is shared, say).
+        await using var youtube = await UnitsADayAsync(time, units: 12);
         await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, options: o => o.LeaseDuration = TimeSpan.FromHours(2));
 
         var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), h.PathOf("videos.csv"));
-        var first = await WhenRefusedAsync(youtube, time);
+        var first = await WhenRefusedAsync(youtube, h, time);
         var summary = await h.WaitCreepingAsync(run, within: TimeSpan.FromSeconds(120));
 
         Assert.Equal(8, summary.ChannelsSynced);
@@ -203,20 +202,6 @@ public sealed class ChannelSyncTests
         Assert.Contains("\"quotaObserved\":12", resource.State, StringComparison.Ordinal);
     }
 
-    /// <summary>Advances the clock until the server has refused calls and nothing runs any more; returns the refusals.</summary>
-    private static async Task<long> WhenRefusedAsync(YouTubeEmulator youtube, FakeTimeProvider time)
-    {
-        for (var i = 0; i < 500 && youtube.Counters.QuotaExceeded == 0; i++)
-        {
-            time.Advance(TimeSpan.FromMilliseconds(50));
-            await Task.Delay(10);
-        }
-        Assert.True(youtube.Counters.QuotaExceeded > 0, "the quota was never used up");
-        // Calls already on their way when the first refusal came back are refused too.
-        await Task.Delay(500);
-        return youtube.Counters.QuotaExceeded;
-    }
-
     [Theory]
     [InlineData(false)]
     // The cleaner deletes the channel jobs that finished on the first day before the run finishes on the second: the
@@ -225,7 +210,7 @@ public sealed class ChannelSyncTests
     public async Task TightQuota_AChannelStartsPagingOnlyIfTheQuotaCanFinishIt_NoPageBoughtTwice(bool finishedJobsKeptAnHourOnly)
     {
         var time = new FakeTimeProvider(Noon);
-        await using var youtube = await ThirtyUnitsADayAsync(time);
+        await using var youtube = await UnitsADayAsync(time);
         // The quota declared as Google grants it (here 30 a day): the run needs about 40 units, so two days.
         await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, youtubeOptions: o => o.Quota = "30/day@America/Los_Angeles",
             options: o => o.FinalizedRetention = finishedJobsKeptAnHourOnly ? TimeSpan.FromHours(1) : o.FinalizedRetention);
