@@ -60,7 +60,7 @@ internal sealed partial class ExportFailureLog : EventListener, IHostedService
         var throttle = _throttles.GetOrAdd(key, _ => new Throttle());
         if (!throttle.TryPass(_time.GetUtcNow(), out var skipped))
             return;
-        var message = Describe(eventData);
+        var message = Describe(eventData.Message, eventData.Payload, eventData.EventName);
         if (skipped > 0)
             message += string.Create(CultureInfo.InvariantCulture, $" ({skipped} more like it in the last minute)");
         LogExportProblem(_logger, message);
@@ -71,16 +71,16 @@ internal sealed partial class ExportFailureLog : EventListener, IHostedService
     /// value that follows a setting's name holding HEADERS is hidden: an invalid OTEL_EXPORTER_OTLP_HEADERS is reported
     /// with its value, which is where a collector's API key goes.
     /// </summary>
-    private static string Describe(EventWrittenEventArgs eventData)
+    internal static string Describe(string? format, IReadOnlyList<object?>? payload, string? eventName)
     {
-        var values = eventData.Payload?.Select(value => (object?)FirstLine(Convert.ToString(value, CultureInfo.InvariantCulture))).ToArray() ?? [];
+        var values = payload?.Select(value => (object?)FirstLine(Convert.ToString(value, CultureInfo.InvariantCulture))).ToArray() ?? [];
         for (var i = 1; i < values.Length; i++)
         {
             if (values[i - 1] is string name && name.Contains("HEADERS", StringComparison.OrdinalIgnoreCase))
                 values[i] = "(hidden)";
         }
-        if (eventData.Message is not { Length: > 0 } format)
-            return $"{eventData.EventName}: {string.Join(", ", values)}";
+        if (format is not { Length: > 0 })
+            return $"{eventName}: {string.Join(", ", values)}";
         try
         {
             return string.Format(CultureInfo.InvariantCulture, format, values);

@@ -5,6 +5,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Pacer.ChannelSync;
 using Pacer.Emulators;
+using Pacer.Cli.Telemetry;
 using Pacer.Testing;
 using Pacer.Tests.BuiltIn;
 
@@ -117,6 +118,17 @@ public sealed class OtlpExportTests : IDisposable
         Assert.StartsWith("Warning", traces, StringComparison.Ordinal);
         Assert.Contains("Connection refused", traces, StringComparison.Ordinal);
         Assert.Single(lines, l => l.Contains("http://127.0.0.1:1/v1/metrics", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheExportersOwnReport_IsOneLinePerValue_AndNeverShowsAHeadersValue()
+    {
+        var invalid = ExportFailureLog.Describe("{0} environment variable has an invalid value: '{1}'", ["OTEL_EXPORTER_OTLP_HEADERS", "x-api-key sk-live-0042"], "InvalidEnvironmentVariable");
+        var failed = ExportFailureLog.Describe("Exporter failed send data to collector to {0} endpoint. Data will not be sent. Exception: {1}",
+            ["http://127.0.0.1:1/v1/traces", "System.Net.Http.HttpRequestException: Connection refused (127.0.0.1:1)\n   at System.Net.Http.HttpConnectionPool.ConnectAsync()"], "FailedToReachCollector");
+
+        Assert.Equal("OTEL_EXPORTER_OTLP_HEADERS environment variable has an invalid value: '(hidden)'", invalid);
+        Assert.Equal("Exporter failed send data to collector to http://127.0.0.1:1/v1/traces endpoint. Data will not be sent. Exception: System.Net.Http.HttpRequestException: Connection refused (127.0.0.1:1)", failed);
     }
 
     [Fact]
