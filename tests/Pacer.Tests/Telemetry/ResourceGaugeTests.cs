@@ -40,8 +40,10 @@ public sealed class ResourceGaugeTests
         await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 2), TimeSpan.FromMilliseconds(50));
         await h.AdvanceUntilAsync(h.UntilStateAsync(work[2].Id, JobState.Waiting), TimeSpan.FromMilliseconds(50));
 
-        // The leader reads the resources every 10 s while someone listens.
-        await h.AdvanceUntilAsync(EngineHarness.UntilAsync(() => Task.FromResult(gauges.Read().GetValueOrDefault("pacer.resource.waiting api") == 1)),
+        // The leader reads the resources every 10 s while someone listens; a look taken while the finished jobs' outcomes
+        // were still being written counts them as running, so wait for one taken after.
+        await h.AdvanceUntilAsync(EngineHarness.UntilAsync(() => Task.FromResult(gauges.Read() is var now
+                && now.GetValueOrDefault("pacer.resource.waiting api") == 1 && now.GetValueOrDefault("pacer.resource.in_use api", -1) == 0)),
             TimeSpan.FromSeconds(1), maxSteps: 200);
 
         var read = gauges.Read();
