@@ -61,10 +61,12 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         if (definition is null && !cacheable)
             return await base.SendAsync(request, cancellationToken);
 
+        // What the call costs the resource: paid before it is sent, given back to the count if the server refuses it for quota.
+        var cost = definition?.Costs.CostOf(request.Method.Method, uri.AbsolutePath) ?? 0;
         if (definition is not null)
         {
-            await PayAsync(resource!, definition, request, cancellationToken);
-            await _pacer.WaitTurnAsync(resource!, definition, definition.Costs.CostOf(request.Method.Method, uri.AbsolutePath), cancellationToken);
+            await PayAsync(resource!, definition, cost, request, cancellationToken);
+            await _pacer.WaitTurnAsync(resource!, definition, cost, cancellationToken);
         }
 
         HttpCacheEntry? cached = null;
@@ -98,7 +100,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         }
 
         if (resource is not null)
-            response = await JudgeAsync(resource, definition?.Costs.CostOf(request.Method.Method, uri.AbsolutePath) ?? 0, response, cancellationToken);
+            response = await JudgeAsync(resource, cost, response, cancellationToken);
 
         if (key is null)
             return response;
@@ -117,9 +119,8 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
     /// Spends what the running job prepaid for this resource (its claim), and takes permits for the rest (waiting if it is
     /// soon); quota the job reserved pays the quota part of those permits.
     /// </summary>
-    private async Task PayAsync(string resource, ResourceDefinition definition, HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task PayAsync(string resource, ResourceDefinition definition, int cost, HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var cost = definition.Costs.CostOf(request.Method.Method, request.RequestUri!.AbsolutePath);
         var scope = JobResourceScope.Current;
         var needed = scope?.UsePrepaid(resource, cost) ?? cost;
         if (needed == 0)
