@@ -157,7 +157,7 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
                 }
                 catch (ResourceUnavailableException)
                 {
-                    await context.Effects.RunAsync(reservationKey, _ => Task.FromResult(calls), keepFor: SyncKeys.KeptFor);
+                    await RecordAsync(context, reservationKey, calls);
                     throw;
                 }
                 reserved = true;
@@ -197,9 +197,17 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         }
         runProgress.Wrote(total.Written, total.Skipped);
         runProgress.ChannelDone();
-        await context.Effects.RunAsync(SyncKeys.Channel(args.Run, args.ChannelId), _ =>
-            Task.FromResult(new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, found, total.Written, total.Skipped)), keepFor: SyncKeys.KeptFor);
+        await RecordAsync(context, SyncKeys.Channel(args.Run, args.ChannelId),
+            new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, found, total.Written, total.Skipped));
     }
+
+    /// <summary>
+    /// Records a value of the run's own in the ledger. Not an external effect: written together with its "done" in one
+    /// transaction, so a process killed while writing it leaves it there or not, never started and in doubt (the next
+    /// attempt could not tell, and would discard the channel after its rows were written).
+    /// </summary>
+    private static Task<T> RecordAsync<T>(JobContext context, string key, T value) =>
+        context.Effects.RunInStoreTransactionAsync(key, (_, _) => Task.FromResult(value), SyncKeys.KeptFor);
 
     /// <summary>
     /// Writes the rows to one destination. What the sink knows of it may be out of date (another process wrote to the
@@ -292,7 +300,7 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
                     records.Add(record);
                 // A channel job records what it did as its last step, so a deleted job without a record did not complete.
                 if (job is not null && job.State != JobState.Completed)
-                    failed.Add(JsonSerializer.Deserialize<ChannelJobArgs>(job.Args, JsonSerializerOptions.Web)!.Title + $" ({job.State.ToWire()})");
+                    failed.Add(Failure(job));
                 else if (job is null && record is null)
                     failed.Add($"{channelId} (did not complete; its job ended too long ago to say how)");
             }
@@ -303,6 +311,22 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
             return summary;
         }, (_, _) => Task.FromResult(Reconciliation<SyncSummary>.NotDone()), SyncKeys.KeptFor);
     }
+
+    /// <summary>
+    /// A channel whose job did not complete, as the summary names it: its title, how the job ended and, in one line, why,
+    /// so a failed sync says what to fix without a look at the job.
+    /// </summary>
+    internal static string Failure(JobRecord job)
+    {
+        var title = JsonSerializer.Deserialize<ChannelJobArgs>(job.Args, JsonSerializerOptions.Web)!.Title;
+        var ended = $"{job.State.ToWire()} after {job.Attempt} attempt{(job.Attempt == 1 ? "" : "s")}";
+        if (job.Errors.Count == 0)
+            return $"{title} ({ended})";
+        var why = job.Errors[^1].Message.ReplaceLineEndings(" ");
+        return $"{title} ({ended}: {(why.Length <= MaxReason ? why : why[..(MaxReason - 3)] + "...")})";
+    }
+
+    private const int MaxReason = 300;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync {Run} finished: {Channels} channels, {Written} new rows, {Duplicates} duplicates skipped")]
     private static partial void LogFinished(ILogger logger, string run, int channels, int written, int duplicates);

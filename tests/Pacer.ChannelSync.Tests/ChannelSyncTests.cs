@@ -237,6 +237,67 @@ public sealed class ChannelSyncTests
     }
 
     [Fact]
+    public async Task RecordsAWorkerWasKilledWhileWriting_AreNotInDoubt_EveryChannelStillSyncs()
+    {
+        // A worker killed while it wrote a channel's record (what the channel did, or what it must reserve after a
+        // refusal) must leave nothing the next attempt cannot settle: such a record is the run's own, not an effect
+        // outside, and written whole or not at all. Here every record of the run was left started and never done, as
+        // the ledger keeps an external effect's start; the quota (30 a day for a run of about 40) makes channels record
+        // what they need to reserve too.
+        var time = new FakeTimeProvider(Noon);
+        await using var youtube = await UnitsADayAsync(time);
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, youtubeOptions: o => o.Quota = "30/day@America/Los_Angeles");
+        var run = "killed01";
+        await LeaveStartedAsync(h.Store, time, youtube.Channels.SelectMany(c => new[] { SyncKeys.Channel(run, c.Id), SyncKeys.Reservation(run, c.Id) }));
+
+        await h.StartRunAsync(run, youtube.Channels.Select(c => c.Id), h.PathOf("videos.csv"));
+        var summary = await h.WaitCreepingAsync(run, within: TimeSpan.FromSeconds(120));
+
+        Assert.Empty(summary.Failed);
+        Assert.Equal(8, summary.ChannelsSynced);
+        var expected = youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).ToHashSet();
+        Assert.Equal(expected, SyncHarness.ReadCsv(h.PathOf("videos.csv")).Keys.ToHashSet());
+        var reserved = await Task.WhenAll(youtube.Channels.Select(c => h.Store.GetEffectAsync(SyncKeys.Reservation(run, c.Id), CancellationToken.None)));
+        Assert.Contains(reserved, r => r is { State: Storage.EffectState.Done }); // a channel was held back: the case was tested
+    }
+
+    [Fact]
+    public void AFailedChannel_IsNamedWithHowItsJobEndedAndWhy_InOneLine()
+    {
+        var args = JsonSerializer.Serialize(new ChannelJobArgs { Run = "r", ChannelId = "UC1", Title = "Bold Atlas", UploadsPlaylistId = "UU1", Destinations = ["v.csv"] },
+            JsonSerializerOptions.Web);
+        JobRecord Job(JobState state, int attempt, params string[] messages) => new()
+        {
+            Id = 1, Kind = ChannelSyncKinds.Channel, Queue = "default", Priority = 0, Args = args, State = state, Attempt = attempt, MaxAttempts = 25,
+            ScheduledAt = Noon, CreatedAt = Noon,
+            Errors = [.. messages.Select((m, i) => new JobError(i + 1, Noon, "System.Exception", m, null))],
+        };
+
+        Assert.Equal("Bold Atlas (discarded after 2 attempts: the second line)", FinishHandler.Failure(Job(JobState.Discarded, 2, "the first", "the second\nline")));
+        Assert.Equal("Bold Atlas (cancelled after 1 attempt)", FinishHandler.Failure(Job(JobState.Cancelled, 1)));
+        var why = FinishHandler.Failure(Job(JobState.Discarded, 1, new string('x', 1000)));
+        Assert.InRange(why.Length, 300, 400);
+        Assert.EndsWith("...)", why, StringComparison.Ordinal);
+    }
+
+    /// <summary>Leaves effect records as a worker killed between starting and finishing them leaves them: started, never done.</summary>
+    private static async Task LeaveStartedAsync(Storage.IJobStore store, TimeProvider time, IEnumerable<string> keys)
+    {
+        var now = time.GetUtcNow();
+        // The killed worker's job, in a queue no worker serves; its records are all that matter.
+        await store.InsertManyAsync(new Storage.InsertManyRequest(
+            [new Storage.JobInsert { Kind = "killed", Args = "{}", Queue = "killed", ScheduledAt = now }], now), CancellationToken.None);
+        var job = Assert.Single(await store.FetchAsync(new Storage.FetchRequest("killed", 1, now, TimeSpan.FromHours(1), "killed-worker"), CancellationToken.None));
+        foreach (var key in keys)
+        {
+            var begin = await store.BeginEffectAsync(new Storage.EffectRequest(key, job.Job.Id, job.LeaseToken, 1, now), CancellationToken.None);
+            Assert.Equal(Storage.EffectBeginOutcome.Started, begin.Outcome);
+        }
+        // Ended, as after its rescue: a job left running would count as work and keep the test's clock creeping.
+        Assert.True(Assert.Single(await store.CompleteManyAsync([new Storage.JobCompletion(job.Job.Id, job.LeaseToken, Storage.CompletionKind.Completed, now)], CancellationToken.None)));
+    }
+
+    [Fact]
     public async Task IncrementalRun_AChannelWithAFewNewVideos_ReservesOnlyThePageAndLookupItNeeds()
     {
         await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 2, MinVideosPerChannel = 200, MaxVideosPerChannel = 250, Seed = 8 });

@@ -79,9 +79,12 @@ internal sealed class SyncHarness : IAsyncDisposable
     public string PathOf(string file) => Path.Combine(Directory, file);
 
     /// <summary>Starts a run and returns its name.</summary>
-    public async Task<string> StartRunAsync(IEnumerable<string> channels, params string[] destinations)
+    public Task<string> StartRunAsync(IEnumerable<string> channels, params string[] destinations) =>
+        StartRunAsync(Guid.NewGuid().ToString("N")[..8], channels, destinations);
+
+    /// <summary>Starts a run of the given name (whose records a test prepared) and returns the name.</summary>
+    public async Task<string> StartRunAsync(string run, IEnumerable<string> channels, params string[] destinations)
     {
-        var run = Guid.NewGuid().ToString("N")[..8];
         await Client.EnqueueAsync(ChannelSyncKinds.Run, JsonSerializer.Serialize(new ChannelSyncArgs { Channels = [.. channels], Destinations = destinations, Run = run },
             JsonSerializerOptions.Web), new EnqueueOptions { Tags = [SyncKeys.Tag(run)] });
         return run;
