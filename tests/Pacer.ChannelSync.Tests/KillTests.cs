@@ -47,10 +47,11 @@ public sealed class KillTests
             var partial = File.ReadAllLines(Path.Combine(killed, "videos.csv")).Length - 1;
             var output = new System.Text.StringBuilder();
             using (var second = Sync(youtube, channels, killed, output))
-                Assert.Equal(0, await ExitCodeAsync(second));
+                AssertSucceeded(await ExitCodeAsync(second), output);
             var interruptedUnits = youtube.Counters.UnitsSpent;
-            using (var reference = Sync(youtube, channels, clean))
-                Assert.Equal(0, await ExitCodeAsync(reference));
+            var referenceOutput = new System.Text.StringBuilder();
+            using (var reference = Sync(youtube, channels, clean, referenceOutput))
+                AssertSucceeded(await ExitCodeAsync(reference), referenceOutput);
             var uninterruptedUnits = youtube.Counters.UnitsSpent - interruptedUnits;
 
             var afterKill = SyncHarness.ReadCsv(Path.Combine(killed, "videos.csv"));
@@ -88,18 +89,29 @@ public sealed class KillTests
         info.Environment["PACER_YOUTUBE_API_KEY"] = "test-key";
         // The default lease: a killed worker's jobs are taken back at once by the next process on this machine.
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start pacer.");
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null && output is not null)
-            {
-                lock (output)
-                    output.AppendLine(e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[pacer {process.Id}] {e.Data}"); };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data is null ? null : $"stderr: {e.Data}");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+
+        void Append(string? line)
+        {
+            if (line is not null && output is not null)
+            {
+                lock (output)
+                    output.AppendLine(line);
+            }
+        }
+    }
+
+    /// <summary>A failed sync's exit code comes with what it printed, so a failure in CI says why.</summary>
+    private static void AssertSucceeded(int exitCode, System.Text.StringBuilder output)
+    {
+        string printed;
+        lock (output)
+            printed = output.ToString();
+        Assert.True(exitCode == 0, $"pacer sync exited with {exitCode}:{Environment.NewLine}{printed}");
     }
 
     private static async Task<int> ExitCodeAsync(Process process)

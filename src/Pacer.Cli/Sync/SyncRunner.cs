@@ -259,10 +259,11 @@ internal sealed class SyncRunner : IDisposable
         var s = report.Summary;
         var channels = $"{Output.Number(s.Channels)} ({Output.Number(s.ChannelsSynced)} synced"
             + (s.Unknown.Count > 0 ? $"; not found: {string.Join(", ", s.Unknown)}" : "")
-            + (s.Failed.Count > 0 ? $"; failed: {string.Join(", ", s.Failed)}" : "") + ")";
-        (string Label, string Value)[] lines =
+            + (s.Failed.Count > 0 ? $"; {Output.Number(s.Failed.Count)} failed" : "") + ")";
+        // One line per failed channel: each says why, and a reason may hold commas of its own.
+        List<(string Label, string Value)> lines = [("channels", channels), .. s.Failed.Select(failure => ("failed", failure))];
+        lines.AddRange(
         [
-            ("channels", channels),
             ("new videos", $"{Output.Number(s.NewVideos)} ({Output.Number(s.Written)} rows written to {s.Destinations.Count} destination{(s.Destinations.Count == 1 ? "" : "s")}, {Output.Number(s.Duplicates)} duplicates skipped)"),
             ("API calls", $"{Output.Number(report.Calls)} ({Output.Number(report.CacheHits)} answered 304, served from the cache)"),
             ("pages", $"{Output.Number(s.Pages)} ({Output.Number(s.PagesFromCache)} unchanged)"),
@@ -271,7 +272,7 @@ internal sealed class SyncRunner : IDisposable
                 : "not tracked (no quota on the youtube resource)"),
             ("wall time", report.Wall.TotalSeconds.ToString("0.00 's'", CultureInfo.InvariantCulture)),
             ("written to", string.Join(", ", s.Destinations)),
-        ];
+        ]);
         if (console.IsRich)
         {
             var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
