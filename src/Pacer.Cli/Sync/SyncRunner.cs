@@ -261,9 +261,10 @@ internal sealed class SyncRunner : IDisposable
             + (s.Unknown.Count > 0 ? $"; not found: {string.Join(", ", s.Unknown)}" : "")
             + (s.Failed.Count > 0 ? $"; {Output.Number(s.Failed.Count)} failed" : "") + ")";
         // One line per failed channel: each says why, and a reason may hold commas of its own.
-        List<(string Label, string Value)> lines = [("channels", channels), .. s.Failed.Select(failure => ("failed", failure))];
-        lines.AddRange(
+        (string Label, string Value)[] lines =
         [
+            ("channels", channels),
+            .. s.Failed.Select(failure => ("failed", failure)),
             ("new videos", $"{Output.Number(s.NewVideos)} ({Output.Number(s.Written)} rows written to {s.Destinations.Count} destination{(s.Destinations.Count == 1 ? "" : "s")}, {Output.Number(s.Duplicates)} duplicates skipped)"),
             ("API calls", $"{Output.Number(report.Calls)} ({Output.Number(report.CacheHits)} answered 304, served from the cache)"),
             ("pages", $"{Output.Number(s.Pages)} ({Output.Number(s.PagesFromCache)} unchanged)"),
@@ -272,7 +273,7 @@ internal sealed class SyncRunner : IDisposable
                 : "not tracked (no quota on the youtube resource)"),
             ("wall time", report.Wall.TotalSeconds.ToString("0.00 's'", CultureInfo.InvariantCulture)),
             ("written to", string.Join(", ", s.Destinations)),
-        ]);
+        ];
         if (console.IsRich)
         {
             var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
