@@ -157,7 +157,7 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
                 }
                 catch (ResourceUnavailableException)
                 {
-                    await RecordAsync(context, reservationKey, calls);
+                    await context.Effects.RecordAsync(reservationKey, calls, SyncKeys.KeptFor);
                     throw;
                 }
                 reserved = true;
@@ -197,17 +197,11 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         }
         runProgress.Wrote(total.Written, total.Skipped);
         runProgress.ChannelDone();
-        await RecordAsync(context, SyncKeys.Channel(args.Run, args.ChannelId),
-            new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, found, total.Written, total.Skipped));
+        // What the channel did, recorded with its "done" in one write: a worker killed meanwhile leaves no record in doubt
+        // for the next attempt to trip over after the rows were written.
+        await context.Effects.RecordAsync(SyncKeys.Channel(args.Run, args.ChannelId),
+            new ChannelRecord(args.ChannelId, args.Title, pages, fromCache, found, total.Written, total.Skipped), SyncKeys.KeptFor);
     }
-
-    /// <summary>
-    /// Records a value of the run's own in the ledger. Not an external effect: written together with its "done" in one
-    /// transaction, so a process killed while writing it leaves it there or not, never started and in doubt (the next
-    /// attempt could not tell, and would discard the channel after its rows were written).
-    /// </summary>
-    private static Task<T> RecordAsync<T>(JobContext context, string key, T value) =>
-        context.Effects.RunInStoreTransactionAsync(key, (_, _) => Task.FromResult(value), SyncKeys.KeptFor);
 
     /// <summary>
     /// Writes the rows to one destination. What the sink knows of it may be out of date (another process wrote to the

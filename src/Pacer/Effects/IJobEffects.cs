@@ -33,6 +33,16 @@ public interface IJobEffects
     /// <param name="keepFor">How long the done record is kept at least; null (the default) keeps it for good.</param>
     Task<T> RunInStoreTransactionAsync<T>(string key, Func<DbTransaction, CancellationToken, Task<T>> write, TimeSpan? keepFor = null);
 
+    /// <summary>
+    /// Records a value of the job's own (what a step did, what it needs next time) under <paramref name="key"/>, once:
+    /// the record and its "done" are one write, so a process killed meanwhile leaves it there or not, never in doubt.
+    /// The first value recorded under a key stays; a later call returns it and changes nothing. Use this, not
+    /// <see cref="RunAsync{T}"/> with a body that only returns the value: that one records "started" first, and a kill
+    /// before "done" leaves the record in doubt.
+    /// </summary>
+    /// <param name="keepFor">How long the record is kept at least; null (the default) keeps it for good.</param>
+    Task<T> RecordAsync<T>(string key, T value, TimeSpan? keepFor = null);
+
     /// <summary>The stored record of an effect, if any.</summary>
     Task<EffectRecord?> GetAsync(string key);
 }

@@ -76,6 +76,10 @@ internal sealed class JobEffects(IJobStore store, RunningJob job, TimeProvider t
         };
     }
 
+    // A store transaction that writes nothing but the record: the store commits the record with its "done".
+    public Task<T> RecordAsync<T>(string key, T value, TimeSpan? keepFor = null) =>
+        RunInStoreTransactionAsync(key, (_, _) => Task.FromResult(value), keepFor);
+
     public Task<EffectRecord?> GetAsync(string key) => store.GetEffectAsync(key, Token);
 
     private async Task RecordDoneAsync<T>(string key, T result, TimeSpan? keepFor)

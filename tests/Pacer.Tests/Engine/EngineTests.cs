@@ -492,6 +492,29 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task Record_IsDoneAsSoonAsWritten_AndTheFirstValueStays()
+    {
+        var probe = new Probe();
+        var seen = new ConcurrentQueue<string>();
+        probe.Run = async (_, c) =>
+        {
+            seen.Enqueue(await c.Effects.RecordAsync("needs:5", $"value of attempt {c.Attempt}", keepFor: TimeSpan.FromDays(1)));
+            if (c.Attempt == 1)
+                throw new InvalidOperationException("fails after recording");
+        };
+        await using var h = await Start(probe);
+
+        await h.Client.EnqueueAsync(new Work());
+        await h.WaitForCountAsync("pacer.jobs.retried", 1);
+        await h.AdvanceUntilAsync(h.WaitForCountAsync("pacer.jobs.completed", 1), TimeSpan.FromSeconds(1));
+
+        Assert.Equal(["value of attempt 1", "value of attempt 1"], seen);
+        var record = (await h.Store.GetEffectAsync("needs:5", CancellationToken.None))!;
+        Assert.Equal((EffectState.Done, 1, "\"value of attempt 1\""), (record.State, record.Attempt, record.ResultJson));
+        Assert.Equal(record.DoneAt + TimeSpan.FromDays(1), record.ExpiresAt);
+    }
+
+    [Fact]
     public async Task StoreTransactionEffect_WritesExactlyOnce()
     {
         var probe = new Probe();
