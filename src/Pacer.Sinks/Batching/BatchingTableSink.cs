@@ -249,10 +249,15 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         flushLoop = Task.Run(FlushLoopAsync);
     }
 
-    // Locked, and only when ShouldFlush() is false, so the delay left is positive. The timer is changed under the lock
+    // Locked, after ShouldFlush() said "not yet". The clock moves on between that look and this one (a thread paused on
+    // a loaded machine), so the delay left may be spent already: the timer then fires at once. A timer reads -1 ms as
+    // "never" and throws below that, which crashed a sync from the timer's thread. The timer is changed under the lock
     // so that two changes cannot land in the wrong order and leave pending rows without a timer.
-    private void ArmTimer() =>
-        timer.Change(flushDelay - time.GetElapsedTime(oldestPendingTimestamp), Timeout.InfiniteTimeSpan);
+    private void ArmTimer()
+    {
+        var left = flushDelay - time.GetElapsedTime(oldestPendingTimestamp);
+        timer.Change(left > TimeSpan.Zero ? left : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
 
     private void OnTimer()
     {

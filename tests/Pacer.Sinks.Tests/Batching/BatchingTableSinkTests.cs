@@ -46,6 +46,25 @@ public sealed class BatchingTableSinkTests
     }
 
     [Fact]
+    public async Task Write_TheDelayRunsOutBetweenTwoLooksAtTheClock_TheTimerFiresAtOnce()
+    {
+        // A thread paused between "is the batch due?" (not yet) and "arm the timer for the rest" (the rest is now below
+        // zero), as a loaded machine pauses one: the timer was given a negative delay, which threw (from the timer's own
+        // callback: the process crashed) or, at exactly -1 ms, meant "never".
+        var clock = new ClockMovingWhileRead(time, TimeSpan.FromMilliseconds(200));
+        var inner = new FakeTableSink();
+        await using var sink = TableSinks.Batching(inner, new BatchingTableSinkOptions { FlushRows = 500, FlushDelay = TimeSpan.FromMilliseconds(250) }, clock);
+        await sink.OpenAsync(Rows.Videos, CancellationToken.None);
+
+        var write = sink.WriteAsync(Rows.Of("a"), CancellationToken.None);
+        Assert.Null(write.Exception);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(["a"], (await inner.NextWriteAsync()).Keys);
+        Assert.Equal(new SinkWriteResult(1, 0), await write.WaitAsync(Patience));
+    }
+
+    [Fact]
     public async Task Write_WhileABatchIsBeingWritten_RowsAccumulateAndGoTogetherInTheNextBatch()
     {
         var (sink, inner) = await OpenAsync(flushRows: 1, gated: true);
@@ -317,6 +336,19 @@ public sealed class BatchingTableSinkTests
     {
         Assert.Throws<ValidationException>(() => TableSinks.Batching(new FakeTableSink(), new BatchingTableSinkOptions { FlushRows = 0 }));
         Assert.Throws<ValidationException>(() => TableSinks.Batching(new FakeTableSink(), new BatchingTableSinkOptions { FlushDelay = TimeSpan.FromSeconds(-1) }));
+    }
+
+    /// <summary>A clock that moves on each time it is read; its timers are <paramref name="timers"/>'.</summary>
+    private sealed class ClockMovingWhileRead(FakeTimeProvider timers, TimeSpan step) : TimeProvider
+    {
+        private long ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref ticks, step.Ticks);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            timers.CreateTimer(callback, state, dueTime, period);
     }
 
     private async Task<(BatchingTableSink Sink, FakeTableSink Inner)> OpenAsync(
