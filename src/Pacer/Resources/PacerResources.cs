@@ -361,7 +361,9 @@ internal sealed partial class PacerResources : IPacerResources
             var next = retryAt ?? now + TimeSpan.FromMilliseconds(50);
             if (next > deadline || (verdict.Reason is BlockReason.Paused or BlockReason.BreakerOpen or BlockReason.Quota && retryAt is null))
                 return new AcquireResult(false, null, retryAt, reason);
-            await Task.Delay(next - now, _time, cancellationToken);
+            // The verdict's time was reckoned inside the store's transaction; the clock may have passed it since.
+            if (next > now)
+                await Task.Delay(next - now, _time, cancellationToken);
         }
     }
 

@@ -19,6 +19,7 @@ public sealed class RateLimiterTests : IAsyncLifetime
         services.AddPacer(p => p.UseSqlite(Path.Combine(_directory, "pacer.db"))
             .AddResource("api", r => r.Rate = "10/s")
             .AddResource("session", r => r.Concurrency = 1)
+            .AddResource("wide", r => r.Concurrency = 1000)
             .AddResource("budget", r => r.Quota = "3/day"));
         _services = services.BuildServiceProvider();
         await _services.GetRequiredService<Storage.IJobStore>().MigrateAsync(CancellationToken.None);
@@ -100,6 +101,29 @@ public sealed class RateLimiterTests : IAsyncLifetime
         Assert.Contains("quota (3/day)", error.Message, StringComparison.Ordinal);
         var status = Assert.Single(await Resources.ListAsync(), r => r.Name == "budget");
         Assert.Equal((3L, 0L), (status.QuotaUsed, status.QuotaRemaining));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_APauseEndingWhileTheStoreAnswers_IsWaitedOutNotAnError()
+    {
+        // The verdict "paused until T" is reckoned inside the store's transaction; by the time it is back, the clock may
+        // have passed T. The wait left is then below zero, which Task.Delay refuses (or, at exactly -1 ms, waits for ever).
+        // The clock moves 5 ms each time it is read; some of these pauses end between the two looks.
+        _time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(5);
+        for (var ms = 1; ms <= 40; ms++)
+        {
+            await Resources.PauseAsync("wide", TimeSpan.FromMilliseconds(ms));
+            var acquiring = Resources.AcquireAsync("wide").AsTask();
+            for (var i = 0; i < 200 && !acquiring.IsCompleted; i++)
+            {
+                _time.Advance(TimeSpan.FromMilliseconds(1));
+                await Task.WhenAny(acquiring, Task.Delay(5));
+            }
+
+            Assert.True(acquiring.IsCompleted, $"a pause of {ms} ms was never waited out");
+            using var lease = await acquiring;
+            Assert.True(lease.IsAcquired);
+        }
     }
 
     [Fact]
