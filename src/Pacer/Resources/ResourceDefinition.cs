@@ -315,15 +315,25 @@ internal sealed partial class ResourceDefinition
     /// <summary>The server said "too many requests": pause until it said, or back off further each time it did not say.</summary>
     public DateTimeOffset RecordLimited(ResourceState state, DateTimeOffset now, TimeSpan? retryAfter, string reason)
     {
+        // Successes are not recorded for a resource without a breaker (a store write per call would cost more than the
+        // streak is worth), so quiet time stands for them: a signal that comes as long after the last pause ended as
+        // that streak's step starts over. Without this the streak only grew, and after a few 429s in a week every one
+        // paused the resource a full minute.
+        if (state.LimitedUntil is { } last && now.UtcTicks >= last + LimitedBackoff(state.LimitedStreak).Ticks)
+            state.LimitedStreak = 0;
         state.LimitedStreak++;
-        var wait = retryAfter ?? TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(state.LimitedStreak - 1, 6))));
+        var wait = retryAfter ?? LimitedBackoff(state.LimitedStreak);
         var until = now + wait;
+        state.LimitedUntil = Math.Max(state.LimitedUntil ?? 0, until.UtcTicks);
         if (state.Pause is { Manual: true })
             return until; // an operator's pause outranks the server's; it still matters for the caller
         if (state.Pause is not { Until: { } current } || current < until.UtcTicks)
             state.Pause = new PauseData { Until = until.UtcTicks, Reason = reason };
         return until;
     }
+
+    /// <summary>1 s for the first limit signal of a streak, doubling up to a minute.</summary>
+    private static TimeSpan LimitedBackoff(int streak) => TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Clamp(streak - 1, 0, 6))));
 
     /// <summary>
     /// The server said the quota is used up: spend nothing until the window resets (an hour without a quota rule). When

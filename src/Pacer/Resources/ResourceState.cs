@@ -47,6 +47,9 @@ internal sealed class ResourceState
     /// <summary>Limit signals (429 without Retry-After) in a row, for backing off further each time.</summary>
     public int LimitedStreak { get; set; }
 
+    /// <summary>When the pause of the last limit signal ended: a signal long enough after it starts a new streak.</summary>
+    public long? LimitedUntil { get; set; }
+
     public static ResourceState Parse(string? json)
     {
         if (string.IsNullOrEmpty(json))
