@@ -47,9 +47,11 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
         }
         // Every destination opened before any quota is spent: one that cannot be read (another file's columns, a damaged
         // workbook, a spreadsheet the credential cannot see) fails the run here, in its own words, instead of every
-        // channel job after the channels were resolved. It stays open for the channel jobs of this process.
+        // channel job after the channels were resolved. It stays open for the channel jobs of this process, knowing what
+        // earlier runs wrote (they had finished when this attempt began: a schedule's runs never overlap).
+        var plannedAt = context.Job.AttemptedAt ?? context.Job.CreatedAt;
         foreach (var destination in args.Destinations)
-            await destinations.OpenForJobAsync(destination, context.CancellationToken);
+            await destinations.OpenForJobAsync(destination, plannedAt, context.CancellationToken);
         {
             var resolved = await youtube.ResolveAsync(refs, context.CancellationToken);
             var record = await context.Effects.RunInStoreTransactionAsync(SyncKeys.Plan(run), async (transaction, ct) =>
@@ -65,6 +67,7 @@ internal sealed partial class RunHandler(IChannelSource youtube, IPacerClient cl
                     Title = channel.Title,
                     UploadsPlaylistId = channel.UploadsPlaylistId,
                     Destinations = args.Destinations,
+                    PlannedAt = plannedAt,
                 }, JsonSerializerOptions.Web), new EnqueueOptions { Tags = tags, UniqueKey = $"{run}:{channel.ChannelId}", Queue = queue }))
                 .Append(new EnqueueRequest(ChannelSyncKinds.Finish, JsonSerializer.Serialize(new FinishJobArgs { Run = run, Destinations = args.Destinations }, JsonSerializerOptions.Web),
                     new EnqueueOptions { Tags = tags, UniqueKey = $"{run}:finish", Queue = queue }))
@@ -117,9 +120,16 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
     {
         var ct = context.CancellationToken;
         var runProgress = progress.For(args.Run);
+        // What this job must find written: earlier runs' rows (written before the run was planned), and those of this
+        // job's failed attempt, perhaps in another process (written before that failure was recorded). A destination this
+        // process opened before then may not know them, and would take this channel's videos for new and write them twice.
+        // Times from two machines' clocks: their skew, if any, is the margin.
+        var writtenBefore = args.PlannedAt ?? context.Job.CreatedAt;
+        if (context.Job.Errors is [.., var last] && last.At > writtenBefore)
+            writtenBefore = last.At;
         var open = new OpenDestination[args.Destinations.Count];
         for (var i = 0; i < open.Length; i++)
-            open[i] = await destinations.OpenForJobAsync(args.Destinations[i], ct);
+            open[i] = await destinations.OpenForJobAsync(args.Destinations[i], writtenBefore, ct);
 
         object firstSeen = time.GetUtcNow();
         var channel = new ResolvedChannelInfo(args.ChannelId, args.Title);
@@ -224,7 +234,7 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
                 await destinations.CloseAsync(destination);
                 if (tries > 1)
                     throw;
-                open[index] = await destinations.OpenForJobAsync(name, cancellationToken);
+                open[index] = await destinations.OpenForJobAsync(name, DateTimeOffset.MinValue, cancellationToken);
             }
         }
     }

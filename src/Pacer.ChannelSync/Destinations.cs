@@ -22,10 +22,19 @@ internal sealed partial class Destinations(ITableSinkFactory factory, TimeProvid
     private readonly ILogger _logger = loggers.CreateLogger("Pacer.ChannelSync");
 
     /// <summary>Opens a destination for a job; one that cannot be opened fails the job for good, in the sink's own words.</summary>
-    public async Task<OpenDestination> OpenForJobAsync(string destination, CancellationToken cancellationToken)
+    /// <param name="writtenBefore">
+    /// What other processes wrote before this moment must be known: a remote destination (Google Sheets) this process
+    /// opened earlier is opened afresh, reading back what it holds now. A local file needs none of it: its sink sees
+    /// another writer's change when it writes (a <see cref="SinkException"/>), and a SQLite table's key refuses a row twice.
+    /// </param>
+    public async Task<OpenDestination> OpenForJobAsync(string destination, DateTimeOffset writtenBefore, CancellationToken cancellationToken)
     {
         try
         {
+            var open = await OpenAsync(destination, cancellationToken);
+            if (open.OpenedAt >= writtenBefore || IsLocal(destination))
+                return open;
+            await CloseAsync(open);
             return await OpenAsync(destination, cancellationToken);
         }
         catch (SinkException ex)
@@ -51,6 +60,8 @@ internal sealed partial class Destinations(ITableSinkFactory factory, TimeProvid
 
     private async Task<OpenDestination> OpenNewAsync(string destination)
     {
+        // Before the keys are read: anything written before this moment is among them.
+        var openedAt = time.GetUtcNow();
         var sink = TableSinks.Batching(factory.Create(destination), BatchingFor(destination), time);
         var opened = false;
         try
@@ -59,7 +70,7 @@ internal sealed partial class Destinations(ITableSinkFactory factory, TimeProvid
             // itself (Holds), so the snapshot is not kept: one set of a destination's keys per process, not one per layer.
             await sink.OpenAsync(VideoTable.Schema, CancellationToken.None);
             opened = true;
-            return new OpenDestination(destination, sink);
+            return new OpenDestination(destination, sink, openedAt);
         }
         finally
         {
@@ -75,11 +86,12 @@ internal sealed partial class Destinations(ITableSinkFactory factory, TimeProvid
     /// share a call.
     /// </summary>
     internal static BatchingTableSinkOptions BatchingFor(string destination) =>
+        IsLocal(destination) ? new BatchingTableSinkOptions { FlushDelay = TimeSpan.Zero } : new BatchingTableSinkOptions();
+
+    private static bool IsLocal(string destination) =>
         destination.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase) ||
         destination.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ||
-        destination.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase)
-            ? new BatchingTableSinkOptions { FlushDelay = TimeSpan.Zero }
-            : new BatchingTableSinkOptions();
+        destination.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Closes a destination a write failed on, so the next job to write there opens it afresh. Jobs writing to it meanwhile
@@ -145,9 +157,12 @@ internal sealed partial class Destinations(ITableSinkFactory factory, TimeProvid
 }
 
 /// <summary>An open destination, shared by the jobs writing to it.</summary>
-internal sealed class OpenDestination(string destination, IBatchingTableSink sink)
+internal sealed class OpenDestination(string destination, IBatchingTableSink sink, DateTimeOffset openedAt)
 {
     public string Destination { get; } = destination;
+
+    /// <summary>When its keys started to be read back: what anyone wrote before is among them.</summary>
+    public DateTimeOffset OpenedAt { get; } = openedAt;
 
     public IBatchingTableSink Sink { get; } = sink;
 

@@ -50,6 +50,12 @@ public sealed record ChannelJobArgs
     public required string Title { get; init; }
     public required string UploadsPlaylistId { get; init; }
     public required IReadOnlyList<string> Destinations { get; init; }
+
+    /// <summary>
+    /// When the run job's attempt that planned this job began: what earlier runs wrote was written before then. Null in
+    /// jobs planned by an older version (the job's creation, a little later, stands in).
+    /// </summary>
+    public DateTimeOffset? PlannedAt { get; init; }
 }
 
 /// <summary>Arguments of <c>channel-sync.finish</c>: waits for the run's channel jobs, then completes the destinations.</summary>

@@ -1,4 +1,6 @@
+using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Pacer.Emulators;
 
@@ -415,5 +417,48 @@ public sealed class ChannelSyncTests
         var ids = sheets.GetValues("sheet1", "'Videos'!A2:A").Select(r => r[0]).ToArray();
         Assert.Equal(youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).Order(), ids.Order());
         Assert.Equal(ids.Length, ids.Distinct().Count());
+    }
+    [Fact]
+    public async Task ASheetThisProcessOpenedBeforeAnotherWroteToIt_IsReadAgain_NoVideoWrittenTwice()
+    {
+        // Two workers on one database, a Sheets tab the runs of a schedule write to: a worker keeps the tab open after a
+        // run (the other worker ran its finish job), while the other worker's next run writes new uploads there. The
+        // first worker's next run took those for new and appended them again: a sheet cannot refuse a row twice, as
+        // a SQLite table does, nor say it changed, as a file does.
+        var time = new FakeTimeProvider(Noon);
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 2, MaxVideosPerChannel = 60, Seed = 17, TimeProvider = time });
+        await using var sheets = await SheetsEmulator.StartAsync(new SheetsEmulatorOptions { BearerTokens = { "test-token" }, SpreadsheetIds = { "sheet1" }, TimeProvider = time });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, sheets.BaseAddress);
+        var channels = youtube.Channels.Select(c => c.Id).ToArray();
+        const string Tab = "sheets:sheet1/Videos";
+        await h.WaitAsync(await h.StartRunAsync(channels, Tab), step: TimeSpan.FromSeconds(1));
+
+        // Open here, as after a run whose channel jobs this worker ran and whose finish job the other one did.
+        // (Its read of the tab waits for a permit of the sheets resource, on the fake clock.)
+        var opening = h.Host.Services.GetRequiredService<Destinations>().OpenAsync(Tab, CancellationToken.None);
+        for (var i = 0; i < 600 && !opening.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+        await opening.WaitAsync(TimeSpan.FromSeconds(10));
+        // The other worker's run, which wrote the new uploads' rows.
+        var added = youtube.AddUploads(channels[0], 3);
+        using (var http = new HttpClient { BaseAddress = sheets.BaseAddress })
+        {
+            using var append = new HttpRequestMessage(HttpMethod.Post, "v4/spreadsheets/sheet1/values/'Videos'!A1:append?valueInputOption=RAW&insertDataOption=INSERT_ROWS")
+            {
+                Content = JsonContent.Create(new { values = added.Select(id => new[] { id }) }),
+            };
+            append.Headers.Authorization = new("Bearer", "test-token");
+            (await http.SendAsync(append)).EnsureSuccessStatusCode();
+        }
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        var summary = await h.WaitAsync(await h.StartRunAsync(channels, Tab), step: TimeSpan.FromSeconds(1));
+
+        Assert.Equal(0, summary.Written);
+        var ids = sheets.GetValues("sheet1", "'Videos'!A2:A").Select(r => r[0]).ToArray();
+        Assert.Equal(channels.SelectMany(youtube.GetUploads).Order(), ids.Order());
     }
 }
