@@ -418,6 +418,7 @@ public sealed class ChannelSyncTests
         Assert.Equal(youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).Order(), ids.Order());
         Assert.Equal(ids.Length, ids.Distinct().Count());
     }
+
     [Fact]
     public async Task ASheetThisProcessOpenedBeforeAnotherWroteToIt_IsReadAgain_NoVideoWrittenTwice()
     {
