@@ -81,6 +81,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         }
 
         HttpResponseMessage response;
+        var sentAt = _time.GetUtcNow();
         try
         {
             response = await SendWithTimeoutAsync(request, definition, cancellationToken);
@@ -88,7 +89,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         catch (Exception ex) when (resource is not null && ex is HttpRequestException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
             Count(resource, "failure");
-            await ReportOutcomeAsync(resource, success: false, cancellationToken);
+            await ReportOutcomeAsync(resource, success: false, sentAt, cancellationToken);
             throw;
         }
         catch (OperationCanceledException) when (resource is not null && cancellationToken.IsCancellationRequested)
@@ -100,7 +101,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         }
 
         if (resource is not null)
-            response = await JudgeAsync(resource, cost, response, cancellationToken);
+            response = await JudgeAsync(resource, cost, sentAt, response, cancellationToken);
 
         if (key is null)
             return response;
@@ -166,7 +167,8 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
 
     /// <summary>Reports what the answer says about the resource; a limit signal becomes an exception (by default) so the job waits.</summary>
     /// <param name="cost">What the call was charged: refused for a used-up quota, the server did not spend it.</param>
-    private async Task<HttpResponseMessage> JudgeAsync(string resource, int cost, HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <param name="sentAt">When the call was sent: an accepted one sent after a pause ends the resource's 429 streak.</param>
+    private async Task<HttpResponseMessage> JudgeAsync(string resource, int cost, DateTimeOffset sentAt, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         byte[] body = [];
         // A body declared longer than an API's error body is passed on as it streams, unsearched.
@@ -201,20 +203,21 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
                 return response;
             }
             case CallVerdict.Failure:
-                await ReportOutcomeAsync(resource, success: false, cancellationToken);
+                await ReportOutcomeAsync(resource, success: false, sentAt, cancellationToken);
                 return response;
             default:
-                await ReportOutcomeAsync(resource, success: true, cancellationToken);
+                Resources.NoteAccepted(resource, sentAt);
+                await ReportOutcomeAsync(resource, success: true, sentAt, cancellationToken);
                 return response;
         }
     }
 
-    private async Task ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken)
+    private async Task ReportOutcomeAsync(string resource, bool success, DateTimeOffset sentAt, CancellationToken cancellationToken)
     {
         if (_catalogs.Current.Find(resource)?.Breaker is null)
             return;
         JobResourceScope.Current?.MarkReported(resource);
-        await Resources.ReportOutcomeAsync(resource, success, cancellationToken);
+        await Resources.ReportOutcomeAsync(resource, success, sentAt, cancellationToken);
     }
 
     // ----- conditional-request cache -----

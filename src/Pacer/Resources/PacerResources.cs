@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,9 @@ internal sealed partial class PacerResources : IPacerResources
     private readonly Engine.WorkSignal _wake;
     private readonly ILogger _logger;
     private readonly Lazy<PartitionedRateLimiter<string>> _limiters;
+    // When this process last had a call to each resource accepted (the time the call was sent). Kept in memory: storing
+    // every success would be a store write per call, and one process's evidence is enough to end a 429 streak.
+    private readonly ConcurrentDictionary<string, long> _acceptedAt = new(StringComparer.Ordinal);
 
     public PacerResources(IJobStore store, ResourceCatalogSource catalogs, TimeProvider time, Engine.WorkSignal wake, ILoggerFactory loggers)
     {
@@ -90,8 +94,13 @@ internal sealed partial class PacerResources : IPacerResources
     public Task<DateTimeOffset> ReportLimitedAsync(string resource, TimeSpan? retryAfter, string reason, CancellationToken cancellationToken = default)
     {
         var definition = DefinitionOf(resource);
-        return UpdateAsync(resource, definition, (state, now) => (true, definition.RecordLimited(state, now, retryAfter, reason)), cancellationToken);
+        DateTimeOffset? accepted = _acceptedAt.TryGetValue(resource, out var ticks) ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+        return UpdateAsync(resource, definition, (state, now) => (true, definition.RecordLimited(state, now, retryAfter, reason, accepted)), cancellationToken);
     }
+
+    /// <summary>A call to the resource sent at <paramref name="sentAt"/> was answered without a limit signal.</summary>
+    internal void NoteAccepted(string resource, DateTimeOffset sentAt) =>
+        _acceptedAt.AddOrUpdate(resource, sentAt.UtcTicks, (_, known) => Math.Max(known, sentAt.UtcTicks));
 
     public Task<DateTimeOffset> ReportQuotaExhaustedAsync(string resource, string reason, CancellationToken cancellationToken = default) =>
         ReportQuotaExhaustedAsync(resource, reason, refusedUnits: 0, cancellationToken);
@@ -103,8 +112,14 @@ internal sealed partial class PacerResources : IPacerResources
         return UpdateAsync(resource, definition, (state, now) => (true, definition.RecordQuotaExhausted(state, now, reason, refusedUnits)), cancellationToken);
     }
 
-    public async Task<bool> ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken = default)
+    public Task<bool> ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken = default) =>
+        ReportOutcomeAsync(resource, success, _time.GetUtcNow(), cancellationToken);
+
+    /// <summary>As the public overload, knowing when the call was sent (the HTTP integration does).</summary>
+    internal async Task<bool> ReportOutcomeAsync(string resource, bool success, DateTimeOffset sentAt, CancellationToken cancellationToken)
     {
+        if (success)
+            NoteAccepted(resource, sentAt);
         var definition = Catalog.Find(resource);
         if (definition?.Breaker is null)
             return false;

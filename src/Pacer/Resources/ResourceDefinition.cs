@@ -313,13 +313,17 @@ internal sealed partial class ResourceDefinition
     }
 
     /// <summary>The server said "too many requests": pause until it said, or back off further each time it did not say.</summary>
-    public DateTimeOffset RecordLimited(ResourceState state, DateTimeOffset now, TimeSpan? retryAfter, string reason)
+    /// <param name="acceptedAt">When the last call this process had accepted was sent, if it knows: one sent after the last
+    /// pause ended shows the limit let calls through again, so the streak starts over.</param>
+    public DateTimeOffset RecordLimited(ResourceState state, DateTimeOffset now, TimeSpan? retryAfter, string reason, DateTimeOffset? acceptedAt = null)
     {
-        // Successes are not recorded for a resource without a breaker (a store write per call would cost more than the
-        // streak is worth), so quiet time stands for them: a signal that comes as long after the last pause ended as
-        // that streak's step starts over. Without this the streak only grew, and after a few 429s in a week every one
-        // paused the resource a full minute.
-        if (state.LimitedUntil is { } last && now.UtcTicks >= last + LimitedBackoff(state.LimitedStreak).Ticks)
+        // Successes are not stored for a resource without a breaker (a store write per call would cost more than the
+        // streak is worth). So the streak starts over when the reporting process had a call accepted since the last pause
+        // ended, or else when the signal comes as long after that pause as the streak's step. Without the first, a server
+        // that refuses one call in fifty (a 429 every few seconds, most calls accepted) paused the resource a minute
+        // after a few of them; without the second, a 429 now and then, days apart, did the same.
+        if (state.LimitedUntil is { } last
+            && (now.UtcTicks >= last + LimitedBackoff(state.LimitedStreak).Ticks || acceptedAt?.UtcTicks >= last))
             state.LimitedStreak = 0;
         state.LimitedStreak++;
         var wait = retryAfter ?? LimitedBackoff(state.LimitedStreak);

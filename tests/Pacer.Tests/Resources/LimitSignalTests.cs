@@ -50,6 +50,26 @@ public sealed class LimitSignalTests
     }
 
     [Fact]
+    public void ACallAcceptedAfterThePauseEnded_StartsTheStreakOver_OneSentDuringThePauseDoesNot()
+    {
+        // A server that refuses one call in fifty: most calls go through between two 429s a few seconds apart. Counted as
+        // one streak, a few of them paused the resource a minute each.
+        var d = Define();
+        var s = new ResourceState();
+        var now = T0;
+        for (var i = 0; i < 3; i++)
+            now = d.RecordLimited(s, now, retryAfter: null, "429"); // 1, 2, 4 s: the last pause ends at `now`
+
+        var sentDuringThePause = now - TimeSpan.FromSeconds(1);
+        Assert.Equal(now + TimeSpan.FromSeconds(8), d.RecordLimited(s, now, retryAfter: null, "429", acceptedAt: sentDuringThePause));
+
+        var pauseEnded = now + TimeSpan.FromSeconds(8);
+        var signal = pauseEnded + TimeSpan.FromMilliseconds(300);
+        Assert.Equal(signal + TimeSpan.FromSeconds(1), d.RecordLimited(s, signal, retryAfter: null, "429", acceptedAt: pauseEnded + TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(1, s.LimitedStreak);
+    }
+
+    [Fact]
     public void ARetryAfter_IsTheWait_AndStillCountsInTheStreak()
     {
         var d = Define();
