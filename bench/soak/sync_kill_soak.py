@@ -1,12 +1,13 @@
 """Kill soak of `pacer sync` on SQLite: emulators with faults (5xx, 429), four destinations (CSV, XLSX, sqlite:, Sheets);
 the sync is killed (SIGKILL) up to 4 times at random moments and run again until it exits. Each round checks that every
-destination holds every video once. Usage: python3 sync_kill_soak.py SEED ROUNDS (see docs/benchmarks.md, "Kill soaks")."""
+destination holds every video of the emulator once. Usage: python3 sync_kill_soak.py SEED ROUNDS (see docs/benchmarks.md, "Kill soaks")."""
 import os, random, shutil, subprocess, sys, time
-from soak_common import ENV, P, SHEETS, WORK, YOUTUBE, destinations, held, start_emulators
+from soak_common import ENV, P, SHEETS, WORK, YOUTUBE, destinations, get, held, start_emulators
 
 random.seed(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 emulators, ids = start_emulators(seed=7, channels=8, rate_limit_rate=0.03)
+expected = sum(c["videoCount"] for c in get(YOUTUBE + "_emulator/channels"))  # no uploads between rounds
 failures = 0
 try:
     for r in range(ROUNDS):
@@ -26,10 +27,10 @@ try:
                     continue
             rc = p.wait(); out.close()
             break
-        # Every destination holds the same videos, each once.
+        # Every destination holds every video of the emulator, each once.
         csv_ids, db_ids, sh_ids = held(d, sheet)
-        ok = rc == 0 and set(csv_ids) == set(db_ids) == set(sh_ids) and all(len(x) == len(set(x)) for x in (csv_ids, db_ids, sh_ids))
-        print(f"round {r}: rc={rc} kills={kills} csv={len(csv_ids)}/{len(set(csv_ids))} db={len(db_ids)} sheets={len(sh_ids)}/{len(set(sh_ids))} {'ok' if ok else 'FAIL'}", flush=True)
+        ok = rc == 0 and set(csv_ids) == set(db_ids) == set(sh_ids) and all(len(x) == len(set(x)) == expected for x in (csv_ids, db_ids, sh_ids))
+        print(f"round {r}: rc={rc} kills={kills} expected={expected} csv={len(csv_ids)}/{len(set(csv_ids))} db={len(db_ids)} sheets={len(sh_ids)}/{len(set(sh_ids))} {'ok' if ok else 'FAIL'}", flush=True)
         if not ok:
             failures += 1
             print(open(f"{d}/out.txt").read()[-3000:])
