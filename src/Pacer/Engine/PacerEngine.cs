@@ -204,6 +204,8 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             IReadOnlyList<FetchedJob> fetched;
             DateTimeOffset? nextCheck = null;
             IReadOnlyDictionary<long, DateTimeOffset>? startAt = null;
+            // Read before the fetch, so no later than the time the store starts the lease from: it surely holds until this plus its duration.
+            var leaseHeldUntil = _time.GetUtcNow() + _options.LeaseDuration;
             try
             {
                 (fetched, nextCheck, startAt) = await FetchAsync(queue, taken, stopping);
@@ -228,7 +230,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
             {
                 Interlocked.Increment(ref queue.Running);
                 DateTimeOffset? start = startAt is not null && startAt.TryGetValue(job.Job.Id, out var begin) ? begin : null;
-                _ = Task.Run(() => ExecuteAsync(queue, job, start), CancellationToken.None);
+                _ = Task.Run(() => ExecuteAsync(queue, job, start, leaseHeldUntil), CancellationToken.None);
             }
             if (fetched.Count == taken)
                 continue; // there may be more: fetch again as slots allow
@@ -334,12 +336,12 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
 
     // ----- executor -----
 
-    private async Task ExecuteAsync(QueueSlots queue, FetchedJob fetched, DateTimeOffset? startAt)
+    private async Task ExecuteAsync(QueueSlots queue, FetchedJob fetched, DateTimeOffset? startAt, DateTimeOffset leaseHeldUntil)
     {
         var job = fetched.Job;
         _registry.TryGet(job.Kind, out var kind);
         var timeout = job.Timeout ?? kind?.Options.Timeout ?? _options.DefaultTimeout;
-        using var running = new RunningJob(fetched, timeout, _time);
+        using var running = new RunningJob(fetched, timeout, _time, leaseHeldUntil);
         _running.Add(running);
         // Admitted ahead of its rate permit (at most the admission lead): start exactly when the permit comes.
         if (startAt is { } at && at - _time.GetUtcNow() is { Ticks: > 0 } wait)
@@ -519,7 +521,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         resources.Enter();
         await using var scope = _scopes.CreateAsyncScope();
         var args = kind.ParseForRun(running.Job.Args);
-        var context = new JobContext(running.Job, running.Cancellation.Token, _logger, new JobEffects(_store, running, _time));
+        var context = new JobContext(running.Job, running.Cancellation.Token, _logger, new JobEffects(_store, running, _time), () => running.LeaseHeldUntil);
         await kind.Invoke(scope.ServiceProvider, args, context);
     }
 
@@ -589,6 +591,12 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
                 var result = await _store.ExtendLeasesAsync(
                     new ExtendLeasesRequest([.. jobs.Select(j => new LeaseRef(j.Job.Id, j.LeaseToken))], now, now + _options.LeaseDuration),
                     stopping);
+                var lost = result.Lost.ToHashSet();
+                foreach (var job in jobs)
+                {
+                    if (!lost.Contains(job.Job.Id))
+                        job.LeaseExtended(now + _options.LeaseDuration);
+                }
                 foreach (var id in result.CancelRequested)
                     _running.StopLocal(id, StopReason.Cancelled);
                 foreach (var id in result.Lost)

@@ -10,11 +10,14 @@ internal enum StopReason { None, Timeout, Cancelled, Shutdown, LeaseLost }
 internal sealed class RunningJob : IDisposable
 {
     private int _reason;
+    private long _leaseHeldUntil;
 
-    public RunningJob(FetchedJob fetched, TimeSpan timeout, TimeProvider time)
+    /// <param name="leaseHeldUntil">The lease's end as this process can be sure of it: the fetch's start plus the lease duration.</param>
+    public RunningJob(FetchedJob fetched, TimeSpan timeout, TimeProvider time, DateTimeOffset leaseHeldUntil)
     {
         Job = fetched.Job;
         LeaseToken = fetched.LeaseToken;
+        _leaseHeldUntil = leaseHeldUntil.UtcTicks;
         // The timeout runs on the injected clock, so FakeTimeProvider drives it in tests.
         Cancellation = new CancellationTokenSource(timeout, time);
         Cancellation.Token.UnsafeRegister(static state => ((RunningJob)state!).MarkReason(StopReason.Timeout), this);
@@ -24,6 +27,19 @@ internal sealed class RunningJob : IDisposable
     public long LeaseToken { get; }
     public CancellationTokenSource Cancellation { get; }
     public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
+
+    /// <summary>Until when the lease surely holds, by this process's clock (see <see cref="JobContext.LeaseExpiresAt"/>).</summary>
+    public DateTimeOffset LeaseHeldUntil => new(Volatile.Read(ref _leaseHeldUntil), TimeSpan.Zero);
+
+    /// <summary>A heartbeat that started at <c>until - LeaseDuration</c> extended the lease.</summary>
+    public void LeaseExtended(DateTimeOffset until)
+    {
+        var ticks = until.UtcTicks;
+        long known;
+        while (ticks > (known = Volatile.Read(ref _leaseHeldUntil)) && Interlocked.CompareExchange(ref _leaseHeldUntil, ticks, known) != known)
+        {
+        }
+    }
 
     /// <summary>Set when the attempt failed in a way that is the job's own (a <see cref="PermanentJobException"/>), not a resource's.</summary>
     public bool FailedPermanently { get; set; }

@@ -55,7 +55,7 @@ internal sealed class BuiltInJobHarness : IAsyncDisposable
         await using var scope = _services.CreateAsyncScope();
         var logger = _services.GetRequiredService<ILoggerFactory>().CreateLogger("Pacer.Engine");
         // The built-in kinds record no effects, so no ledger is needed (a ledger needs a store and a lease).
-        var context = new JobContext(job, cancellationToken, logger, effects: null!);
+        var context = new JobContext(job, cancellationToken, logger, effects: null!, () => DateTimeOffset.MaxValue);
         await jobKind.Invoke(scope.ServiceProvider, args, context);
     }
 

@@ -267,6 +267,40 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task LeaseExpiresAt_IsTheFetchPlusTheLease_MovesWithEachHeartbeat_AndStopsOnceTheLeaseIsLost()
+    {
+        var probe = new Probe();
+        var started = new TaskCompletionSource<JobContext>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        probe.Run = async (_, context) =>
+        {
+            started.TrySetResult(context);
+            await release.Task;
+        };
+        await using var h = await Start(probe, o =>
+        {
+            o.LeaseDuration = TimeSpan.FromSeconds(30);
+            o.HeartbeatInterval = TimeSpan.FromSeconds(10);
+        });
+
+        var job = await h.Client.EnqueueAsync(new Work());
+        var context = await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(EngineHarness.Start + TimeSpan.FromSeconds(30), context.LeaseExpiresAt); // the clock stood still
+
+        // A heartbeat extends the stored lease, and this process then knows it holds until then.
+        await h.AdvanceUntilAsync(EngineHarness.UntilAsync(async () =>
+            (await h.GetAsync(job.Id)).LeaseExpiresAt is { } stored && stored > EngineHarness.Start + TimeSpan.FromSeconds(30) && context.LeaseExpiresAt == stored),
+            TimeSpan.FromSeconds(1), maxSteps: 30);
+        var extended = context.LeaseExpiresAt;
+
+        // Taken back (as if this worker had been paused past it): the next heartbeat finds it lost, and extends nothing.
+        await h.Store.RescueExpiredAsync(new RescueRequest(h.Time.GetUtcNow().AddHours(1), 10), CancellationToken.None);
+        await h.AdvanceUntilAsync(EngineHarness.UntilAsync(() => Task.FromResult(context.CancellationToken.IsCancellationRequested)), TimeSpan.FromSeconds(1), maxSteps: 30);
+        Assert.Equal(extended, context.LeaseExpiresAt);
+        release.SetResult();
+    }
+
+    [Fact]
     public async Task Start_TakesBackJobsOfThisMachinesStoppedWorkers_AtOnce_AndNoOtherRunningJob()
     {
         var probe = new Probe();
