@@ -202,8 +202,13 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
         var total = new SinkWriteResult(0, 0);
         if (rows.Length > 0)
         {
+            // Rows go out only while this attempt surely holds its lease, a third of the lease before its end (one missed
+            // heartbeat's worth) to spare for the write itself. A worker paused past its lease (a machine that slept)
+            // would otherwise append them after the worker that took the job over read the sheet back and wrote them too.
+            var spare = TimeSpan.FromTicks(Math.Max(0, (context.LeaseExpiresAt - time.GetUtcNow()).Ticks / 3));
+            DateTimeOffset WriteBy() => context.LeaseExpiresAt - spare;
             for (var i = 0; i < open.Length; i++)
-                total += await WriteAsync(open, i, args.Destinations[i], rows, ct);
+                total += await WriteAsync(open, i, args.Destinations[i], rows, WriteBy, ct);
         }
         runProgress.Wrote(total.Written, total.Skipped);
         runProgress.ChannelDone();
@@ -220,14 +225,20 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
     /// rows written once more (any another writer added meanwhile are skipped), rather than failing the job and paging the
     /// channel again. A second failure fails the job, and closes the destination so its retry opens it afresh too.
     /// </summary>
-    private async Task<SinkWriteResult> WriteAsync(OpenDestination[] open, int index, string name, TableRow[] rows, CancellationToken cancellationToken)
+    private async Task<SinkWriteResult> WriteAsync(
+        OpenDestination[] open, int index, string name, TableRow[] rows, Func<DateTimeOffset> writeBy, CancellationToken cancellationToken)
     {
         for (var tries = 1; ; tries++)
         {
             var destination = open[index];
             try
             {
-                return await destination.WriteAsync(rows, cancellationToken);
+                return await destination.WriteAsync(rows, writeBy, cancellationToken);
+            }
+            catch (SinkDeadlineException ex)
+            {
+                // Not written again here: the job may be another worker's by now, and that worker writes them.
+                throw new LeaseLostException($"This attempt's lease may have run out before its rows were written to {name} (was this process paused?); they are left to the job's next attempt.", ex);
             }
             catch (Exception ex) when (ex is SinkException or ObjectDisposedException)
             {

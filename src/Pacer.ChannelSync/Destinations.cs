@@ -169,6 +169,7 @@ internal sealed class OpenDestination(string destination, IBatchingTableSink sin
     /// <summary>Whether the destination holds the key: there when it opened, or written since by any job.</summary>
     public bool Contains(string key) => Sink.Holds(key);
 
-    public Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken) =>
-        Sink.WriteAsync(rows, cancellationToken);
+    /// <param name="writeBy">Past it the rows are left out and the write fails (see <see cref="IBatchingTableSink"/>).</param>
+    public Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, Func<DateTimeOffset> writeBy, CancellationToken cancellationToken) =>
+        Sink.WriteAsync(rows, writeBy, cancellationToken);
 }

@@ -85,3 +85,24 @@ public sealed class SinkException : Exception
     {
     }
 }
+
+/// <summary>
+/// A writer's time to write ran out while its rows waited for their batch (<see cref="IBatchingTableSink.WriteAsync(IReadOnlyList{TableRow}, Func{DateTimeOffset}, CancellationToken)"/>):
+/// none of its rows were written.
+/// </summary>
+public sealed class SinkDeadlineException : Exception
+{
+    public SinkDeadlineException()
+    {
+    }
+
+    public SinkDeadlineException(string message)
+        : base(message)
+    {
+    }
+
+    public SinkDeadlineException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -109,7 +109,16 @@ internal sealed class BatchingTableSink : IBatchingTableSink
         return keyedInner?.Holds(key) ?? knownKeys.Contains(key);
     }
 
-    public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
+    public Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken) =>
+        HandOverAsync(rows, writeBy: null, cancellationToken);
+
+    public Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, Func<DateTimeOffset> writeBy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writeBy);
+        return HandOverAsync(rows, writeBy, cancellationToken);
+    }
+
+    private async Task<SinkWriteResult> HandOverAsync(IReadOnlyList<TableRow> rows, Func<DateTimeOffset>? writeBy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
         cancellationToken.ThrowIfCancellationRequested();
@@ -122,7 +131,7 @@ internal sealed class BatchingTableSink : IBatchingTableSink
             return default;
 
         // A copy: the caller may reuse its list once it stops waiting, while the rows still wait for their batch.
-        var write = new PendingWrite([.. rows]);
+        var write = new PendingWrite([.. rows], writeBy);
         lock (gate)
         {
             ThrowUnlessOpen();
@@ -303,6 +312,30 @@ internal sealed class BatchingTableSink : IBatchingTableSink
 
     private async Task WriteBatchAsync(List<PendingWrite> batch)
     {
+        // A writer whose time ran out while its rows waited writes none of them: its job may belong to another worker now
+        // (this process was paused past the lease), which reads the destination back and writes those rows itself. Told
+        // only once the batch is done, so that a flush waiting on it still waits for the whole batch.
+        var now = time.GetUtcNow();
+        var late = batch.Where(w => w.WriteBy is { } writeBy && now >= writeBy()).ToArray();
+        if (late.Length > 0)
+        {
+            batch = [.. batch.Except(late)];
+            logger.LogWarning("{Writers} writers' time to write to {Destination} ran out before their batch; their {Rows} rows are left out.",
+                late.Length, Description, late.Sum(w => w.Rows.Length));
+        }
+        try
+        {
+            await WriteBatchOfAsync(batch);
+        }
+        finally
+        {
+            foreach (var write in late)
+                write.Completion.TrySetException(new SinkDeadlineException($"The time to write to {Description} ran out before these rows' batch started; none of them were written."));
+        }
+    }
+
+    private async Task WriteBatchOfAsync(List<PendingWrite> batch)
+    {
         var sent = batch.Sum(w => w.Rows.Length);
         var rows = new List<TableRow>(sent);
         var batchKeys = new HashSet<string>(sent, StringComparer.Ordinal);
@@ -376,9 +409,11 @@ internal sealed class BatchingTableSink : IBatchingTableSink
     // Completes when the write's batch is done, whatever its outcome (the outcome is the writer's to observe).
     private static Task WhenDone(PendingWrite write) => Task.WhenAny(write.Completion.Task);
 
-    private sealed class PendingWrite(TableRow[] rows)
+    private sealed class PendingWrite(TableRow[] rows, Func<DateTimeOffset>? writeBy)
     {
         public TableRow[] Rows { get; } = rows;
+
+        public Func<DateTimeOffset>? WriteBy { get; } = writeBy;
 
         public TaskCompletionSource<SinkWriteResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -20,6 +20,15 @@ public interface IBatchingTableSink : ITableSink
     Task FlushAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// As <see cref="ITableSink.WriteAsync"/>, for a writer that may lose the right to write while its rows wait for their
+    /// batch: a job whose lease another worker can take (see <c>JobContext.LeaseExpiresAt</c>). Just before the batch goes
+    /// to the destination, the rows of a writer whose <paramref name="writeBy"/> has passed are left out, and this call
+    /// fails with <see cref="SinkDeadlineException"/>: none of them were written. The rest of the batch is written.
+    /// </summary>
+    /// <param name="writeBy">Read when the batch starts; the writer's rows go only if the clock is still before it.</param>
+    Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, Func<DateTimeOffset> writeBy, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Whether the destination holds <paramref name="key"/>: it was there when the sink opened, or a batch with it has been
     /// written since. Safe from any thread; a row still waiting for its batch is not held yet. Before the sink is open,
     /// nothing is held.

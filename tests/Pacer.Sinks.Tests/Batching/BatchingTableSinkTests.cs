@@ -155,6 +155,30 @@ public sealed class BatchingTableSinkTests
     }
 
     [Fact]
+    public async Task WriterWhoseTimeRanOutWhileItsRowsWaited_WritesNoneOfThem_TheRestOfTheBatchGoes()
+    {
+        var (sink, inner) = await OpenAsync(flushRows: 500, delay: TimeSpan.FromMilliseconds(250), gated: true);
+        await using var _ = sink;
+        var start = time.GetUtcNow();
+
+        var late = sink.WriteAsync(Rows.Of("a", "b"), () => start + TimeSpan.FromSeconds(10), CancellationToken.None);
+        var onTime = sink.WriteAsync(Rows.Of("c"), () => start + TimeSpan.FromMinutes(1), CancellationToken.None);
+        var plain = sink.WriteAsync(Rows.Of("d"), CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(30)); // the process was paused, with the rows waiting for their batch
+
+        var batch = await inner.NextWriteAsync();
+        var toldBeforeTheBatchEnded = late.IsCompleted;
+        batch.Succeed();
+
+        Assert.Equal(["c", "d"], batch.Keys);
+        Assert.False(toldBeforeTheBatchEnded); // a flush waiting on the late write waits for the whole batch
+        await Assert.ThrowsAsync<SinkDeadlineException>(() => late.WaitAsync(Patience));
+        Assert.Equal(new SinkWriteResult(1, 0), await onTime.WaitAsync(Patience));
+        Assert.Equal(new SinkWriteResult(1, 0), await plain.WaitAsync(Patience));
+        Assert.False(sink.Holds("a"));
+    }
+
+    [Fact]
     public async Task FlushAsync_WritesPendingRowsAtOnce()
     {
         var (sink, inner) = await OpenAsync(flushRows: 500, delay: TimeSpan.FromMinutes(1));
