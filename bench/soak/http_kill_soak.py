@@ -69,7 +69,7 @@ with open(config, "w") as f:
         "hooks": {"Rate": f"{RATE}/s", "Concurrency": CAP, "Hosts": [f"127.0.0.1:{PORT}"]}}}}, f)
 if "PGBIN" in os.environ:
     pg = os.environ.get("PACER_SOAK_PG", "postgres://postgres@127.0.0.1:25432")
-    dbname = f"http{random.randint(0, 10**9)}"
+    dbname = f"http{random.randint(0, 10**9)}_{os.getpid()}"  # the pid: a seed run again gets a new database
     subprocess.run([os.environ["PGBIN"] + "/createdb", "--maintenance-db", pg + "/postgres", dbname], check=True, env=ENV)
     db = f"{pg}/{dbname}"
 else:
