@@ -353,7 +353,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         _telemetry.QueueWait.Record(Math.Max(0, (startedAt - due).TotalSeconds), tags);
 
         using var scope = _logger.BeginScope(new JobLogScope(job.Id, job.Kind, job.Queue, job.Attempt));
-        var resources = new JobResourceScope(job);
+        var resources = new JobResourceScope(job, () => running.LeaseHeldUntil);
         JobCompletion? completion;
         using (var activity = PacerTelemetry.StartExecution(job))
         {

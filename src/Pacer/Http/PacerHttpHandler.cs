@@ -59,7 +59,10 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         var resource = _options.Resource ?? definition?.Name;
         var cacheable = _options.ConditionalCache && request.Method == HttpMethod.Get && !PacerHttpCache.IsBypassed;
         if (definition is null && !cacheable)
+        {
+            EnsureLeaseHeld(request);
             return await base.SendAsync(request, cancellationToken);
+        }
 
         // What the call costs the resource: paid before it is sent, given back to the count if the server refuses it for quota.
         var cost = definition?.Costs.CostOf(request.Method.Method, uri.AbsolutePath) ?? 0;
@@ -81,6 +84,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         }
 
         HttpResponseMessage response;
+        EnsureLeaseHeld(request);
         var sentAt = _time.GetUtcNow();
         try
         {
@@ -140,6 +144,20 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
     }
 
     private static readonly HttpRequestOptionsKey<System.Threading.RateLimiting.RateLimitLease> HeldLease = new("Pacer.Lease");
+
+    /// <summary>
+    /// A call made for a job leaves only while the attempt surely holds its lease: past it, another worker may run the job
+    /// (this process was paused, or waited here for permits longer than a heartbeat could cover) and the call would be
+    /// made twice. Its permit is spent; the call is not.
+    /// </summary>
+    private void EnsureLeaseHeld(HttpRequestMessage request)
+    {
+        if (JobResourceScope.Current?.LeaseExpiresAt is { } leaseExpiresAt && _time.GetUtcNow() >= leaseExpiresAt())
+        {
+            var uri = request.RequestUri!;
+            throw new LeaseLostException($"{request.Method} {uri.Host}{uri.AbsolutePath} was not sent: the job's lease may have run out (was this process paused?).");
+        }
+    }
 
     private async Task<HttpResponseMessage> SendWithTimeoutAsync(HttpRequestMessage request, ResourceDefinition? definition, CancellationToken cancellationToken)
     {

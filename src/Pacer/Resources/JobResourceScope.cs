@@ -15,9 +15,11 @@ internal sealed class JobResourceScope
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    public JobResourceScope(JobRecord job)
+    /// <param name="leaseExpiresAt">Until when the attempt surely holds its lease (<see cref="JobContext.LeaseExpiresAt"/>).</param>
+    public JobResourceScope(JobRecord job, Func<DateTimeOffset>? leaseExpiresAt = null)
     {
         Job = job;
+        LeaseExpiresAt = leaseExpiresAt;
         foreach (var claim in job.Claims)
             _prepaid[claim.Resource] = _prepaid.GetValueOrDefault(claim.Resource) + claim.Cost;
     }
@@ -26,6 +28,8 @@ internal sealed class JobResourceScope
     public static JobResourceScope? Current => Ambient.Value;
 
     public JobRecord Job { get; }
+
+    public Func<DateTimeOffset>? LeaseExpiresAt { get; }
 
     /// <summary>Makes this the current scope for the rest of the calling async method and what it awaits.</summary>
     public void Enter() => Ambient.Value = this;
