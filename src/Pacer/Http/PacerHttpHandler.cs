@@ -154,8 +154,8 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
     {
         if (JobResourceScope.Current?.LeaseExpiresAt is { } leaseExpiresAt && _time.GetUtcNow() >= leaseExpiresAt())
         {
-            var uri = request.RequestUri!;
-            throw new LeaseLostException($"{request.Method} {uri.Host}{uri.AbsolutePath} was not sent: the job's lease may have run out (was this process paused?).");
+            // The host only: a path can hold a secret (a webhook's), and {secret:NAME} references are resolved by now.
+            throw new LeaseLostException($"A {request.Method} call to {request.RequestUri!.Host} was not sent: the job's lease may have run out (was this process paused?).");
         }
     }
 
