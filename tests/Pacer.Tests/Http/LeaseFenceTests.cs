@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using Pacer.Tests.BuiltIn;
 
 namespace Pacer.Tests.Http;
@@ -15,49 +13,30 @@ public sealed class LeaseFenceTests
             context.Response.StatusCode = 200;
             return Task.CompletedTask;
         });
-        var directory = Directory.CreateTempSubdirectory("pacer-fence-");
-        try
+        await using var pacer = await FakeClockIntegration.StartAsync(server, "api", "other");
+        var time = pacer.Time;
+        var leaseEnds = time.GetUtcNow() + TimeSpan.FromSeconds(30);
+
+        async Task<HttpResponseMessage> CallAsJobAsync(string client, string url)
         {
-            var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 3, 12, 0, 0, TimeSpan.Zero));
-            var services = new ServiceCollection();
-            services.AddSingleton<TimeProvider>(time);
-            services.AddPacer(p => p.UseSqlite(Path.Combine(directory.FullName, "pacer.db")).AddResource("api", r =>
-            {
-                r.Hosts = [$"{server.BaseAddress.Host}:{server.BaseAddress.Port}"];
-                r.Rate = "1000/s";
-            }));
-            services.AddHttpClient("api").AddPacerResources();
-            services.AddHttpClient("other").AddPacerResources();
-            await using var provider = services.BuildServiceProvider();
-            await provider.GetRequiredService<Storage.IJobStore>().MigrateAsync(CancellationToken.None);
-            var clients = provider.GetRequiredService<IHttpClientFactory>();
-            var leaseEnds = time.GetUtcNow() + TimeSpan.FromSeconds(30);
-
-            async Task<HttpResponseMessage> CallAsJobAsync(string client, string url)
-            {
-                // The scope is the engine's for a running job; set here for this call's flow only.
-                new Pacer.Resources.JobResourceScope(Job(), () => leaseEnds).Enter();
-                return await clients.CreateClient(client).GetAsync(url);
-            }
-
-            using (var sent = await CallAsJobAsync("api", server.Url("/items")))
-                Assert.Equal(200, (int)sent.StatusCode);
-            time.Advance(TimeSpan.FromSeconds(30)); // paused, with no heartbeat to extend the lease
-
-            var refused = await Assert.ThrowsAsync<LeaseLostException>(() => CallAsJobAsync("api", server.Url("/items")));
-            // A call that matches no resource is passed through, and fenced all the same (never sent, so never resolved).
-            await Assert.ThrowsAsync<LeaseLostException>(() => CallAsJobAsync("other", "http://elsewhere.invalid/hook"));
-            Assert.Contains("was not sent", refused.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain("/items", refused.Message, StringComparison.Ordinal); // a path can hold a secret
-            Assert.Single(server.Requests);
-            time.Advance(TimeSpan.FromSeconds(1)); // the refused call spent its permit: the next waits for its own
-            using (var outsideAJob = await clients.CreateClient("api").GetAsync(server.Url("/items")))
-                Assert.Equal(200, (int)outsideAJob.StatusCode);
+            // The scope is the engine's for a running job; set here for this call's flow only.
+            new Pacer.Resources.JobResourceScope(Job(), () => leaseEnds).Enter();
+            return await pacer.Client(client).GetAsync(url);
         }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+
+        using (var sent = await CallAsJobAsync("api", server.Url("/items")))
+            Assert.Equal(200, (int)sent.StatusCode);
+        time.Advance(TimeSpan.FromSeconds(30)); // paused, with no heartbeat to extend the lease
+
+        var refused = await Assert.ThrowsAsync<LeaseLostException>(() => CallAsJobAsync("api", server.Url("/items")));
+        // A call that matches no resource is passed through, and fenced all the same (never sent, so never resolved).
+        await Assert.ThrowsAsync<LeaseLostException>(() => CallAsJobAsync("other", "http://elsewhere.invalid/hook"));
+        Assert.Contains("was not sent", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("/items", refused.Message, StringComparison.Ordinal); // a path can hold a secret
+        Assert.Single(server.Requests);
+        time.Advance(TimeSpan.FromSeconds(1)); // the refused call spent its permit: the next waits for its own
+        using (var outsideAJob = await pacer.Client("api").GetAsync(server.Url("/items")))
+            Assert.Equal(200, (int)outsideAJob.StatusCode);
     }
 
     private static JobRecord Job() => new()
