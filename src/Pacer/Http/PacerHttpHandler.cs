@@ -93,7 +93,7 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
         catch (Exception ex) when (resource is not null && ex is HttpRequestException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
             Count(resource, "failure");
-            await ReportOutcomeAsync(resource, success: false, sentAt, cancellationToken);
+            await ReportOutcomeAsync(resource, success: false, cancellationToken);
             throw;
         }
         catch (OperationCanceledException) when (resource is not null && cancellationToken.IsCancellationRequested)
@@ -221,21 +221,21 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
                 return response;
             }
             case CallVerdict.Failure:
-                await ReportOutcomeAsync(resource, success: false, sentAt, cancellationToken);
+                await ReportOutcomeAsync(resource, success: false, cancellationToken);
                 return response;
             default:
                 Resources.NoteAccepted(resource, sentAt);
-                await ReportOutcomeAsync(resource, success: true, sentAt, cancellationToken);
+                await ReportOutcomeAsync(resource, success: true, cancellationToken);
                 return response;
         }
     }
 
-    private async Task ReportOutcomeAsync(string resource, bool success, DateTimeOffset sentAt, CancellationToken cancellationToken)
+    private async Task ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken)
     {
         if (_catalogs.Current.Find(resource)?.Breaker is null)
             return;
         JobResourceScope.Current?.MarkReported(resource);
-        await Resources.ReportOutcomeAsync(resource, success, sentAt, cancellationToken);
+        await Resources.RecordOutcomeAsync(resource, success, cancellationToken);
     }
 
     // ----- conditional-request cache -----

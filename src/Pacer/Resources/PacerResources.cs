@@ -112,14 +112,16 @@ internal sealed partial class PacerResources : IPacerResources
         return UpdateAsync(resource, definition, (state, now) => (true, definition.RecordQuotaExhausted(state, now, reason, refusedUnits)), cancellationToken);
     }
 
-    public Task<bool> ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken = default) =>
-        ReportOutcomeAsync(resource, success, _time.GetUtcNow(), cancellationToken);
-
-    /// <summary>As the public overload, knowing when the call was sent (the HTTP integration does).</summary>
-    internal async Task<bool> ReportOutcomeAsync(string resource, bool success, DateTimeOffset sentAt, CancellationToken cancellationToken)
+    public Task<bool> ReportOutcomeAsync(string resource, bool success, CancellationToken cancellationToken = default)
     {
         if (success)
-            NoteAccepted(resource, sentAt);
+            NoteAccepted(resource, _time.GetUtcNow());
+        return RecordOutcomeAsync(resource, success, cancellationToken);
+    }
+
+    /// <summary>Counts an outcome toward the resource's breaker; the HTTP integration notes accepted calls itself, at their send time.</summary>
+    internal async Task<bool> RecordOutcomeAsync(string resource, bool success, CancellationToken cancellationToken)
+    {
         var definition = Catalog.Find(resource);
         if (definition?.Breaker is null)
             return false;
