@@ -150,6 +150,8 @@ internal static class CliHost
             {
                 if (sync.YouTubeBase is { } youtubeBase)
                     youtube.BaseAddress = youtubeBase;
+                // Without any, an API key: the error at start names where to put one.
+                youtube.CredentialKind = sync.YouTubeCredential ?? Sync.SyncSetup.YouTubeCredentialIn(builder.Configuration) ?? YouTube.YouTubeCredentialKind.ApiKey;
             });
             if (sync.Sheets)
             {

@@ -18,7 +18,7 @@ namespace Pacer.YouTube;
 /// whose handlers charge, pace and cache each call (Pacer's HTTP integration). Each call runs in <see cref="GoogleCallPolicy.Reads"/>:
 /// an attempt is the request and the whole body, so a retry is a new call, charged like one.
 /// </summary>
-internal sealed class YouTubeClient : IYouTubeClient, IDisposable
+internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
 {
     /// <summary>YouTube takes at most 50 ids in one <c>id</c> filter.</summary>
     public const int MaxIdsPerCall = 50;
@@ -37,6 +37,13 @@ internal sealed class YouTubeClient : IYouTubeClient, IDisposable
     private readonly SecretWatch _secret;
     private readonly GoogleCallPolicy _policy;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private volatile AuthorizedState? _authorized;
+    private Secret? _unusable;
+
+    /// <summary>An authorized-user credential and the secret it was made from, swapped whole when the secret changes.</summary>
+    private sealed record AuthorizedState(Secret Secret, AuthorizedUser User);
 
     public YouTubeClient(
         IHttpClientFactory http, YouTubeSettings settings, IOptions<YouTubeCredential> credential, TimeProvider time, ILoggerFactory loggers,
@@ -45,10 +52,13 @@ internal sealed class YouTubeClient : IYouTubeClient, IDisposable
         _http = http;
         _settings = settings;
         _time = time;
-        var logger = loggers.CreateLogger("Pacer.YouTube");
-        _policy = new GoogleCallPolicy("YouTube", settings.Calls, time, logger);
+        _logger = loggers.CreateLogger("Pacer.YouTube");
+        _policy = new GoogleCallPolicy("YouTube", settings.Calls, time, _logger);
         // Validated: Value throws OptionsValidationException naming where to set it. Read again when that place changes.
-        _secret = new SecretWatch(settings.Secret, credential.Value.Secret!, configuration, logger);
+        var loaded = credential.Value;
+        _secret = new SecretWatch(settings.Secret, loaded.Secret!, configuration, _logger);
+        if (loaded.AuthorizedUser is { } user)
+            _authorized = new AuthorizedState(loaded.Secret!, user);
     }
 
     public void Dispose() => _secret.Dispose();
@@ -183,32 +193,84 @@ internal sealed class YouTubeClient : IYouTubeClient, IDisposable
     private async ValueTask<(T Body, bool FromCache)> SendAsync<T>(string operation, string path, string query, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
         var secret = _secret.Current;
+        var authorized = _settings.CredentialKind == YouTubeCredentialKind.AuthorizedUser ? Authorized(secret) : null;
+        var response = await SendOnceAsync(operation, path, query, secret, authorized, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Unauthorized && authorized is not null)
+        {
+            // Refused before it expired by this clock: revoked and re-granted, or the clocks disagree. One new token, one more call.
+            response.Dispose();
+            await authorized.RefreshAsync(operation, cancellationToken);
+            response = await SendOnceAsync(operation, path, query, secret, authorized, cancellationToken);
+        }
+        using (response)
+        {
+            var fromCache = response.Headers.TryGetValues(CacheHeader, out var cache) && cache.Contains("revalidated", StringComparer.OrdinalIgnoreCase);
+            if (!response.IsSuccessStatusCode)
+                throw await FailureAsync(operation, response, secret, authorized, cancellationToken);
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            try
+            {
+                var body = await JsonSerializer.DeserializeAsync(stream, type, cancellationToken);
+                return (body ?? throw new InvalidDataException($"YouTube {operation} answered with an empty JSON body."), fromCache);
+            }
+            catch (JsonException invalid)
+            {
+                throw new InvalidDataException($"YouTube {operation} answered with a body that is not its JSON response.", invalid);
+            }
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(string operation, string path, string query, Secret secret, AuthorizedUser? authorized, CancellationToken cancellationToken)
+    {
         if (_settings.CredentialKind == YouTubeCredentialKind.ApiKey)
             query += "&key=" + Uri.EscapeDataString(secret.Value);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path + "?" + query, UriKind.Relative));
         request.Headers.Accept.Add(Json);
         if (_settings.CredentialKind == YouTubeCredentialKind.AccessToken)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret.Value);
+        else if (authorized is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await authorized.AccessTokenAsync(operation, cancellationToken));
+            // The token changes every hour; the user does not, and neither do the answers the cache holds for them.
+            request.Options.Set(PacerHttpCache.Identity, authorized.Identity);
+        }
 
         var started = _time.GetTimestamp();
-        using var response = await _http.CreateClient(YouTubeServiceCollectionExtensions.HttpClientName)
+        var response = await _http.CreateClient(YouTubeServiceCollectionExtensions.HttpClientName)
             .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         var fromCache = response.Headers.TryGetValues(CacheHeader, out var cache) && cache.Contains("revalidated", StringComparer.OrdinalIgnoreCase);
         _policy.Answered(operation, request.RequestUri!.IsAbsoluteUri ? request.RequestUri.AbsolutePath : "/" + path,
             response.StatusCode, _time.GetElapsedTime(started), fromCache);
-        if (!response.IsSuccessStatusCode)
-            throw await FailureAsync(operation, response, secret, cancellationToken);
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        try
+        return response;
+    }
+
+    /// <summary>
+    /// The authorized-user credential of the secret in force; one that cannot be used (a half-written file) leaves the one
+    /// before in use, said once.
+    /// </summary>
+    private AuthorizedUser Authorized(Secret secret)
+    {
+        var current = _authorized!;
+        if (ReferenceEquals(secret, current.Secret))
+            return current.User;
+        lock (_lock)
         {
-            var body = await JsonSerializer.DeserializeAsync(stream, type, cancellationToken);
-            return (body ?? throw new InvalidDataException($"YouTube {operation} answered with an empty JSON body."), fromCache);
-        }
-        catch (JsonException invalid)
-        {
-            throw new InvalidDataException($"YouTube {operation} answered with a body that is not its JSON response.", invalid);
+            current = _authorized!;
+            if (ReferenceEquals(secret, current.Secret) || ReferenceEquals(secret, _unusable))
+                return current.User;
+            if (AuthorizedUser.TryCreate(secret, _time, out var problem) is not { } fresh)
+            {
+                _unusable = secret;
+                LogCredentialUnusable(_logger, problem, current.Secret.Source);
+                return current.User;
+            }
+            _authorized = new AuthorizedState(secret, fresh);
+            return fresh;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Problem} Calls keep using the one read before from {Source}")]
+    private static partial void LogCredentialUnusable(ILogger logger, string problem, string source);
 
     /// <summary>The header Pacer's HTTP integration sets on an answer it served from its store after a 304.</summary>
     private const string CacheHeader = "X-Pacer-Cache";
@@ -218,20 +280,28 @@ internal sealed class YouTubeClient : IYouTubeClient, IDisposable
     /// the status, repeated by the policy), or a refusal that will not change (<see cref="YouTubeRequestException"/>).
     /// Limit answers (429, quota exceeded) never get here: Pacer's handler turned them into <see cref="ResourceUnavailableException"/>.
     /// </summary>
-    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, Secret secret, CancellationToken cancellationToken)
+    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, Secret secret, AuthorizedUser? authorized, CancellationToken cancellationToken)
     {
         var status = response.StatusCode;
         var code = (int)status;
         var error = await GoogleError.ReadAsync(response, cancellationToken);
         var what = error.What.Length == 0 ? code.ToString(CultureInfo.InvariantCulture) : $"{code} {error.What}";
-        var message = secret.Scrub(error.Message);
+        var message = authorized?.Scrub(error.Message) ?? secret.Scrub(error.Message);
         if (code >= 500)
             return new HttpRequestException($"YouTube {operation} failed ({what}: {message}); try again later.", null, status);
         if (IsCredentialRefused(status, error))
         {
-            var kind = _settings.CredentialKind == YouTubeCredentialKind.AccessToken ? "access token" : "API key";
+            var kind = _settings.CredentialKind switch
+            {
+                YouTubeCredentialKind.AccessToken => "access token",
+                YouTubeCredentialKind.AuthorizedUser => "access token (just refreshed) of the authorized-user credential",
+                _ => "API key",
+            };
+            var fix = _settings.CredentialKind == YouTubeCredentialKind.AuthorizedUser
+                ? "Check that the user granted the app a YouTube scope (youtube.readonly) and that the project may use the YouTube Data API v3."
+                : "Check that it is right and allowed to use the YouTube Data API v3, then set it there again.";
             return new YouTubeRequestException(
-                $"YouTube refused the {kind} read from {secret.Source} ({what}: {message}). Check that it is right and allowed to use the YouTube Data API v3, then set it there again.",
+                $"YouTube refused the {kind} read from {secret.Source} ({what}: {message}). {fix}",
                 operation, status, error.Reason ?? error.DetailReason, error.Domain, credentialRefused: true);
         }
         return new YouTubeRequestException($"YouTube {operation} refused the request ({what}: {message}).", operation, status, error.Reason, error.Domain, credentialRefused: false);

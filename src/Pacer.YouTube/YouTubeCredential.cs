@@ -9,10 +9,31 @@ namespace Pacer.YouTube;
 /// </summary>
 internal sealed class YouTubeCredential
 {
-    public Secret? Secret { get; set; }
+    public Secret? Secret { get; private set; }
 
-    /// <summary>Why there is none: the message that names every place it could be set.</summary>
-    public string Missing { get; set; } = "";
+    /// <summary>For <see cref="YouTubeCredentialKind.AuthorizedUser"/>: the credential made from <see cref="Secret"/>.</summary>
+    public AuthorizedUser? AuthorizedUser { get; private set; }
+
+    /// <summary>Why there is none: the message that names every place it could be set, or what is wrong with the one found.</summary>
+    public string Missing { get; private set; } = "";
+
+    public void Load(YouTubeSettings settings, Secret? secret, TimeProvider time)
+    {
+        Secret = secret;
+        if (secret is null)
+        {
+            Missing = settings.Secret.Missing();
+            return;
+        }
+        if (settings.CredentialKind != YouTubeCredentialKind.AuthorizedUser)
+            return;
+        AuthorizedUser = AuthorizedUser.TryCreate(secret, time, out var problem);
+        if (AuthorizedUser is null)
+        {
+            Secret = null;
+            Missing = problem;
+        }
+    }
 }
 
 internal sealed class YouTubeCredentialValidation : IValidateOptions<YouTubeCredential>

@@ -6,8 +6,18 @@ public enum YouTubeCredentialKind
     /// <summary>An API key of a Google Cloud project, sent as the <c>key</c> query parameter (public data only).</summary>
     ApiKey,
 
-    /// <summary>An OAuth 2 access token, sent as <c>Authorization: Bearer</c>. Pacer does not refresh it: it is read once, at start.</summary>
+    /// <summary>
+    /// An OAuth 2 access token, sent as <c>Authorization: Bearer</c>. Pacer does not refresh it: whatever refreshes it
+    /// writes the new one where it is read from (it is read again when that place changes).
+    /// </summary>
     AccessToken,
+
+    /// <summary>
+    /// An OAuth 2 client and a user's refresh token, as the JSON Google's tools save (<c>{"type": "authorized_user",
+    /// "client_id", "client_secret", "refresh_token"}</c>, optionally <c>"token_uri"</c>): Pacer asks the token endpoint
+    /// for access tokens and refreshes them before they expire. For the user's own data (private videos, their channel).
+    /// </summary>
+    AuthorizedUser,
 }
 
 /// <summary>Which quota cost table the <c>youtube</c> resource charges by.</summary>
@@ -40,17 +50,21 @@ public sealed class YouTubeOptions
 
     /// <summary>
     /// The configuration key that holds the credential (appsettings.json, <c>dotnet user-secrets</c>, any configuration
-    /// provider). Looked at first. Default <c>YouTube:ApiKey</c>, or <c>YouTube:AccessToken</c> for an access token.
+    /// provider). Looked at first. Default <c>YouTube:ApiKey</c>, <c>YouTube:AccessToken</c> for an access token,
+    /// <c>YouTube:AuthorizedUser</c> for an authorized-user credential.
     /// </summary>
     public string? CredentialConfigurationKey { get; set; }
 
     /// <summary>
-    /// The environment variable that holds the credential, looked at second. Default <c>PACER_YOUTUBE_API_KEY</c>, or
-    /// <c>PACER_YOUTUBE_ACCESS_TOKEN</c> for an access token.
+    /// The environment variable that holds the credential, looked at second. Default <c>PACER_YOUTUBE_API_KEY</c>,
+    /// <c>PACER_YOUTUBE_ACCESS_TOKEN</c> for an access token, <c>PACER_YOUTUBE_AUTHORIZED_USER</c> for an authorized-user credential.
     /// </summary>
     public string? CredentialEnvironmentVariable { get; set; }
 
-    /// <summary>A file whose whole content (trimmed) is the credential, looked at last. Default none.</summary>
+    /// <summary>
+    /// A file whose whole content (trimmed) is the credential, looked at last, e.g. the
+    /// <c>application_default_credentials.json</c> of <c>gcloud auth application-default login</c>. Default none.
+    /// </summary>
     public string? CredentialFile { get; set; }
 
     /// <summary>The Pacer resource every call is charged to. Declared by <c>AddYouTube</c> if the application did not declare it. Default <c>youtube</c>.</summary>
@@ -96,7 +110,7 @@ public sealed class YouTubeOptions
         else if (!string.IsNullOrEmpty(BaseAddress.Query) || !string.IsNullOrEmpty(BaseAddress.Fragment))
             problems.Add($"YouTubeOptions.BaseAddress '{BaseAddress.GetLeftPart(UriPartial.Path)}' may not have a query or a fragment.");
         if (!Enum.IsDefined(CredentialKind))
-            problems.Add($"YouTubeOptions.CredentialKind is {(int)CredentialKind}: use ApiKey or AccessToken.");
+            problems.Add($"YouTubeOptions.CredentialKind is {(int)CredentialKind}: use ApiKey, AccessToken or AuthorizedUser.");
         if (CredentialConfigurationKey is { Length: 0 } || CredentialEnvironmentVariable is { Length: 0 } || CredentialFile is { Length: 0 })
             problems.Add("YouTubeOptions.CredentialConfigurationKey, CredentialEnvironmentVariable and CredentialFile may not be empty strings: leave them null for the defaults.");
         if (string.IsNullOrWhiteSpace(Resource) || Resource.Contains('{', StringComparison.Ordinal))
@@ -123,11 +137,19 @@ public sealed class YouTubeOptions
         return problems;
     }
 
-    internal string ConfigurationKeyOrDefault => CredentialConfigurationKey
-        ?? (CredentialKind == YouTubeCredentialKind.AccessToken ? "YouTube:AccessToken" : "YouTube:ApiKey");
+    internal string ConfigurationKeyOrDefault => CredentialConfigurationKey ?? CredentialKind switch
+    {
+        YouTubeCredentialKind.AccessToken => "YouTube:AccessToken",
+        YouTubeCredentialKind.AuthorizedUser => "YouTube:AuthorizedUser",
+        _ => "YouTube:ApiKey",
+    };
 
-    internal string EnvironmentVariableOrDefault => CredentialEnvironmentVariable
-        ?? (CredentialKind == YouTubeCredentialKind.AccessToken ? "PACER_YOUTUBE_ACCESS_TOKEN" : "PACER_YOUTUBE_API_KEY");
+    internal string EnvironmentVariableOrDefault => CredentialEnvironmentVariable ?? CredentialKind switch
+    {
+        YouTubeCredentialKind.AccessToken => "PACER_YOUTUBE_ACCESS_TOKEN",
+        YouTubeCredentialKind.AuthorizedUser => "PACER_YOUTUBE_AUTHORIZED_USER",
+        _ => "PACER_YOUTUBE_API_KEY",
+    };
 }
 
 internal static class YouTubeDefaults

@@ -36,10 +36,7 @@ public static class YouTubeServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<YouTubeCredential>()
             .Configure<IServiceProvider>((credential, provider) =>
-            {
-                credential.Secret = settings.Secret.Find(provider.GetService<IConfiguration>());
-                credential.Missing = credential.Secret is null ? settings.Secret.Missing() : "";
-            })
+                credential.Load(settings, settings.Secret.Find(provider.GetService<IConfiguration>()), provider.GetRequiredService<TimeProvider>()))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<YouTubeCredential>, YouTubeCredentialValidation>();
         services.AddOptions<PacerOptions>().PostConfigure(pacer => DeclareResource(pacer, settings));

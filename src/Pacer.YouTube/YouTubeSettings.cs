@@ -11,7 +11,12 @@ internal sealed class YouTubeSettings
         BaseAddress = options.BaseAddress.AbsoluteUri.EndsWith('/') ? options.BaseAddress : new Uri(options.BaseAddress.AbsoluteUri + "/");
         CredentialKind = options.CredentialKind;
         Secret = new SecretSources(
-            options.CredentialKind == YouTubeCredentialKind.AccessToken ? "YouTube access token" : "YouTube API key",
+            options.CredentialKind switch
+            {
+                YouTubeCredentialKind.AccessToken => "YouTube access token",
+                YouTubeCredentialKind.AuthorizedUser => "YouTube authorized-user credential",
+                _ => "YouTube API key",
+            },
             options.ConfigurationKeyOrDefault, options.EnvironmentVariableOrDefault, options.CredentialFile);
         Resource = options.Resource;
         Quota = options.Quota;

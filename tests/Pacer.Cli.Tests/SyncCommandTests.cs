@@ -57,6 +57,39 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_WithAnAuthorizedUserCredentialInTheConfig_AsksItsTokenUriForAnAccessToken_AndNeverShowsIt()
+    {
+        // Written as an object, as it would sit in appsettings.json; PACER_YOUTUBE_AUTHORIZED_USER takes the same JSON as text.
+        var config = await _cli.ConfigAsync($$"""
+            {"YouTube": {"AuthorizedUser": {"type": "authorized_user", "client_id": "1234-cli.apps.googleusercontent.com",
+              "client_secret": "GOCSPX-cli-secret", "refresh_token": "1//cli-refresh", "token_uri": "{{_youtube.TokenEndpoint}}" } } }
+            """, "oauth.json");
+        var csv = Path.Combine(_cli.Folder, "mine.csv");
+
+        var result = await _cli.RunAsync("sync", "--config", config, "--api-base", _youtube.BaseAddress.ToString(), "--channels", Channels(2), "--to", csv);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(_youtube.Channels.Take(2).Sum(c => c.VideoCount), (await File.ReadAllLinesAsync(csv)).Length - 1);
+        Assert.Equal(1, _youtube.Counters.TokensIssued);
+        Assert.DoesNotContain("GOCSPX-cli-secret", result.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("1//cli-refresh", result.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sync_WithAnUnusableAuthorizedUserCredential_SaysWhatIsWrongInOneLine()
+    {
+        var config = await _cli.ConfigAsync("""{"YouTube":{"AuthorizedUser":{"client_id":"x","client_secret":"GOCSPX-cli-secret"}}}""", "half.json");
+
+        var result = await _cli.RunAsync("sync", "--config", config, "--api-base", _youtube.BaseAddress.ToString(), "--channels", Channels(1), "--to", Path.Combine(_cli.Folder, "v.csv"));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.ErrorLines);
+        Assert.Contains("The YouTube authorized-user credential read from the configuration section YouTube:AuthorizedUser cannot be used: it has no refresh_token", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("GOCSPX-cli-secret", line, StringComparison.Ordinal);
+        Assert.Equal(0, _youtube.Counters.Requests + _youtube.Counters.TokenRequests);
+    }
+
+    [Fact]
     public async Task Resources_AfterASync_ShowTheQuotaItSpent_AndCanPauseIt()
     {
         var csv = Path.Combine(_cli.Folder, "videos.csv");
@@ -367,8 +400,9 @@ public sealed class SyncCommandTests : IAsyncLifetime
         var with = await _cli.RunAsync("run", "--drain", "--config", _config);
 
         Assert.True(without.ExitCode == 0, without.ToString());
-        Assert.Contains("warning: this database holds 1 sync schedule, but this worker has no YouTube API key, so it leaves them to a worker that has one. " +
-            "Set PACER_YOUTUBE_API_KEY (or YouTube:ApiKey in --config) to run them here.", without.Error, StringComparison.Ordinal);
+        Assert.Contains("warning: this database holds 1 sync schedule, but this worker has no YouTube credential, so it leaves them to a worker that has one. " +
+            "Set PACER_YOUTUBE_API_KEY (or YouTube:ApiKey in --config; YouTube:AuthorizedUser for an OAuth client and refresh token) to run them here.",
+            without.Error, StringComparison.Ordinal);
         Assert.True(with.ExitCode == 0, with.ToString());
         Assert.DoesNotContain("warning:", with.Error, StringComparison.Ordinal);
     }

@@ -34,18 +34,21 @@ internal sealed class YouTubeHarness : IAsyncDisposable
 
     public IYouTubeClient Client => Services.GetRequiredService<IYouTubeClient>();
 
-    /// <summary>Against a fresh emulator (small channels unless told otherwise; only <see cref="ApiKey"/> accepted).</summary>
+    /// <summary>Against a fresh emulator (small channels unless told otherwise; only <see cref="ApiKey"/> accepted), both on <paramref name="time"/> if given.</summary>
     public static async Task<YouTubeHarness> StartAsync(
         Action<YouTubeEmulatorOptions>? emulator = null,
         Action<YouTubeOptions>? client = null,
         Action<PacerBuilder>? pacer = null,
-        IDictionary<string, string?>? configuration = null)
+        IDictionary<string, string?>? configuration = null,
+        TimeProvider? time = null)
     {
         var options = new YouTubeEmulatorOptions { Seed = 11, ChannelCount = 8, MinVideosPerChannel = 20, MaxVideosPerChannel = 130 };
         options.ApiKeys.Add(ApiKey);
+        if (time is not null)
+            options.TimeProvider = time;
         emulator?.Invoke(options);
         var started = await YouTubeEmulator.StartAsync(options);
-        return await StartAsync(started.BaseAddress, client, pacer, configuration, started);
+        return await StartAsync(started.BaseAddress, client, pacer, configuration, started, time);
     }
 
     /// <summary>Against any server at <paramref name="baseAddress"/> (a fixture server).</summary>
@@ -54,11 +57,14 @@ internal sealed class YouTubeHarness : IAsyncDisposable
         Action<YouTubeOptions>? client = null,
         Action<PacerBuilder>? pacer = null,
         IDictionary<string, string?>? configuration = null,
-        YouTubeEmulator? emulator = null)
+        YouTubeEmulator? emulator = null,
+        TimeProvider? time = null)
     {
         var directory = new TempDirectory();
         var logs = new LogCapture();
         var services = new ServiceCollection();
+        if (time is not null)
+            services.AddSingleton(time);
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder()
             .AddInMemoryCollection(configuration ?? new Dictionary<string, string?> { ["YouTube:ApiKey"] = ApiKey })

@@ -86,7 +86,7 @@ internal static class RunCommand
     }
 
     /// <summary>
-    /// A worker without a YouTube key does not run channel syncs; if the database holds some (a schedule, a run's jobs),
+    /// A worker without a YouTube credential does not run channel syncs; if the database holds some (a schedule, a run's jobs),
     /// say so once in the CLI's words, rather than leave the engine's "kind this worker does not know" to explain it.
     /// </summary>
     private static async Task WarnOfSyncsWithoutKeyAsync(CliConsole console, IServiceProvider services, CancellationToken cancellationToken)
@@ -113,8 +113,8 @@ internal static class RunCommand
             jobs == 0 ? null : $"{Output.Number(jobs)} unfinished sync {(jobs == 1 ? "job" : "jobs")}",
         }.OfType<string>());
         await console.Error.WriteLineAsync(
-            $"warning: this database holds {what}, but this worker has no YouTube API key, so it leaves them to a worker that has one. " +
-            "Set PACER_YOUTUBE_API_KEY (or YouTube:ApiKey in --config) to run them here.");
+            $"warning: this database holds {what}, but this worker has no YouTube credential, so it leaves them to a worker that has one. " +
+            "Set PACER_YOUTUBE_API_KEY (or YouTube:ApiKey in --config; YouTube:AuthorizedUser for an OAuth client and refresh token) to run them here.");
     }
 
     /// <summary>Says what a drain left behind that is not scheduled for later: jobs waiting for resources, paused queues.</summary>

@@ -35,8 +35,9 @@ internal static class SyncCommand
         var name = new Option<string?>("--name") { Description = "The schedule's name (default: from the channels and destinations)", HelpName = "NAME" };
         var command = new Command("sync", """
             Sync YouTube channels' videos into a table: new videos only, never a row twice, the quota spent least.
-            The API key comes from PACER_YOUTUBE_API_KEY (or the YouTube:ApiKey setting); Sheets needs
-            PACER_SHEETS_SERVICE_ACCOUNT (or PACER_SHEETS_ACCESS_TOKEN with an emulator).
+            The API key comes from PACER_YOUTUBE_API_KEY (or the YouTube:ApiKey setting); for a user's own data,
+            PACER_YOUTUBE_AUTHORIZED_USER (or YouTube:AuthorizedUser) holds an OAuth client and refresh token, JSON.
+            Sheets needs PACER_SHEETS_SERVICE_ACCOUNT (or PACER_SHEETS_ACCESS_TOKEN with an emulator).
             """)
         {
             channels, to, apiBase, sheetsBase, every, zone, name,

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Pacer.YouTube;
 
 namespace Pacer.Cli.Sync;
 
@@ -13,6 +14,9 @@ internal sealed record SyncSetup
 
     /// <summary>Whether to set up Sheets (only when a destination needs it, so a CSV sync needs no Sheets credential).</summary>
     public bool Sheets { get; init; }
+
+    /// <summary>The YouTube credential kind; null: the one configured (see <see cref="YouTubeCredentialIn"/>).</summary>
+    public YouTubeCredentialKind? YouTubeCredential { get; init; }
 
     /// <summary>Sheets credential kind: an access token rather than a service account key (emulators take tokens).</summary>
     public bool SheetsAccessToken { get; init; }
@@ -29,22 +33,41 @@ internal sealed record SyncSetup
     public static SyncSetup ResourcesOnly { get; } = new() { Sheets = true };
 
     /// <summary>
-    /// The set-up a worker needs to run stored syncs, if a YouTube credential is configured (settings <c>YouTube:ApiKey</c>
-    /// or <c>YouTube:AccessToken</c>, or <c>PACER_YOUTUBE_API_KEY</c>); Sheets when its credential is configured too.
+    /// The set-up a worker needs to run stored syncs, if a YouTube credential is configured (see <see cref="YouTubeCredentialIn"/>);
+    /// Sheets when its credential is configured too.
     /// </summary>
     public static SyncSetup? FromConfiguration(IConfiguration configuration)
     {
-        static bool Has(IConfiguration c, string key, string variable) =>
-            !string.IsNullOrWhiteSpace(c[key]) || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(variable));
-        if (!Has(configuration, "YouTube:ApiKey", "PACER_YOUTUBE_API_KEY"))
+        if (YouTubeCredentialIn(configuration) is not { } youtubeCredential)
             return null;
         var token = Has(configuration, "Sheets:AccessToken", "PACER_SHEETS_ACCESS_TOKEN");
         return new SyncSetup
         {
+            YouTubeCredential = youtubeCredential,
             YouTubeBase = Uri.TryCreate(configuration["YouTube:BaseAddress"], UriKind.Absolute, out var youtube) ? youtube : null,
             SheetsBase = Uri.TryCreate(configuration["Sheets:BaseAddress"], UriKind.Absolute, out var sheets) ? sheets : null,
             Sheets = token || Has(configuration, "Sheets:ServiceAccount", "PACER_SHEETS_SERVICE_ACCOUNT"),
             SheetsAccessToken = token,
         };
     }
+
+    /// <summary>
+    /// The YouTube credential configured, looked for in this order: an API key (<c>YouTube:ApiKey</c>,
+    /// <c>PACER_YOUTUBE_API_KEY</c>), an authorized-user credential (<c>YouTube:AuthorizedUser</c> as JSON text or as an
+    /// object, <c>PACER_YOUTUBE_AUTHORIZED_USER</c>), an access token (<c>YouTube:AccessToken</c>,
+    /// <c>PACER_YOUTUBE_ACCESS_TOKEN</c>); null when there is none.
+    /// </summary>
+    public static YouTubeCredentialKind? YouTubeCredentialIn(IConfiguration configuration)
+    {
+        if (Has(configuration, "YouTube:ApiKey", "PACER_YOUTUBE_API_KEY"))
+            return YouTubeCredentialKind.ApiKey;
+        if (Has(configuration, "YouTube:AuthorizedUser", "PACER_YOUTUBE_AUTHORIZED_USER") || configuration.GetSection("YouTube:AuthorizedUser").GetChildren().Any())
+            return YouTubeCredentialKind.AuthorizedUser;
+        if (Has(configuration, "YouTube:AccessToken", "PACER_YOUTUBE_ACCESS_TOKEN"))
+            return YouTubeCredentialKind.AccessToken;
+        return null;
+    }
+
+    private static bool Has(IConfiguration configuration, string key, string variable) =>
+        !string.IsNullOrWhiteSpace(configuration[key]) || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(variable));
 }

@@ -8,7 +8,7 @@ namespace Pacer.Emulators.Hosting;
 
 /// <summary>
 /// Kestrel on 127.0.0.1 (never another interface), with latency and injected faults in front of an emulator's API.
-/// Requests under <see cref="AdminPrefix"/> bypass both and are not counted.
+/// Requests under <see cref="AdminPrefix"/>, and those an emulator answers outside its API, bypass both and are not counted.
 /// </summary>
 internal sealed class EmulatorHost : IAsyncDisposable
 {
@@ -72,6 +72,8 @@ internal sealed class EmulatorHost : IAsyncDisposable
                 await _api.HandleAdminAsync(context, rest, cancellationToken);
                 return;
             }
+            if (await _api.TryHandleOutsideApiAsync(context, cancellationToken))
+                return;
 
             _counters.CountRequest();
             var decision = _faults.Next();

@@ -13,4 +13,10 @@ internal interface IEmulatorApi
 
     /// <summary>Writes the service's own body for an injected 500, 503 or 429.</summary>
     Task WriteInjectedFailureAsync(HttpContext context, int statusCode, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Answers a request that belongs to another of the provider's services hosted alongside (an OAuth token endpoint),
+    /// without the API's latency, faults or counts; false when the request is the API's.
+    /// </summary>
+    ValueTask<bool> TryHandleOutsideApiAsync(HttpContext context, CancellationToken cancellationToken) => ValueTask.FromResult(false);
 }

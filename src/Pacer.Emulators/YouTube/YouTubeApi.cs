@@ -33,10 +33,12 @@ internal sealed class YouTubeApi : IEmulatorApi
     private readonly HashSet<string> _bearerTokens;
     private readonly HashSet<string> _freshETagMethods;
     private readonly YouTubeUnknownChannel _unknownChannel;
+    private readonly YouTubeOAuth _oauth;
     private long _freshETagCalls;
 
-    public YouTubeApi(YouTubeEmulatorOptions options, YouTubeDataSet data, YouTubeQuota quota, YouTubeCounters counters)
+    public YouTubeApi(YouTubeEmulatorOptions options, YouTubeDataSet data, YouTubeQuota quota, YouTubeCounters counters, YouTubeOAuth oauth)
     {
+        _oauth = oauth;
         _data = data;
         _quota = quota;
         _counters = counters;
@@ -89,6 +91,10 @@ internal sealed class YouTubeApi : IEmulatorApi
         await WriteAsync(context, answer, cancellationToken);
     }
 
+    /// <summary>The OAuth token endpoint, as Google serves it on a host of its own: no API latency, faults or quota.</summary>
+    public ValueTask<bool> TryHandleOutsideApiAsync(HttpContext context, CancellationToken cancellationToken) =>
+        _oauth.TryHandleAsync(context, cancellationToken);
+
     public Task WriteInjectedFailureAsync(HttpContext context, int statusCode, CancellationToken cancellationToken) =>
         WriteAsync(context, YouTubeErrors.Injected(statusCode), cancellationToken);
 
@@ -107,6 +113,13 @@ internal sealed class YouTubeApi : IEmulatorApi
             return AddUploadsAsync(context, cancellationToken);
         if (AdminEndpoint.Is(context, "POST", path, "/statistics"))
             return ChangeStatisticsAsync(context, cancellationToken);
+        if (AdminEndpoint.Is(context, "POST", path, "/oauth/revoke"))
+        {
+            if (AdminEndpoint.Text(context, "refreshToken") is not { Length: > 0 } refreshToken)
+                return AdminEndpoint.BadRequestAsync(context, "Give refreshToken=... (the refresh token to revoke).", cancellationToken);
+            _oauth.Revoke(refreshToken);
+            return AdminEndpoint.OkAsync(context, new { revoked = true }, cancellationToken);
+        }
         return AdminEndpoint.NotFoundAsync(context, cancellationToken);
     }
 
@@ -155,7 +168,8 @@ internal sealed class YouTubeApi : IEmulatorApi
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             var token = authorization["Bearer ".Length..].Trim();
-            return token.Length > 0 && (_bearerTokens.Count == 0 || _bearerTokens.Contains(token)) ? null : YouTubeErrors.InvalidCredentials();
+            var accepted = _oauth.IsValid(token) ?? (token.Length > 0 && (_bearerTokens.Count == 0 || _bearerTokens.Contains(token)));
+            return accepted ? null : YouTubeErrors.InvalidCredentials();
         }
         var key = One(request.Query, "key");
         if (key is null)

@@ -16,6 +16,7 @@ public sealed class YouTubeEmulator : IAsyncDisposable
 {
     private readonly YouTubeDataSet _data;
     private readonly YouTubeQuota _quota;
+    private readonly YouTubeOAuth _oauth;
     private EmulatorHost _host = null!;
 
     private YouTubeEmulator(YouTubeEmulatorOptions options)
@@ -23,10 +24,27 @@ public sealed class YouTubeEmulator : IAsyncDisposable
         Counters = new YouTubeCounters();
         _data = new YouTubeDataSet(options);
         _quota = new YouTubeQuota(options.Quota, options.TimeProvider, Counters);
+        _oauth = new YouTubeOAuth(options, Counters);
     }
 
     /// <summary>The emulator's root, such as <c>http://127.0.0.1:41234/</c>; API paths start with <c>youtube/v3/</c>.</summary>
     public Uri BaseAddress => _host.BaseAddress;
+
+    /// <summary>The OAuth token endpoint, <c>{BaseAddress}token</c>: the <c>token_uri</c> of an authorized-user credential.</summary>
+    public Uri TokenEndpoint => new(_host.BaseAddress, YouTubeOAuth.TokenPath.TrimStart('/'));
+
+    /// <summary>
+    /// Refuses every access token the token endpoint issued so far (401), leaving the refresh tokens valid: what a client
+    /// sees when a token is refused before it expires by the client's clock (revoked, or the clocks disagree).
+    /// </summary>
+    public void RevokeAccessTokens() => _oauth.RevokeAccessTokens();
+
+    /// <summary>Revokes a refresh token, as a user removing the app's access does: the token endpoint refuses it, and the API the access tokens issued for it.</summary>
+    public void RevokeRefreshToken(string refreshToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(refreshToken);
+        _oauth.Revoke(refreshToken);
+    }
 
     public YouTubeCounters Counters { get; }
 
@@ -42,7 +60,7 @@ public sealed class YouTubeEmulator : IAsyncDisposable
         options ??= new YouTubeEmulatorOptions();
         OptionsValidation.ThrowIfInvalid(options, options.Faults, options.Quota);
         var emulator = new YouTubeEmulator(options);
-        var api = new YouTubeApi(options, emulator._data, emulator._quota, emulator.Counters) { Emulator = emulator };
+        var api = new YouTubeApi(options, emulator._data, emulator._quota, emulator.Counters, emulator._oauth) { Emulator = emulator };
         emulator._host = await EmulatorHost.StartAsync(options, api, emulator.Counters, cancellationToken);
         return emulator;
     }

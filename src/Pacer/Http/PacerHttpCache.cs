@@ -16,6 +16,14 @@ public static class PacerHttpCache
     private static readonly AsyncLocal<bool> Bypassed = new();
 
     /// <summary>
+    /// A request option naming whose answer this is, for the cache to keep it under in place of the request's
+    /// <c>Authorization</c> header: set it where that header changes for the same caller (an OAuth access token renewed
+    /// every hour for one user), so that the answers stored before a renewal are still found after it. Give a value that
+    /// tells callers apart without being a credential (a hash of one): it is hashed into the key, and never stored.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<string> Identity = new("Pacer.CacheIdentity");
+
+    /// <summary>
     /// Until the returned scope is disposed, GETs made on this async flow (and the tasks it starts) are sent without a
     /// conditional header and their answers are not stored. Charging, pacing and limits apply as always.
     /// </summary>

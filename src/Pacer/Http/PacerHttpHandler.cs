@@ -240,11 +240,16 @@ internal sealed partial class PacerHttpHandler : DelegatingHandler
 
     // ----- conditional-request cache -----
 
-    /// <summary>A hash of what makes two GETs the same: method, URL and the credentials sent, so one account never sees another's answer.</summary>
+    /// <summary>
+    /// A hash of what makes two GETs the same: method, URL and who asks (the credentials sent, or the caller's
+    /// <see cref="PacerHttpCache.Identity"/>), so one account never sees another's answer.
+    /// </summary>
     private static string CacheKey(HttpRequestMessage request)
     {
         var text = new StringBuilder().Append(request.Method.Method).Append(' ').Append(request.RequestUri!.AbsoluteUri);
-        if (request.Headers.Authorization is { } authorization)
+        if (request.Options.TryGetValue(PacerHttpCache.Identity, out var identity))
+            text.Append("\nidentity ").Append(identity);
+        else if (request.Headers.Authorization is { } authorization)
             text.Append('\n').Append(authorization);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }

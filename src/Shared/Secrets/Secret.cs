@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 
 namespace Pacer.Secrets;
@@ -28,7 +30,8 @@ internal sealed class Secret
 /// <summary>
 /// The places a secret may be kept, looked at in this order: a configuration key (appsettings.json, <c>dotnet user-secrets</c>,
 /// or any other configuration provider), an environment variable, a file whose whole content is the secret. The first
-/// non-blank one wins.
+/// non-blank one wins. A configuration key that is a section (a JSON credential written as an object in appsettings.json,
+/// or one <c>dotnet user-secrets set</c> per field) is the JSON object of its values.
 /// </summary>
 internal sealed record SecretSources(string What, string? ConfigurationKey, string? EnvironmentVariable, string? FilePath)
 {
@@ -36,6 +39,8 @@ internal sealed record SecretSources(string What, string? ConfigurationKey, stri
     {
         if (ConfigurationKey is { } key && configuration?[key] is { } configured && !string.IsNullOrWhiteSpace(configured))
             return new Secret(configured.Trim(), $"the configuration key {key}");
+        if (ConfigurationKey is { } sectionKey && configuration?.GetSection(sectionKey) is { } section && section.GetChildren().Any())
+            return new Secret(ObjectJson(section), $"the configuration section {sectionKey}");
         if (EnvironmentVariable is { } variable && Environment.GetEnvironmentVariable(variable) is { } environment && !string.IsNullOrWhiteSpace(environment))
             return new Secret(environment.Trim(), $"the environment variable {variable}");
         if (FilePath is { } path && File.Exists(path))
@@ -45,6 +50,35 @@ internal sealed record SecretSources(string What, string? ConfigurationKey, stri
                 return new Secret(content, $"the file {path}");
         }
         return null;
+    }
+
+    /// <summary>A configuration section as a JSON object: its values as strings, its subsections as objects.</summary>
+    private static string ObjectJson(IConfigurationSection section)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            Write(json, section);
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+
+        static void Write(Utf8JsonWriter json, IConfigurationSection section)
+        {
+            json.WriteStartObject();
+            foreach (var child in section.GetChildren())
+            {
+                if (child.GetChildren().Any())
+                {
+                    json.WritePropertyName(child.Key);
+                    Write(json, child);
+                }
+                else
+                {
+                    json.WriteString(child.Key, child.Value);
+                }
+            }
+            json.WriteEndObject();
+        }
     }
 
     /// <summary>One message that says what is missing and every way to provide it.</summary>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Pacer.Emulators.Tests.YouTube;
 
 public sealed class YouTubeAuthTests
@@ -30,5 +32,63 @@ public sealed class YouTubeAuthTests
         Assert.Equal(200, good.Code);
         Assert.Equal(200, token.Code);
         Assert.Equal(2, emulator.QuotaUsedToday);
+    }
+
+    [Fact]
+    public async Task TokenEndpoint_IssuesAccessTokensForARefreshToken_ThatTheApiTakesUntilTheyExpireOrTheGrantIsRevoked()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 10, 0, 0, TimeSpan.Zero));
+        var options = new YouTubeEmulatorOptions { ChannelCount = 1, MaxVideosPerChannel = 20, TimeProvider = time, AccessTokenLifetime = TimeSpan.FromMinutes(60) };
+        options.RefreshTokens.Add("1//refresh-good");
+        options.BearerTokens.Add("some-configured-token"); // issued tokens pass besides the configured ones
+        await using var emulator = await YouTubeEmulator.StartAsync(options);
+        using var http = Http.Client(emulator.BaseAddress);
+        var path = $"youtube/v3/channels?part=id&id={emulator.Channels[0].Id}";
+
+        var issued = await TokenAsync(http, emulator, ("grant_type", "refresh_token"), ("client_id", "c.apps.googleusercontent.com"), ("client_secret", "s"), ("refresh_token", "1//refresh-good"));
+        Assert.Equal(200, issued.Code);
+        var token = issued.Json.GetProperty("access_token").GetString()!;
+        Assert.StartsWith("ya29.", token, StringComparison.Ordinal);
+        Assert.Equal(3600, issued.Json.GetProperty("expires_in").GetInt32());
+        Assert.Equal("Bearer", issued.Json.GetProperty("token_type").GetString());
+        Assert.Contains("no-store", issued.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+        using var withToken = Http.Client(emulator.BaseAddress, bearer: token);
+        Assert.Equal(200, (await withToken.FetchAsync(path)).Code);
+
+        time.Advance(TimeSpan.FromMinutes(59));
+        Assert.Equal(200, (await withToken.FetchAsync(path)).Code);
+        time.Advance(TimeSpan.FromMinutes(1));
+        var expired = await withToken.FetchAsync(path);
+        Assert.Equal((401, "authError"), (expired.Code, YouTubeListingTests.Reason(expired)));
+
+        var second = (await TokenAsync(http, emulator, ("grant_type", "refresh_token"), ("client_id", "c"), ("client_secret", "s"), ("refresh_token", "1//refresh-good"))).Json.GetProperty("access_token").GetString()!;
+        using var withSecond = Http.Client(emulator.BaseAddress, bearer: second);
+        Assert.Equal(200, (await withSecond.FetchAsync(path)).Code);
+        emulator.RevokeRefreshToken("1//refresh-good");
+        Assert.Equal(401, (await withSecond.FetchAsync(path)).Code);
+        var revoked = await TokenAsync(http, emulator, ("grant_type", "refresh_token"), ("client_id", "c"), ("client_secret", "s"), ("refresh_token", "1//refresh-good"));
+        Assert.Equal((400, "invalid_grant", "Token has been expired or revoked."),
+            (revoked.Code, revoked.Json.GetProperty("error").GetString(), revoked.Json.GetProperty("error_description").GetString()));
+
+        var unknown = await TokenAsync(http, emulator, ("grant_type", "refresh_token"), ("client_id", "c"), ("client_secret", "s"), ("refresh_token", "1//never-issued"));
+        var noSecret = await TokenAsync(http, emulator, ("grant_type", "refresh_token"), ("client_id", "c"), ("refresh_token", "1//refresh-good"));
+        var codeGrant = await TokenAsync(http, emulator, ("grant_type", "authorization_code"), ("client_id", "c"), ("client_secret", "s"), ("code", "x"));
+        Assert.Equal((400, "invalid_grant"), (unknown.Code, unknown.Json.GetProperty("error").GetString()));
+        Assert.Equal((400, "invalid_request"), (noSecret.Code, noSecret.Json.GetProperty("error").GetString()));
+        Assert.Equal((400, "unsupported_grant_type"), (codeGrant.Code, codeGrant.Json.GetProperty("error").GetString()));
+
+        // Token requests are another service's: no quota, not among the API's requests.
+        Assert.Equal((6L, 2L), (emulator.Counters.TokenRequests, emulator.Counters.TokensIssued));
+        Assert.Equal(5, emulator.Counters.Requests);
+        Assert.Equal(3, emulator.QuotaUsedToday); // the two 401s cost nothing
+    }
+
+    private static async Task<Reply> TokenAsync(HttpClient http, YouTubeEmulator emulator, params (string Name, string Value)[] form)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, emulator.TokenEndpoint)
+        {
+            Content = new FormUrlEncodedContent(form.Select(f => KeyValuePair.Create(f.Name, f.Value))),
+        };
+        return await Http.SendAsync(http, request);
     }
 }

@@ -157,4 +157,29 @@ public sealed class ConditionalCacheTests : IAsyncLifetime
         Assert.DoesNotContain("secret", row, StringComparison.Ordinal);
         Assert.EndsWith("/v1/items", row, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AnswersAreKeptPerCaller_ByTheirCredentials_OrByTheIdentityTheyName()
+    {
+        var client = _services.GetRequiredService<IHttpClientFactory>().CreateClient("api");
+        async Task<string?> GetAsAsync(string token, string? identity)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, _server.Url("/v1/items"));
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            if (identity is not null)
+                request.Options.Set(PacerHttpCache.Identity, identity);
+            using var response = await client.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            return response.Headers.TryGetValues("X-Pacer-Cache", out var values) ? values.Single() : null;
+        }
+
+        Assert.Null(await GetAsAsync("token-of-alice", null));
+        Assert.Null(await GetAsAsync("token-of-bob", null));          // another caller: never alice's answer
+        Assert.Equal("revalidated", await GetAsAsync("token-of-alice", null));
+
+        // A renewed token of the same user, who names themselves: the answer kept under the first token is found.
+        Assert.Null(await GetAsAsync("alice-token-1", "user:alice"));
+        Assert.Equal("revalidated", await GetAsAsync("alice-token-2", "user:alice"));
+        Assert.Null(await GetAsAsync("alice-token-2", "user:carol"));
+    }
 }
