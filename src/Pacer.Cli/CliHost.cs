@@ -159,8 +159,8 @@ internal static class CliHost
                 {
                     if (sync.SheetsBase is { } sheetsBase)
                         sheets.BaseAddress = sheetsBase;
-                    if (sync.SheetsAccessToken)
-                        sheets.CredentialKind = Pacer.Sheets.SheetsCredentialKind.AccessToken;
+                    // Without any, a service account key: the error at start names where to put one.
+                    sheets.CredentialKind = sync.SheetsCredential ?? Sync.SyncSetup.SheetsCredentialIn(builder.Configuration) ?? Pacer.Sheets.SheetsCredentialKind.ServiceAccount;
                 });
             }
             pacer.AddChannelSync();

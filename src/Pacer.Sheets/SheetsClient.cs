@@ -66,7 +66,7 @@ internal sealed partial class SheetsClient : ISheetsClient, IDisposable
             if (ReferenceEquals(secret, _credential.Secret) || ReferenceEquals(secret, _unusable))
                 return _credential;
             var fresh = new SheetsCredential();
-            fresh.Load(_settings, secret);
+            fresh.Load(_settings, secret, _time);
             if (fresh.Secret is null)
             {
                 _unusable = secret;
@@ -187,18 +187,18 @@ internal sealed partial class SheetsClient : ISheetsClient, IDisposable
         CancellationToken cancellationToken)
     {
         var credential = Credential();
-        var token = await credential.AccessTokenAsync(operation, cancellationToken);
-        using var request = new HttpRequestMessage(method, new Uri(relative, UriKind.Relative)) { Content = content?.Invoke() };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Accept.Add(Json);
-
-        var started = _time.GetTimestamp();
-        using var response = await _http.CreateClient(SheetsServiceCollectionExtensions.HttpClientName)
-            .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        _policy.Answered(operation, request.RequestUri!.IsAbsoluteUri ? request.RequestUri.AbsolutePath : "/" + relative.Split('?')[0],
-            response.StatusCode, _time.GetElapsedTime(started), fromCache: false);
+        var response = await SendOnceAsync(operation, method, relative, content, credential, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Unauthorized && credential.AuthorizedUser is { } user)
+        {
+            // Refused before it expired by this clock (revoked, or the clocks disagree); a 401 applied nothing, so a write
+            // may be sent again. One new token, one more call.
+            response.Dispose();
+            await user.RefreshAsync(operation, cancellationToken);
+            response = await SendOnceAsync(operation, method, relative, content, credential, cancellationToken);
+        }
+        using var answered = response;
         if (!response.IsSuccessStatusCode)
-            throw await FailureAsync(operation, response, credential.Secret!, cancellationToken);
+            throw await FailureAsync(operation, response, credential, cancellationToken);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         try
         {
@@ -211,18 +211,40 @@ internal sealed partial class SheetsClient : ISheetsClient, IDisposable
         }
     }
 
-    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, Secret secret, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(string operation, HttpMethod method, string relative, Func<HttpContent>? content,
+        SheetsCredential credential, CancellationToken cancellationToken)
     {
+        var token = await credential.AccessTokenAsync(operation, cancellationToken);
+        using var request = new HttpRequestMessage(method, new Uri(relative, UriKind.Relative)) { Content = content?.Invoke() };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Accept.Add(Json);
+
+        var started = _time.GetTimestamp();
+        var response = await _http.CreateClient(SheetsServiceCollectionExtensions.HttpClientName)
+            .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        _policy.Answered(operation, request.RequestUri!.IsAbsoluteUri ? request.RequestUri.AbsolutePath : "/" + relative.Split('?')[0],
+            response.StatusCode, _time.GetElapsedTime(started), fromCache: false);
+        return response;
+    }
+
+    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, SheetsCredential credential, CancellationToken cancellationToken)
+    {
+        var secret = credential.Secret!;
         var status = response.StatusCode;
         var code = (int)status;
         var error = await GoogleError.ReadAsync(response, cancellationToken);
         var what = error.What.Length == 0 ? code.ToString(CultureInfo.InvariantCulture) : $"{code} {error.What}";
-        var message = secret.Scrub(error.Message);
+        var message = credential.AuthorizedUser?.Scrub(error.Message) ?? secret.Scrub(error.Message);
         if (code >= 500)
             return new HttpRequestException($"Google Sheets {operation} failed ({what}: {message}); try again later.", null, status);
         if (status == HttpStatusCode.Unauthorized || error.Status == "UNAUTHENTICATED")
         {
-            var kind = _settings.CredentialKind == SheetsCredentialKind.AccessToken ? "access token" : "service account's token";
+            var kind = _settings.CredentialKind switch
+            {
+                SheetsCredentialKind.AccessToken => "access token",
+                SheetsCredentialKind.AuthorizedUser => "access token (just refreshed) of the authorized user",
+                _ => "service account's token",
+            };
             return new SheetsRequestException(
                 $"Google Sheets refused the {kind} (from {secret.Source}) ({what}: {message}). Check that it is current and allowed to use the Sheets API.",
                 operation, status, error.Status, credentialRefused: true);

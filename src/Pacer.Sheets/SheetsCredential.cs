@@ -2,6 +2,7 @@ using System.Net;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
 using Microsoft.Extensions.Options;
+using Pacer.GoogleApis;
 using Pacer.Secrets;
 
 namespace Pacer.Sheets;
@@ -19,12 +20,27 @@ internal sealed class SheetsCredential
 
     private ITokenAccess? _serviceAccount;
 
-    public void Load(SheetsSettings settings, Secret? secret)
+    /// <summary>For <see cref="SheetsCredentialKind.AuthorizedUser"/>: the credential made from <see cref="Secret"/>.</summary>
+    public GoogleAuthorizedUser? AuthorizedUser { get; private set; }
+
+    public void Load(SheetsSettings settings, Secret? secret, TimeProvider time)
     {
         Secret = secret;
         if (secret is null)
         {
             Problem = settings.Secret.Missing();
+            return;
+        }
+        if (settings.CredentialKind == SheetsCredentialKind.AuthorizedUser)
+        {
+            AuthorizedUser = GoogleAuthorizedUser.TryCreate("Google Sheets", secret, time,
+                (message, operation, status, error) => new SheetsRequestException(message, operation, status, error, credentialRefused: true),
+                out var problem);
+            if (AuthorizedUser is null)
+            {
+                Problem = problem;
+                Secret = null;
+            }
             return;
         }
         if (settings.CredentialKind != SheetsCredentialKind.ServiceAccount)
@@ -42,9 +58,11 @@ internal sealed class SheetsCredential
         }
     }
 
-    /// <summary>The bearer token for the next request: the configured token, or the service account's current access token.</summary>
+    /// <summary>The bearer token for the next request: the configured token, or the service account's or user's current access token.</summary>
     public async ValueTask<string> AccessTokenAsync(string operation, CancellationToken cancellationToken)
     {
+        if (AuthorizedUser is { } user)
+            return await user.AccessTokenAsync(operation, cancellationToken);
         if (_serviceAccount is null)
             return Secret!.Value;
         try

@@ -9,8 +9,18 @@ public enum SheetsCredentialKind
     /// </summary>
     ServiceAccount,
 
-    /// <summary>An OAuth 2 access token, sent as <c>Authorization: Bearer</c> as it is (read once, at start; not refreshed). The emulator takes any configured token.</summary>
+    /// <summary>
+    /// An OAuth 2 access token, sent as <c>Authorization: Bearer</c> as it is (not refreshed: read again when its place
+    /// changes). The emulator takes any configured token.
+    /// </summary>
     AccessToken,
+
+    /// <summary>
+    /// An OAuth 2 client and a user's refresh token, as the JSON Google's tools save (<c>{"type": "authorized_user",
+    /// "client_id", "client_secret", "refresh_token"}</c>, optionally <c>"token_uri"</c>): Pacer asks the token endpoint
+    /// for access tokens and refreshes them. Writes as that user: their own spreadsheets, no sharing with a service account.
+    /// </summary>
+    AuthorizedUser,
 }
 
 /// <summary>
@@ -27,13 +37,14 @@ public sealed class SheetsOptions
 
     /// <summary>
     /// The configuration key that holds the credential (the service account JSON, or the token), looked at first.
-    /// Default <c>Sheets:ServiceAccount</c>, or <c>Sheets:AccessToken</c> for an access token.
+    /// Default <c>Sheets:ServiceAccount</c>, <c>Sheets:AccessToken</c> for an access token, <c>Sheets:AuthorizedUser</c>
+    /// for an authorized-user credential.
     /// </summary>
     public string? CredentialConfigurationKey { get; set; }
 
     /// <summary>
     /// The environment variable that holds the credential, looked at second. Default <c>PACER_SHEETS_SERVICE_ACCOUNT</c>
-    /// (the JSON itself), or <c>PACER_SHEETS_ACCESS_TOKEN</c>.
+    /// (the JSON itself), <c>PACER_SHEETS_ACCESS_TOKEN</c>, or <c>PACER_SHEETS_AUTHORIZED_USER</c> (the JSON itself).
     /// </summary>
     public string? CredentialEnvironmentVariable { get; set; }
 
@@ -75,7 +86,7 @@ public sealed class SheetsOptions
         else if (!string.IsNullOrEmpty(BaseAddress.Query) || !string.IsNullOrEmpty(BaseAddress.Fragment))
             problems.Add($"SheetsOptions.BaseAddress '{BaseAddress.GetLeftPart(UriPartial.Path)}' may not have a query or a fragment.");
         if (!Enum.IsDefined(CredentialKind))
-            problems.Add($"SheetsOptions.CredentialKind is {(int)CredentialKind}: use ServiceAccount or AccessToken.");
+            problems.Add($"SheetsOptions.CredentialKind is {(int)CredentialKind}: use ServiceAccount, AccessToken or AuthorizedUser.");
         if (CredentialConfigurationKey is { Length: 0 } || CredentialEnvironmentVariable is { Length: 0 } || CredentialFile is { Length: 0 })
             problems.Add("SheetsOptions.CredentialConfigurationKey, CredentialEnvironmentVariable and CredentialFile may not be empty strings: leave them null for the defaults.");
         if (string.IsNullOrWhiteSpace(Resource) || Resource.Contains('{', StringComparison.Ordinal))
@@ -95,11 +106,19 @@ public sealed class SheetsOptions
         return problems;
     }
 
-    internal string ConfigurationKeyOrDefault => CredentialConfigurationKey
-        ?? (CredentialKind == SheetsCredentialKind.AccessToken ? "Sheets:AccessToken" : "Sheets:ServiceAccount");
+    internal string ConfigurationKeyOrDefault => CredentialConfigurationKey ?? CredentialKind switch
+    {
+        SheetsCredentialKind.AccessToken => "Sheets:AccessToken",
+        SheetsCredentialKind.AuthorizedUser => "Sheets:AuthorizedUser",
+        _ => "Sheets:ServiceAccount",
+    };
 
-    internal string EnvironmentVariableOrDefault => CredentialEnvironmentVariable
-        ?? (CredentialKind == SheetsCredentialKind.AccessToken ? "PACER_SHEETS_ACCESS_TOKEN" : "PACER_SHEETS_SERVICE_ACCOUNT");
+    internal string EnvironmentVariableOrDefault => CredentialEnvironmentVariable ?? CredentialKind switch
+    {
+        SheetsCredentialKind.AccessToken => "PACER_SHEETS_ACCESS_TOKEN",
+        SheetsCredentialKind.AuthorizedUser => "PACER_SHEETS_AUTHORIZED_USER",
+        _ => "PACER_SHEETS_SERVICE_ACCOUNT",
+    };
 }
 
 /// <summary>One Google Sheets tab as a table sink (<see cref="ISheetsSinkFactory"/>).</summary>

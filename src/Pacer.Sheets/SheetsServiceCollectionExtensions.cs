@@ -34,7 +34,8 @@ public static class SheetsServiceCollectionExtensions
         services.AddSingleton(settings);
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<SheetsCredential>()
-            .Configure<IServiceProvider>((credential, provider) => credential.Load(settings, settings.Secret.Find(provider.GetService<IConfiguration>())))
+            .Configure<IServiceProvider>((credential, provider) =>
+                credential.Load(settings, settings.Secret.Find(provider.GetService<IConfiguration>()), provider.GetRequiredService<TimeProvider>()))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SheetsCredential>, SheetsCredentialValidation>();
         services.AddOptions<PacerOptions>().PostConfigure(pacer =>

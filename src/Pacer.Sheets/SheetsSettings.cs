@@ -11,7 +11,12 @@ internal sealed class SheetsSettings
         BaseAddress = options.BaseAddress.AbsoluteUri.EndsWith('/') ? options.BaseAddress : new Uri(options.BaseAddress.AbsoluteUri + "/");
         CredentialKind = options.CredentialKind;
         Secret = new SecretSources(
-            options.CredentialKind == SheetsCredentialKind.AccessToken ? "Sheets access token" : "Sheets service account key",
+            options.CredentialKind switch
+            {
+                SheetsCredentialKind.AccessToken => "Sheets access token",
+                SheetsCredentialKind.AuthorizedUser => "Sheets authorized-user credential",
+                _ => "Sheets service account key",
+            },
             options.ConfigurationKeyOrDefault, options.EnvironmentVariableOrDefault, options.CredentialFile);
         Resource = options.Resource;
         Rate = options.Rate;

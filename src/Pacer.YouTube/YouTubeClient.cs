@@ -43,7 +43,7 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
     private Secret? _unusable;
 
     /// <summary>An authorized-user credential and the secret it was made from, swapped whole when the secret changes.</summary>
-    private sealed record AuthorizedState(Secret Secret, AuthorizedUser User);
+    private sealed record AuthorizedState(Secret Secret, GoogleAuthorizedUser User);
 
     public YouTubeClient(
         IHttpClientFactory http, YouTubeSettings settings, IOptions<YouTubeCredential> credential, TimeProvider time, ILoggerFactory loggers,
@@ -220,7 +220,7 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(string operation, string path, string query, Secret secret, AuthorizedUser? authorized, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(string operation, string path, string query, Secret secret, GoogleAuthorizedUser? authorized, CancellationToken cancellationToken)
     {
         if (_settings.CredentialKind == YouTubeCredentialKind.ApiKey)
             query += "&key=" + Uri.EscapeDataString(secret.Value);
@@ -248,7 +248,7 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
     /// The authorized-user credential of the secret in force; one that cannot be used (a half-written file) leaves the one
     /// before in use, said once.
     /// </summary>
-    private AuthorizedUser Authorized(Secret secret)
+    private GoogleAuthorizedUser Authorized(Secret secret)
     {
         var current = _authorized!;
         if (ReferenceEquals(secret, current.Secret))
@@ -258,7 +258,7 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
             current = _authorized!;
             if (ReferenceEquals(secret, current.Secret) || ReferenceEquals(secret, _unusable))
                 return current.User;
-            if (AuthorizedUser.TryCreate(secret, _time, out var problem) is not { } fresh)
+            if (YouTubeCredential.CreateAuthorizedUser(secret, _time, out var problem) is not { } fresh)
             {
                 _unusable = secret;
                 LogCredentialUnusable(_logger, problem, current.Secret.Source);
@@ -280,7 +280,7 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
     /// the status, repeated by the policy), or a refusal that will not change (<see cref="YouTubeRequestException"/>).
     /// Limit answers (429, quota exceeded) never get here: Pacer's handler turned them into <see cref="ResourceUnavailableException"/>.
     /// </summary>
-    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, Secret secret, AuthorizedUser? authorized, CancellationToken cancellationToken)
+    private async Task<Exception> FailureAsync(string operation, HttpResponseMessage response, Secret secret, GoogleAuthorizedUser? authorized, CancellationToken cancellationToken)
     {
         var status = response.StatusCode;
         var code = (int)status;

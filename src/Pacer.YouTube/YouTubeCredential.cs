@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Pacer.GoogleApis;
 using Pacer.Secrets;
 
 namespace Pacer.YouTube;
@@ -12,7 +13,7 @@ internal sealed class YouTubeCredential
     public Secret? Secret { get; private set; }
 
     /// <summary>For <see cref="YouTubeCredentialKind.AuthorizedUser"/>: the credential made from <see cref="Secret"/>.</summary>
-    public AuthorizedUser? AuthorizedUser { get; private set; }
+    public GoogleAuthorizedUser? AuthorizedUser { get; private set; }
 
     /// <summary>Why there is none: the message that names every place it could be set, or what is wrong with the one found.</summary>
     public string Missing { get; private set; } = "";
@@ -27,13 +28,19 @@ internal sealed class YouTubeCredential
         }
         if (settings.CredentialKind != YouTubeCredentialKind.AuthorizedUser)
             return;
-        AuthorizedUser = AuthorizedUser.TryCreate(secret, time, out var problem);
+        AuthorizedUser = CreateAuthorizedUser(secret, time, out var problem);
         if (AuthorizedUser is null)
         {
             Secret = null;
             Missing = problem;
         }
     }
+
+    /// <summary>An authorized user whose refused grant is a <see cref="YouTubeRequestException"/> (permanent, credential refused).</summary>
+    public static GoogleAuthorizedUser? CreateAuthorizedUser(Secret secret, TimeProvider time, out string problem) =>
+        GoogleAuthorizedUser.TryCreate("YouTube", secret, time,
+            (message, operation, status, error) => new YouTubeRequestException(message, operation, status, error, "oauth2", credentialRefused: true),
+            out problem);
 }
 
 internal sealed class YouTubeCredentialValidation : IValidateOptions<YouTubeCredential>

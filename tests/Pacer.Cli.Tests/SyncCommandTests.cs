@@ -76,6 +76,26 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_ToSheets_AsAnAuthorizedUserFromTheConfig_WritesEveryVideoOnce()
+    {
+        await using var sheets = await SheetsEmulator.StartAsync(new SheetsEmulatorOptions { RefreshTokens = { "1//sheets-user" }, BearerTokens = { "only-issued" } });
+        var config = await _cli.ConfigAsync($$"""
+            {"YouTube": {"ApiKey": "test-key"},
+             "Sheets": {"AuthorizedUser": {"type": "authorized_user", "client_id": "c.apps.googleusercontent.com", "client_secret": "GOCSPX-sheets",
+               "refresh_token": "1//sheets-user", "token_uri": "{{sheets.TokenEndpoint}}" } } }
+            """, "sheets-user.json");
+
+        var result = await _cli.RunAsync("sync", "--config", config, "--api-base", _youtube.BaseAddress.ToString(), "--sheets-base", sheets.BaseAddress.ToString(),
+            "--channels", Channels(2), "--to", "sheets:sheet-of-alice/Videos");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var ids = sheets.GetValues("sheet-of-alice", "Videos").Skip(1).Select(r => r[0]).ToArray();
+        Assert.Equal(_youtube.Channels.Take(2).Sum(c => c.VideoCount), ids.Length);
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        Assert.Equal(1, sheets.Counters.TokensIssued);
+    }
+
+    [Fact]
     public async Task Sync_WithAnUnusableAuthorizedUserCredential_SaysWhatIsWrongInOneLine()
     {
         var config = await _cli.ConfigAsync("""{"YouTube":{"AuthorizedUser":{"client_id":"x","client_secret":"GOCSPX-cli-secret"}}}""", "half.json");

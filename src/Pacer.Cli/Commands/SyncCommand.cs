@@ -37,7 +37,8 @@ internal static class SyncCommand
             Sync YouTube channels' videos into a table: new videos only, never a row twice, the quota spent least.
             The API key comes from PACER_YOUTUBE_API_KEY (or the YouTube:ApiKey setting); for a user's own data,
             PACER_YOUTUBE_AUTHORIZED_USER (or YouTube:AuthorizedUser) holds an OAuth client and refresh token, JSON.
-            Sheets needs PACER_SHEETS_SERVICE_ACCOUNT (or PACER_SHEETS_ACCESS_TOKEN with an emulator).
+            Sheets needs PACER_SHEETS_SERVICE_ACCOUNT (a service account key, JSON) or PACER_SHEETS_AUTHORIZED_USER
+            (an OAuth client and refresh token, JSON), or PACER_SHEETS_ACCESS_TOKEN with an emulator.
             """)
         {
             channels, to, apiBase, sheetsBase, every, zone, name,
@@ -61,7 +62,6 @@ internal static class SyncCommand
                 YouTubeBase = Url("--api-base", parse.GetValue(apiBase)),
                 SheetsBase = Url("--sheets-base", parse.GetValue(sheetsBase)),
                 Sheets = destinations.Any(d => d.StartsWith("sheets:", StringComparison.OrdinalIgnoreCase)),
-                SheetsAccessToken = Environment.GetEnvironmentVariable("PACER_SHEETS_ACCESS_TOKEN") is { Length: > 0 },
             };
             using var host = CliHost.Build(cli.HostSettings() with { ChannelSync = setup, ExportTelemetry = true });
             CheckDestinations(host.Services, destinations);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Pacer.Sheets;
 using Pacer.YouTube;
 
 namespace Pacer.Cli.Sync;
@@ -18,8 +19,8 @@ internal sealed record SyncSetup
     /// <summary>The YouTube credential kind; null: the one configured (see <see cref="YouTubeCredentialIn"/>).</summary>
     public YouTubeCredentialKind? YouTubeCredential { get; init; }
 
-    /// <summary>Sheets credential kind: an access token rather than a service account key (emulators take tokens).</summary>
-    public bool SheetsAccessToken { get; init; }
+    /// <summary>The Sheets credential kind; null: the one configured (see <see cref="SheetsCredentialIn"/>).</summary>
+    public SheetsCredentialKind? SheetsCredential { get; init; }
 
     /// <summary>Configuration values added above the others (the demo's emulator key).</summary>
     public IReadOnlyDictionary<string, string?> Configuration { get; init; } = new Dictionary<string, string?>();
@@ -40,14 +41,14 @@ internal sealed record SyncSetup
     {
         if (YouTubeCredentialIn(configuration) is not { } youtubeCredential)
             return null;
-        var token = Has(configuration, "Sheets:AccessToken", "PACER_SHEETS_ACCESS_TOKEN");
+        var sheetsCredential = SheetsCredentialIn(configuration);
         return new SyncSetup
         {
             YouTubeCredential = youtubeCredential,
             YouTubeBase = Uri.TryCreate(configuration["YouTube:BaseAddress"], UriKind.Absolute, out var youtube) ? youtube : null,
             SheetsBase = Uri.TryCreate(configuration["Sheets:BaseAddress"], UriKind.Absolute, out var sheets) ? sheets : null,
-            Sheets = token || Has(configuration, "Sheets:ServiceAccount", "PACER_SHEETS_SERVICE_ACCOUNT"),
-            SheetsAccessToken = token,
+            Sheets = sheetsCredential is not null,
+            SheetsCredential = sheetsCredential,
         };
     }
 
@@ -65,6 +66,23 @@ internal sealed record SyncSetup
             return YouTubeCredentialKind.AuthorizedUser;
         if (Has(configuration, "YouTube:AccessToken", "PACER_YOUTUBE_ACCESS_TOKEN"))
             return YouTubeCredentialKind.AccessToken;
+        return null;
+    }
+
+    /// <summary>
+    /// The Sheets credential configured, looked for in this order: an access token (<c>Sheets:AccessToken</c>,
+    /// <c>PACER_SHEETS_ACCESS_TOKEN</c>; what an emulator takes), a service account key (<c>Sheets:ServiceAccount</c>,
+    /// <c>PACER_SHEETS_SERVICE_ACCOUNT</c>), an authorized-user credential (<c>Sheets:AuthorizedUser</c>,
+    /// <c>PACER_SHEETS_AUTHORIZED_USER</c>); null when there is none.
+    /// </summary>
+    public static SheetsCredentialKind? SheetsCredentialIn(IConfiguration configuration)
+    {
+        if (Has(configuration, "Sheets:AccessToken", "PACER_SHEETS_ACCESS_TOKEN"))
+            return SheetsCredentialKind.AccessToken;
+        if (Has(configuration, "Sheets:ServiceAccount", "PACER_SHEETS_SERVICE_ACCOUNT") || configuration.GetSection("Sheets:ServiceAccount").GetChildren().Any())
+            return SheetsCredentialKind.ServiceAccount;
+        if (Has(configuration, "Sheets:AuthorizedUser", "PACER_SHEETS_AUTHORIZED_USER") || configuration.GetSection("Sheets:AuthorizedUser").GetChildren().Any())
+            return SheetsCredentialKind.AuthorizedUser;
         return null;
     }
 

@@ -23,6 +23,7 @@ internal sealed class SheetsApi : IEmulatorApi
     private readonly SheetsRateLimits _limits;
     private readonly SheetsCounters _counters;
     private readonly HashSet<string> _tokens;
+    private readonly OAuthTokenEndpoint _oauth;
     private readonly bool _createOnDemand;
     private readonly long _maxCells;
     private readonly int _defaultRows;
@@ -31,8 +32,9 @@ internal sealed class SheetsApi : IEmulatorApi
     private readonly Lock _randomGate = new();
     private SeededRandom _random;
 
-    public SheetsApi(SheetsEmulatorOptions options, SheetsCounters counters)
+    public SheetsApi(SheetsEmulatorOptions options, SheetsCounters counters, OAuthTokenEndpoint oauth)
     {
+        _oauth = oauth;
         _limits = new SheetsRateLimits(options);
         _counters = counters;
         _tokens = new HashSet<string>(options.BearerTokens, StringComparer.Ordinal);
@@ -109,6 +111,10 @@ internal sealed class SheetsApi : IEmulatorApi
     public Task HandleAdminAsync(HttpContext context, PathString path, CancellationToken cancellationToken) =>
         SheetsAdmin.HandleAsync(this, _counters, context, path, cancellationToken);
 
+    /// <summary>The OAuth token endpoint, as Google serves it on a host of its own: no API latency, faults or limits.</summary>
+    public ValueTask<bool> TryHandleOutsideApiAsync(HttpContext context, CancellationToken cancellationToken) =>
+        _oauth.TryHandleAsync(context, cancellationToken);
+
     private SheetsAnswer Dispatch(SheetsRoute route, IQueryCollection query, JsonElement? body)
     {
         if (route.SpreadsheetId is null)
@@ -168,7 +174,14 @@ internal sealed class SheetsApi : IEmulatorApi
         var authorization = request.Headers.Authorization.ToString();
         if (!authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return SheetsErrors.MissingCredentials();
-        user = authorization["Bearer ".Length..].Trim();
+        var token = authorization["Bearer ".Length..].Trim();
+        if (_oauth.IsValid(token) is { } issued)
+        {
+            // Every token issued for one grant is one user: the per-user limits do not start afresh with each renewal.
+            user = "grant:" + _oauth.GrantOf(token);
+            return issued ? null : SheetsErrors.InvalidCredentials();
+        }
+        user = token;
         return user.Length > 0 && (_tokens.Count == 0 || _tokens.Contains(user)) ? null : SheetsErrors.InvalidCredentials();
     }
 

@@ -1,7 +1,7 @@
 namespace Pacer.Emulators;
 
 /// <summary>The Sheets emulator's counts: calls per method (<c>spreadsheets.values.get</c>, ...), reads, writes and its own 429s.</summary>
-public sealed class SheetsCounters : EmulatorCounters
+public sealed class SheetsCounters : GoogleEmulatorCounters
 {
     private long _reads;
     private long _writes;

@@ -18,16 +18,32 @@ public sealed record SheetsRecordedRequest(string Kind, string Json);
 public sealed class SheetsEmulator : IAsyncDisposable
 {
     private readonly SheetsApi _api;
+    private readonly OAuthTokenEndpoint _oauth;
     private EmulatorHost _host = null!;
 
     private SheetsEmulator(SheetsEmulatorOptions options)
     {
         Counters = new SheetsCounters();
-        _api = new SheetsApi(options, Counters);
+        _oauth = new OAuthTokenEndpoint(options.RefreshTokens, options.AccessTokenLifetime, "https://www.googleapis.com/auth/spreadsheets",
+            options.TimeProvider, Counters);
+        _api = new SheetsApi(options, Counters, _oauth);
     }
 
     /// <summary>The emulator's root, such as <c>http://127.0.0.1:41234/</c>; API paths start with <c>v4/spreadsheets</c>.</summary>
     public Uri BaseAddress => _host.BaseAddress;
+
+    /// <summary>The OAuth token endpoint, <c>{BaseAddress}token</c>: the <c>token_uri</c> of an authorized-user credential.</summary>
+    public Uri TokenEndpoint => new(_host.BaseAddress, OAuthTokenEndpoint.TokenPath.TrimStart('/'));
+
+    /// <summary>Refuses every access token the token endpoint issued so far (401), leaving the refresh tokens valid.</summary>
+    public void RevokeAccessTokens() => _oauth.RevokeAccessTokens();
+
+    /// <summary>Revokes a refresh token: the token endpoint refuses it, and the API the access tokens issued for it.</summary>
+    public void RevokeRefreshToken(string refreshToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(refreshToken);
+        _oauth.Revoke(refreshToken);
+    }
 
     public SheetsCounters Counters { get; }
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Pacer.Emulators;
 
 /// <summary>Options of <see cref="SheetsEmulator"/>: spreadsheets, credentials and the per-minute limits.</summary>
-public sealed class SheetsEmulatorOptions : EmulatorOptions
+public sealed class SheetsEmulatorOptions : GoogleEmulatorOptions
 {
     /// <summary>An unknown spreadsheet id is created (with one tab, <c>Sheet1</c>) on first use. Default true; false answers 404.</summary>
     public bool CreateOnDemand { get; set; } = true;
@@ -11,7 +11,11 @@ public sealed class SheetsEmulatorOptions : EmulatorOptions
     /// <summary>Spreadsheets that exist from the start, each with one tab, <c>Sheet1</c>.</summary>
     public IList<string> SpreadsheetIds { get; } = [];
 
-    /// <summary>OAuth tokens accepted as <c>Authorization: Bearer</c>; each is a user for the per-user limits. Empty (default): any non-empty token.</summary>
+    /// <summary>
+    /// OAuth tokens accepted as <c>Authorization: Bearer</c>, besides those the token endpoint issued (accepted until they
+    /// expire); each is a user for the per-user limits (an issued token's user is its refresh token). Empty (default): any
+    /// non-empty token the endpoint did not issue.
+    /// </summary>
     public IList<string> BearerTokens { get; } = [];
 
     /// <summary>Read requests per minute per user (token). Default 60; 0 for no limit.</summary>

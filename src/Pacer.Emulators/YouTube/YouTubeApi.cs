@@ -33,10 +33,10 @@ internal sealed class YouTubeApi : IEmulatorApi
     private readonly HashSet<string> _bearerTokens;
     private readonly HashSet<string> _freshETagMethods;
     private readonly YouTubeUnknownChannel _unknownChannel;
-    private readonly YouTubeOAuth _oauth;
+    private readonly OAuthTokenEndpoint _oauth;
     private long _freshETagCalls;
 
-    public YouTubeApi(YouTubeEmulatorOptions options, YouTubeDataSet data, YouTubeQuota quota, YouTubeCounters counters, YouTubeOAuth oauth)
+    public YouTubeApi(YouTubeEmulatorOptions options, YouTubeDataSet data, YouTubeQuota quota, YouTubeCounters counters, OAuthTokenEndpoint oauth)
     {
         _oauth = oauth;
         _data = data;

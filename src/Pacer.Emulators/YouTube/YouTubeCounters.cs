@@ -1,13 +1,11 @@
 namespace Pacer.Emulators;
 
 /// <summary>The YouTube emulator's counts: calls per method (see <see cref="YouTubeMethods"/>), quota and 304s.</summary>
-public sealed class YouTubeCounters : EmulatorCounters
+public sealed class YouTubeCounters : GoogleEmulatorCounters
 {
     private long _unitsSpent;
     private long _notModified;
     private long _quotaExceeded;
-    private long _tokenRequests;
-    private long _tokensIssued;
 
     internal YouTubeCounters()
     {
@@ -22,16 +20,6 @@ public sealed class YouTubeCounters : EmulatorCounters
     /// <summary>Requests refused with 403 <c>quotaExceeded</c>.</summary>
     public long QuotaExceeded => Interlocked.Read(ref _quotaExceeded);
 
-    /// <summary>Requests to the OAuth token endpoint (<c>POST /token</c>), which are not API requests and not in <see cref="EmulatorCounters.Requests"/>.</summary>
-    public long TokenRequests => Interlocked.Read(ref _tokenRequests);
-
-    /// <summary>Access tokens the token endpoint issued.</summary>
-    public long TokensIssued => Interlocked.Read(ref _tokensIssued);
-
-    internal void CountTokenRequest() => Interlocked.Increment(ref _tokenRequests);
-
-    internal void CountTokenIssued() => Interlocked.Increment(ref _tokensIssued);
-
     internal void AddUnits(long units) => Interlocked.Add(ref _unitsSpent, units);
 
     internal void CountNotModified() => Interlocked.Increment(ref _notModified);
@@ -44,7 +32,5 @@ public sealed class YouTubeCounters : EmulatorCounters
             new("unitsSpent", UnitsSpent),
             new("notModified", NotModified),
             new("quotaExceeded", QuotaExceeded),
-            new("tokenRequests", TokenRequests),
-            new("tokensIssued", TokensIssued),
         ]);
 }

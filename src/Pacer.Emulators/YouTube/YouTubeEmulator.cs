@@ -16,7 +16,7 @@ public sealed class YouTubeEmulator : IAsyncDisposable
 {
     private readonly YouTubeDataSet _data;
     private readonly YouTubeQuota _quota;
-    private readonly YouTubeOAuth _oauth;
+    private readonly OAuthTokenEndpoint _oauth;
     private EmulatorHost _host = null!;
 
     private YouTubeEmulator(YouTubeEmulatorOptions options)
@@ -24,14 +24,15 @@ public sealed class YouTubeEmulator : IAsyncDisposable
         Counters = new YouTubeCounters();
         _data = new YouTubeDataSet(options);
         _quota = new YouTubeQuota(options.Quota, options.TimeProvider, Counters);
-        _oauth = new YouTubeOAuth(options, Counters);
+        _oauth = new OAuthTokenEndpoint(options.RefreshTokens, options.AccessTokenLifetime, "https://www.googleapis.com/auth/youtube.readonly",
+            options.TimeProvider, Counters);
     }
 
     /// <summary>The emulator's root, such as <c>http://127.0.0.1:41234/</c>; API paths start with <c>youtube/v3/</c>.</summary>
     public Uri BaseAddress => _host.BaseAddress;
 
     /// <summary>The OAuth token endpoint, <c>{BaseAddress}token</c>: the <c>token_uri</c> of an authorized-user credential.</summary>
-    public Uri TokenEndpoint => new(_host.BaseAddress, YouTubeOAuth.TokenPath.TrimStart('/'));
+    public Uri TokenEndpoint => new(_host.BaseAddress, OAuthTokenEndpoint.TokenPath.TrimStart('/'));
 
     /// <summary>
     /// Refuses every access token the token endpoint issued so far (401), leaving the refresh tokens valid: what a client

@@ -13,7 +13,7 @@ public enum YouTubeUnknownChannel
 }
 
 /// <summary>Options of <see cref="YouTubeEmulator"/>: the data set, credentials, etag behaviour and quota.</summary>
-public sealed class YouTubeEmulatorOptions : EmulatorOptions, IValidatableObject
+public sealed class YouTubeEmulatorOptions : GoogleEmulatorOptions, IValidatableObject
 {
     /// <summary>The channel count of <see cref="Benchmark"/>.</summary>
     public const int BenchmarkChannelCount = 1000;
@@ -46,14 +46,6 @@ public sealed class YouTubeEmulatorOptions : EmulatorOptions, IValidatableObject
     /// </summary>
     public IList<string> BearerTokens { get; } = [];
 
-    /// <summary>
-    /// Refresh tokens the OAuth token endpoint (<c>POST /token</c>, Google's <c>https://oauth2.googleapis.com/token</c>)
-    /// takes in the <c>refresh_token</c> grant. Empty (default): any non-empty one. Any client id and secret are taken.
-    /// </summary>
-    public IList<string> RefreshTokens { get; } = [];
-
-    /// <summary>How long an access token issued by the token endpoint is accepted. Default 3,599 s, as Google's.</summary>
-    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(3599);
 
     /// <summary>What <c>channels.list</c> answers for channels it does not know. Default <see cref="YouTubeUnknownChannel.EmptyList"/>.</summary>
     public YouTubeUnknownChannel UnknownChannel { get; set; } = YouTubeUnknownChannel.EmptyList;
@@ -74,8 +66,6 @@ public sealed class YouTubeEmulatorOptions : EmulatorOptions, IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (AccessTokenLifetime < TimeSpan.FromSeconds(1) || AccessTokenLifetime > TimeSpan.FromDays(1))
-            yield return new ValidationResult($"AccessTokenLifetime ({AccessTokenLifetime}) must be 1 second to 1 day.", [nameof(AccessTokenLifetime)]);
         if (MinVideosPerChannel > MaxVideosPerChannel)
             yield return new ValidationResult($"MinVideosPerChannel ({MinVideosPerChannel}) is above MaxVideosPerChannel ({MaxVideosPerChannel}).", [nameof(MinVideosPerChannel)]);
         foreach (var method in FreshETagMethods)

@@ -68,4 +68,40 @@ public sealed class SheetsRateLimitTests
         Assert.Equal(429, project.Code);
         Assert.Equal("ReadRequestsPerMinutePerProject", project.Json.GetProperty("error").GetProperty("details")[0].GetProperty("metadata").GetProperty("quota_limit").GetString());
     }
+
+    [Fact]
+    public async Task TokensIssuedForOneGrant_AreOneUser_ForThePerUserLimits()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 5, TimeSpan.Zero));
+        await using var emulator = await SheetsEmulator.StartAsync(new SheetsEmulatorOptions { TimeProvider = time, WriteRequestsPerMinutePerUser = 2 });
+        using var anonymous = Http.Client(emulator.BaseAddress);
+        async Task<string> TokenAsync(string grant)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, emulator.TokenEndpoint)
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["grant_type"] = "refresh_token", ["client_id"] = "c", ["client_secret"] = "s", ["refresh_token"] = grant,
+                }),
+            };
+            return (await Http.SendAsync(anonymous, request)).Json.GetProperty("access_token").GetString()!;
+        }
+        async Task<int> WriteAsync(string token)
+        {
+            using var http = Http.Client(emulator.BaseAddress, bearer: token);
+            return (await http.SendJsonAsync(HttpMethod.Post, "v4/spreadsheets/s/values/Sheet1!A1:append?valueInputOption=RAW", """{"values":[["x"]]}""")).Code;
+        }
+
+        var first = await TokenAsync("1//alice");
+        var renewed = await TokenAsync("1//alice");
+        Assert.NotEqual(first, renewed);
+
+        Assert.Equal(200, await WriteAsync(first));
+        Assert.Equal(200, await WriteAsync(renewed));
+        Assert.Equal(429, await WriteAsync(renewed));
+        Assert.Equal(200, await WriteAsync(await TokenAsync("1//bob")));   // another user has a minute of their own
+        emulator.RevokeAccessTokens();
+        Assert.Equal(401, await WriteAsync(renewed));
+        Assert.Equal((3L, 3L), (emulator.Counters.TokenRequests, emulator.Counters.TokensIssued));
+    }
 }

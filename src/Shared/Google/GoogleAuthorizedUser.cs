@@ -9,7 +9,7 @@ using Google.Apis.Auth.OAuth2.Responses;
 using Google.Apis.Http;
 using Pacer.Secrets;
 
-namespace Pacer.YouTube;
+namespace Pacer.GoogleApis;
 
 /// <summary>
 /// An OAuth 2 client and a user's refresh token (the <c>"type": "authorized_user"</c> JSON that Google's tools write),
@@ -20,22 +20,27 @@ namespace Pacer.YouTube;
 /// Built here from the JSON rather than by <c>CredentialFactory</c>, which always asks Google's endpoint: a credential
 /// that names its <c>token_uri</c> (as google-auth writes them, and as an emulator needs) is refreshed there.
 /// </remarks>
-internal sealed class AuthorizedUser
+internal sealed class GoogleAuthorizedUser
 {
     /// <summary>Google's token endpoint, for a credential that does not name one.</summary>
     public static readonly Uri GoogleTokenEndpoint = new("https://oauth2.googleapis.com/token");
 
     private readonly UserCredential _credential;
     private readonly Secret _secret;
+    private readonly RefusalFactory _refused;
     private readonly string[] _secrets;
 
-    private AuthorizedUser(UserCredential credential, Secret secret, Uri tokenEndpoint, params string[] secrets)
+    /// <summary>Makes the API's own permanent error for a refused grant: message, the call it was for, status, the endpoint's error code.</summary>
+    public delegate Exception RefusalFactory(string message, string operation, HttpStatusCode status, string? error);
+
+    private GoogleAuthorizedUser(UserCredential credential, Secret secret, Uri tokenEndpoint, RefusalFactory refused, params string[] secrets)
     {
         _credential = credential;
         _secret = secret;
+        _refused = refused;
         _secrets = secrets;
         TokenEndpoint = tokenEndpoint;
-        Identity = "youtube-user:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', secrets))));
+        Identity = "google-user:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', secrets))));
     }
 
     public Uri TokenEndpoint { get; }
@@ -47,7 +52,8 @@ internal sealed class AuthorizedUser
     /// The credential in <paramref name="secret"/>, or null with <paramref name="problem"/> naming where it was read and
     /// what is wrong (never a value from it).
     /// </summary>
-    public static AuthorizedUser? TryCreate(Secret secret, TimeProvider time, out string problem)
+    /// <param name="api">The API's name in messages: "YouTube", "Google Sheets".</param>
+    public static GoogleAuthorizedUser? TryCreate(string api, Secret secret, TimeProvider time, RefusalFactory refused, out string problem)
     {
         problem = "";
         AuthorizedUserJson? json;
@@ -74,7 +80,7 @@ internal sealed class AuthorizedUser
             problem = "its \"token_uri\" is not an absolute http or https URL";
         if (problem.Length > 0)
         {
-            problem = $"The YouTube authorized-user credential read from {secret.Source} cannot be used: {problem}. Give the JSON of an OAuth client " +
+            problem = $"The {api} authorized-user credential read from {secret.Source} cannot be used: {problem}. Give the JSON of an OAuth client " +
                 "and a user's refresh token: {\"type\": \"authorized_user\", \"client_id\": ..., \"client_secret\": ..., \"refresh_token\": ...} " +
                 "(optionally \"token_uri\"), as `gcloud auth application-default login` or a consent flow saves it.";
             return null;
@@ -88,7 +94,7 @@ internal sealed class AuthorizedUser
             DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
         });
         var credential = new UserCredential(flow, "pacer", new TokenResponse { RefreshToken = json.RefreshToken });
-        return new AuthorizedUser(credential, secret, tokenEndpoint, json.ClientSecret!, json.RefreshToken!);
+        return new GoogleAuthorizedUser(credential, secret, tokenEndpoint, refused, json.ClientSecret!, json.RefreshToken!);
     }
 
     /// <summary>The access token to send now, refreshed first if there is none or it is about to expire.</summary>
@@ -104,7 +110,7 @@ internal sealed class AuthorizedUser
         }
     }
 
-    /// <summary>Asks for a new access token although the one held has not expired by this clock (YouTube refused it).</summary>
+    /// <summary>Asks for a new access token although the one held has not expired by this clock (the API refused it).</summary>
     public async Task RefreshAsync(string operation, CancellationToken cancellationToken)
     {
         try
@@ -141,10 +147,10 @@ internal sealed class AuthorizedUser
             : "no reason given";
         if (status is >= HttpStatusCode.InternalServerError)
             return new HttpRequestException($"Google's token endpoint failed ({(int)status.Value}, {what}); try again later.", failed, status);
-        return new YouTubeRequestException(
+        return _refused(
             $"Google refused the refresh token of the authorized-user credential read from {_secret.Source} ({what}). " +
             "If the user removed the app's access or the refresh token expired, authorize again and save the new credential there.",
-            operation, status ?? HttpStatusCode.BadRequest, failed.Error?.Error, "oauth2", credentialRefused: true);
+            operation, status ?? HttpStatusCode.BadRequest, failed.Error?.Error);
     }
 
     /// <summary>Google.Apis.Auth's clock on the injected <see cref="TimeProvider"/>, so a token's age follows the clock tests control.</summary>

@@ -1,34 +1,35 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
-using Pacer.Emulators.Hosting;
-
-namespace Pacer.Emulators.YouTube;
+namespace Pacer.Emulators.Hosting;
 
 /// <summary>
 /// Google's OAuth 2 token endpoint (<c>POST https://oauth2.googleapis.com/token</c>) as far as a client holding a refresh
 /// token uses it: the <c>refresh_token</c> grant (RFC 6749 section 6), answered with a short-lived access token, and the
-/// endpoint's error bodies (section 5.2). Access tokens it issued are refused once expired or revoked, as YouTube
-/// refuses them: 401 <c>authError</c>.
+/// endpoint's error bodies (section 5.2). Hosted by an emulator beside its API, as Google hosts it beside every API:
+/// the API takes the access tokens it issued until they expire or are revoked, and refuses them after (401).
 /// </summary>
-internal sealed class YouTubeOAuth(YouTubeEmulatorOptions options, YouTubeCounters counters)
+/// <param name="refreshTokens">The refresh tokens taken; empty: any non-empty one.</param>
+/// <param name="lifetime">How long an issued access token is taken.</param>
+/// <param name="scope">The scope the answers name (the emulated API's).</param>
+internal sealed class OAuthTokenEndpoint(IEnumerable<string> refreshTokens, TimeSpan lifetime, string scope, TimeProvider time, GoogleEmulatorCounters counters)
 {
     public const string TokenPath = "/token";
-    public const string Scope = "https://www.googleapis.com/auth/youtube.readonly";
 
-    private readonly HashSet<string> _refreshTokens = new(options.RefreshTokens, StringComparer.Ordinal);
+    private readonly HashSet<string> _refreshTokens = new(refreshTokens, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Issued> _issued = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _revoked = new(StringComparer.Ordinal);
-    private readonly TimeSpan _lifetime = options.AccessTokenLifetime;
-    private readonly TimeProvider _time = options.TimeProvider;
 
     private sealed record Issued(string RefreshToken, DateTimeOffset ExpiresAt);
 
     /// <summary>What the API makes of a bearer token: null when this endpoint never issued it.</summary>
     public bool? IsValid(string accessToken) =>
         _issued.TryGetValue(accessToken, out var issued)
-            ? _time.GetUtcNow() < issued.ExpiresAt && !_revoked.ContainsKey(issued.RefreshToken)
+            ? time.GetUtcNow() < issued.ExpiresAt && !_revoked.ContainsKey(issued.RefreshToken)
             : null;
+
+    /// <summary>The grant an access token was issued for (the user, for per-user limits), or null when this endpoint never issued it.</summary>
+    public string? GrantOf(string accessToken) => _issued.TryGetValue(accessToken, out var issued) ? issued.RefreshToken : null;
 
     /// <summary>Every access token issued so far is refused from now on; the refresh tokens still work.</summary>
     public void RevokeAccessTokens()
@@ -70,14 +71,14 @@ internal sealed class YouTubeOAuth(YouTubeEmulatorOptions options, YouTubeCounte
         else
         {
             var accessToken = "ya29.emulated-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            _issued[accessToken] = new Issued(refreshToken, _time.GetUtcNow() + _lifetime);
+            _issued[accessToken] = new Issued(refreshToken, time.GetUtcNow() + lifetime);
             counters.CountTokenIssued();
             context.Response.Headers.CacheControl = "no-cache, no-store, max-age=0, must-revalidate";
             await EmulatorJson.WriteAsync(context, 200, new Dictionary<string, object>
             {
                 ["access_token"] = accessToken,
-                ["expires_in"] = (long)_lifetime.TotalSeconds,
-                ["scope"] = Scope,
+                ["expires_in"] = (long)lifetime.TotalSeconds,
+                ["scope"] = scope,
                 ["token_type"] = "Bearer",
             }, cancellationToken);
         }

@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pacer.Emulators;
+
+/// <summary>Options a Google API emulator has besides its API's: those of the OAuth token endpoint it hosts (<c>POST /token</c>).</summary>
+public class GoogleEmulatorOptions : EmulatorOptions
+{
+    /// <summary>
+    /// Refresh tokens the OAuth token endpoint (<c>POST /token</c>, Google's <c>https://oauth2.googleapis.com/token</c>)
+    /// takes in the <c>refresh_token</c> grant. Empty (default): any non-empty one. Any client id and secret are taken.
+    /// </summary>
+    public IList<string> RefreshTokens { get; } = [];
+
+    /// <summary>How long an access token issued by the token endpoint is accepted. 1 s to 1 day; default 3,599 s, as Google's.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(3599);
+}
