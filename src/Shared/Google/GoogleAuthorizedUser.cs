@@ -33,19 +33,16 @@ internal sealed class GoogleAuthorizedUser
     /// <summary>Makes the API's own permanent error for a refused grant: message, the call it was for, status, the endpoint's error code.</summary>
     public delegate Exception RefusalFactory(string message, string operation, HttpStatusCode status, string? error);
 
-    private GoogleAuthorizedUser(UserCredential credential, Secret secret, Uri tokenEndpoint, RefusalFactory refused, params string[] secrets)
+    private GoogleAuthorizedUser(UserCredential credential, Secret secret, RefusalFactory refused, params string[] secrets)
     {
         _credential = credential;
         _secret = secret;
         _refused = refused;
         _secrets = secrets;
-        TokenEndpoint = tokenEndpoint;
         Identity = "google-user:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', secrets))));
     }
 
-    public Uri TokenEndpoint { get; }
-
-    /// <summary>Who the tokens are for, as the HTTP cache keeps answers (a hash of the client and refresh token: never a credential).</summary>
+    /// <summary>Who the tokens are for, as the HTTP cache keeps answers (a hash of the client secret and refresh token, never either).</summary>
     public string Identity { get; }
 
     /// <summary>
@@ -94,7 +91,7 @@ internal sealed class GoogleAuthorizedUser
             DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
         });
         var credential = new UserCredential(flow, "pacer", new TokenResponse { RefreshToken = json.RefreshToken });
-        return new GoogleAuthorizedUser(credential, secret, tokenEndpoint, refused, json.ClientSecret!, json.RefreshToken!);
+        return new GoogleAuthorizedUser(credential, secret, refused, json.ClientSecret!, json.RefreshToken!);
     }
 
     /// <summary>The access token to send now, refreshed first if there is none or it is about to expire.</summary>
