@@ -427,12 +427,19 @@ public sealed class SyncCommandTests : IAsyncLifetime
         Assert.DoesNotContain("warning:", with.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ScheduledSync_RunsOnAWorkerThatHasTheKey()
+    [Theory]
+    [InlineData("ApiKey")]
+    [InlineData("AuthorizedUser")]
+    public async Task ScheduledSync_RunsOnAWorkerThatHasACredential(string credential)
     {
         var csv = Path.Combine(_cli.Folder, "scheduled.csv");
         Assert.Equal(0, (await SyncAsync("--channels", Channels(3), "--to", csv, "--every", "*/2 * * * * *", "--name", "often")).ExitCode);
-        var worker = await _cli.ConfigAsync($$$"""{"YouTube":{"ApiKey":"test-key","BaseAddress":"{{{_youtube.BaseAddress}}}"},"Pacer":{"PollInterval":"00:00:00.2","MaintenanceInterval":"00:00:00.2"}}""", "worker.json");
+        var youtube = credential == "ApiKey"
+            ? "\"ApiKey\": \"test-key\""
+            : $$"""
+              "AuthorizedUser": {"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "1//r", "token_uri": "{{_youtube.TokenEndpoint}}" }
+              """;
+        var worker = await _cli.ConfigAsync($$$"""{"YouTube":{ {{{youtube}}}, "BaseAddress":"{{{_youtube.BaseAddress}}}"},"Pacer":{"PollInterval":"00:00:00.2","MaintenanceInterval":"00:00:00.2"}}""", "worker.json");
         var expected = _youtube.Channels.Take(3).Sum(c => c.VideoCount);
         using var stop = new CancellationTokenSource();
 
@@ -447,6 +454,7 @@ public sealed class SyncCommandTests : IAsyncLifetime
         var ids = (await File.ReadAllLinesAsync(csv)).Skip(1).Select(l => l.Split(',')[0]).ToArray();
         Assert.Equal(expected, ids.Length);
         Assert.Equal(expected, ids.Distinct().Count());
+        Assert.Equal(credential == "AuthorizedUser" ? 1 : 0, _youtube.Counters.TokensIssued);
     }
 
     public static TheoryData<string[], string> BadInput => new()
