@@ -96,6 +96,7 @@ internal static class PacerCli
         root.Subcommands.Add(SchedulesCommand.Create(Context));
         root.Subcommands.Add(DemoCommand.Create(Context));
         root.Subcommands.Add(EmulateCommand.Create(Context));
+        root.Subcommands.Add(AuthorizeCommand.Create(Context));
         return root;
     }
 

@@ -59,6 +59,25 @@ internal sealed class CliRun : IDisposable
         return new CliResult(exit, output.ToString(), error.ToString());
     }
 
+    /// <summary>Starts a command line whose output the test reads while it runs (an address it prints and waits on).</summary>
+    public (Task<CliResult> Result, Func<string> OutputSoFar) Start(CancellationToken cancellationToken, params string[] args)
+    {
+        var output = new StringWriter();
+        var shared = TextWriter.Synchronized(output); // writes lock the wrapper; reads below take the same lock
+        var error = new StringWriter();
+        var result = Task.Run(async () =>
+        {
+            var exit = await PacerCli.RunAsync([.. args, "--db", Database], CliConsole.ForWriters(shared, error), Quiet, cancellationToken);
+            return new CliResult(exit, OutputSoFar(), error.ToString());
+        }, cancellationToken);
+        string OutputSoFar()
+        {
+            lock (shared)
+                return output.ToString();
+        }
+        return (result, OutputSoFar);
+    }
+
     /// <summary>Runs a command that must succeed, and returns its stdout.</summary>
     public async Task<string> OkAsync(params string[] args)
     {

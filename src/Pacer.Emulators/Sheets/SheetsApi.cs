@@ -23,7 +23,7 @@ internal sealed class SheetsApi : IEmulatorApi
     private readonly SheetsRateLimits _limits;
     private readonly SheetsCounters _counters;
     private readonly HashSet<string> _tokens;
-    private readonly OAuthTokenEndpoint _oauth;
+    private readonly OAuthEndpoints _oauth;
     private readonly bool _createOnDemand;
     private readonly long _maxCells;
     private readonly int _defaultRows;
@@ -32,7 +32,7 @@ internal sealed class SheetsApi : IEmulatorApi
     private readonly Lock _randomGate = new();
     private SeededRandom _random;
 
-    public SheetsApi(SheetsEmulatorOptions options, SheetsCounters counters, OAuthTokenEndpoint oauth)
+    public SheetsApi(SheetsEmulatorOptions options, SheetsCounters counters, OAuthEndpoints oauth)
     {
         _oauth = oauth;
         _limits = new SheetsRateLimits(options);

@@ -18,13 +18,13 @@ public sealed record SheetsRecordedRequest(string Kind, string Json);
 public sealed class SheetsEmulator : IAsyncDisposable
 {
     private readonly SheetsApi _api;
-    private readonly OAuthTokenEndpoint _oauth;
+    private readonly OAuthEndpoints _oauth;
     private EmulatorHost _host = null!;
 
     private SheetsEmulator(SheetsEmulatorOptions options)
     {
         Counters = new SheetsCounters();
-        _oauth = new OAuthTokenEndpoint(options.RefreshTokens, options.AccessTokenLifetime, "https://www.googleapis.com/auth/spreadsheets",
+        _oauth = new OAuthEndpoints(options.RefreshTokens, options.AccessTokenLifetime, "https://www.googleapis.com/auth/spreadsheets",
             options.TimeProvider, Counters);
         _api = new SheetsApi(options, Counters, _oauth);
     }
@@ -33,7 +33,17 @@ public sealed class SheetsEmulator : IAsyncDisposable
     public Uri BaseAddress => _host.BaseAddress;
 
     /// <summary>The OAuth token endpoint, <c>{BaseAddress}token</c>: the <c>token_uri</c> of an authorized-user credential.</summary>
-    public Uri TokenEndpoint => new(_host.BaseAddress, OAuthTokenEndpoint.TokenPath.TrimStart('/'));
+    public Uri TokenEndpoint => new(_host.BaseAddress, OAuthEndpoints.TokenPath.TrimStart('/'));
+
+    /// <summary>The OAuth consent page, <c>{BaseAddress}o/oauth2/auth</c>: the <c>auth_uri</c> of an OAuth client's secret file.</summary>
+    public Uri AuthorizationEndpoint => new(_host.BaseAddress, OAuthEndpoints.AuthorizationPath.TrimStart('/'));
+
+    /// <summary>Whether the emulated user refuses on the consent page (the redirect then carries <c>error=access_denied</c>). Default false.</summary>
+    public bool RefuseConsent
+    {
+        get => _oauth.RefuseConsent;
+        set => _oauth.RefuseConsent = value;
+    }
 
     /// <summary>Refuses every access token the token endpoint issued so far (401), leaving the refresh tokens valid.</summary>
     public void RevokeAccessTokens() => _oauth.RevokeAccessTokens();

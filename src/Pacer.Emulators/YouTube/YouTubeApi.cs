@@ -33,10 +33,10 @@ internal sealed class YouTubeApi : IEmulatorApi
     private readonly HashSet<string> _bearerTokens;
     private readonly HashSet<string> _freshETagMethods;
     private readonly YouTubeUnknownChannel _unknownChannel;
-    private readonly OAuthTokenEndpoint _oauth;
+    private readonly OAuthEndpoints _oauth;
     private long _freshETagCalls;
 
-    public YouTubeApi(YouTubeEmulatorOptions options, YouTubeDataSet data, YouTubeQuota quota, YouTubeCounters counters, OAuthTokenEndpoint oauth)
+    public YouTubeApi(YouTubeEmulatorOptions options, YouTubeDataSet data, YouTubeQuota quota, YouTubeCounters counters, OAuthEndpoints oauth)
     {
         _oauth = oauth;
         _data = data;

@@ -16,7 +16,7 @@ public sealed class YouTubeEmulator : IAsyncDisposable
 {
     private readonly YouTubeDataSet _data;
     private readonly YouTubeQuota _quota;
-    private readonly OAuthTokenEndpoint _oauth;
+    private readonly OAuthEndpoints _oauth;
     private EmulatorHost _host = null!;
 
     private YouTubeEmulator(YouTubeEmulatorOptions options)
@@ -24,7 +24,7 @@ public sealed class YouTubeEmulator : IAsyncDisposable
         Counters = new YouTubeCounters();
         _data = new YouTubeDataSet(options);
         _quota = new YouTubeQuota(options.Quota, options.TimeProvider, Counters);
-        _oauth = new OAuthTokenEndpoint(options.RefreshTokens, options.AccessTokenLifetime, "https://www.googleapis.com/auth/youtube.readonly",
+        _oauth = new OAuthEndpoints(options.RefreshTokens, options.AccessTokenLifetime, "https://www.googleapis.com/auth/youtube.readonly",
             options.TimeProvider, Counters);
     }
 
@@ -32,7 +32,17 @@ public sealed class YouTubeEmulator : IAsyncDisposable
     public Uri BaseAddress => _host.BaseAddress;
 
     /// <summary>The OAuth token endpoint, <c>{BaseAddress}token</c>: the <c>token_uri</c> of an authorized-user credential.</summary>
-    public Uri TokenEndpoint => new(_host.BaseAddress, OAuthTokenEndpoint.TokenPath.TrimStart('/'));
+    public Uri TokenEndpoint => new(_host.BaseAddress, OAuthEndpoints.TokenPath.TrimStart('/'));
+
+    /// <summary>The OAuth consent page, <c>{BaseAddress}o/oauth2/auth</c>: the <c>auth_uri</c> of an OAuth client's secret file.</summary>
+    public Uri AuthorizationEndpoint => new(_host.BaseAddress, OAuthEndpoints.AuthorizationPath.TrimStart('/'));
+
+    /// <summary>Whether the emulated user refuses on the consent page (the redirect then carries <c>error=access_denied</c>). Default false.</summary>
+    public bool RefuseConsent
+    {
+        get => _oauth.RefuseConsent;
+        set => _oauth.RefuseConsent = value;
+    }
 
     /// <summary>
     /// Refuses every access token the token endpoint issued so far (401), leaving the refresh tokens valid: what a client

@@ -75,13 +75,60 @@ public sealed class YouTubeAuthTests
         var codeGrant = await TokenAsync(http, emulator, ("grant_type", "authorization_code"), ("client_id", "c"), ("client_secret", "s"), ("code", "x"));
         Assert.Equal((400, "invalid_grant"), (unknown.Code, unknown.Json.GetProperty("error").GetString()));
         Assert.Equal((400, "invalid_request"), (noSecret.Code, noSecret.Json.GetProperty("error").GetString()));
-        Assert.Equal((400, "unsupported_grant_type"), (codeGrant.Code, codeGrant.Json.GetProperty("error").GetString()));
+        Assert.Equal((400, "invalid_grant", "Malformed auth code."),
+            (codeGrant.Code, codeGrant.Json.GetProperty("error").GetString(), codeGrant.Json.GetProperty("error_description").GetString()));
 
         // Token requests are another service's: no quota, not among the API's requests.
         Assert.Equal((6L, 2L), (emulator.Counters.TokenRequests, emulator.Counters.TokensIssued));
         Assert.Equal(5, emulator.Counters.Requests);
         Assert.Equal(3, emulator.QuotaUsedToday); // the two 401s cost nothing
     }
+
+    [Fact]
+    public async Task ConsentPage_RedirectsToTheLoopbackWithACode_RedeemedOnce_WithItsPkceVerifier_ForARefreshTokenThatWorks()
+    {
+        var options = new YouTubeEmulatorOptions { ChannelCount = 1, MaxVideosPerChannel = 20 };
+        options.RefreshTokens.Add("1//some-other-user"); // a refresh token issued by the consent flow is taken besides these
+        await using var emulator = await YouTubeEmulator.StartAsync(options);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = emulator.BaseAddress };
+        const string verifier = "a-code-verifier-of-at-least-43-characters-0123456789";
+        var challenge = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier)))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        string Consent(string redirect) => $"o/oauth2/auth?client_id=c&redirect_uri={Uri.EscapeDataString(redirect)}&response_type=code" +
+            $"&scope={Uri.EscapeDataString(YouTubeReadonly)}&state=st4te&access_type=offline&code_challenge={challenge}&code_challenge_method=S256";
+
+        using var consent = await http.GetAsync(Consent("http://127.0.0.1:9/"));
+        Assert.Equal(System.Net.HttpStatusCode.Found, consent.StatusCode);
+        var back = consent.Headers.Location!;
+        Assert.StartsWith("http://127.0.0.1:9/?state=st4te&code=", back.OriginalString, StringComparison.Ordinal);
+        var code = Uri.UnescapeDataString(back.Query.Split('&').Single(p => p.StartsWith("code=", StringComparison.Ordinal))[5..]);
+
+        var wrongVerifier = await TokenAsync(http, emulator, ("grant_type", "authorization_code"), ("client_id", "c"), ("client_secret", "s"), ("code", code),
+            ("redirect_uri", "http://127.0.0.1:9/"), ("code_verifier", "not-the-verifier-not-the-verifier-not-the-verifier"));
+        Assert.Equal((400, "invalid_grant"), (wrongVerifier.Code, wrongVerifier.Json.GetProperty("error").GetString()));
+
+        using var again = await http.GetAsync(Consent("http://127.0.0.1:9/"));
+        code = Uri.UnescapeDataString(again.Headers.Location!.Query.Split('&').Single(p => p.StartsWith("code=", StringComparison.Ordinal))[5..]);
+        var redeemed = await TokenAsync(http, emulator, ("grant_type", "authorization_code"), ("client_id", "c"), ("client_secret", "s"), ("code", code),
+            ("redirect_uri", "http://127.0.0.1:9/"), ("code_verifier", verifier));
+        var twice = await TokenAsync(http, emulator, ("grant_type", "authorization_code"), ("client_id", "c"), ("client_secret", "s"), ("code", code),
+            ("redirect_uri", "http://127.0.0.1:9/"), ("code_verifier", verifier));
+        Assert.Equal(200, redeemed.Code);
+        Assert.Equal(YouTubeReadonly, redeemed.Json.GetProperty("scope").GetString());
+        Assert.Equal((400, "invalid_grant"), (twice.Code, twice.Json.GetProperty("error").GetString()));
+        var refreshToken = redeemed.Json.GetProperty("refresh_token").GetString()!;
+        var refreshed = await TokenAsync(http, emulator, ("grant_type", "refresh_token"), ("client_id", "c"), ("client_secret", "s"), ("refresh_token", refreshToken));
+        Assert.Equal(200, refreshed.Code);
+
+        using var notLoopback = await http.GetAsync(Consent("https://example.org/callback"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, notLoopback.StatusCode);
+        Assert.Contains("redirect_uri_mismatch", await notLoopback.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        emulator.RefuseConsent = true;
+        using var refused = await http.GetAsync(Consent("http://127.0.0.1:9/"));
+        Assert.Equal("http://127.0.0.1:9/?state=st4te&error=access_denied", refused.Headers.Location!.OriginalString);
+    }
+
+    private const string YouTubeReadonly = "https://www.googleapis.com/auth/youtube.readonly";
 
     private static async Task<Reply> TokenAsync(HttpClient http, YouTubeEmulator emulator, params (string Name, string Value)[] form)
     {
