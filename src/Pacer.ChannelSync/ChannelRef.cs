@@ -2,16 +2,16 @@ using System.Text.RegularExpressions;
 
 namespace Pacer.ChannelSync;
 
-/// <summary>How a channel was named by the user: by id, handle or legacy username.</summary>
-public enum ChannelRefKind { Id, Handle, Username }
+/// <summary>How a channel was named by the user: by id, handle or legacy username, or as the credential's user's own (<c>mine</c>).</summary>
+public enum ChannelRefKind { Id, Handle, Username, Mine }
 
 /// <summary>One channel as the user wrote it; <see cref="Text"/> is what the summary shows when it cannot be found.</summary>
 public sealed partial record ChannelRef(ChannelRefKind Kind, string Value, string Text)
 {
     /// <summary>
     /// Parses a channel list: one channel per line (or separated by commas), as a channel id (<c>UC</c> + 22 characters),
-    /// a handle (<c>@name</c>), a channel or handle URL, or <c>username:NAME</c>. Blank lines and <c>#</c> comments are
-    /// skipped; repeats are dropped.
+    /// a handle (<c>@name</c>), a channel or handle URL, <c>username:NAME</c>, or <c>mine</c> (the channel of the user
+    /// an OAuth credential is for). Blank lines and <c>#</c> comments are skipped; repeats are dropped.
     /// </summary>
     /// <exception cref="FormatException">A line is none of these; the message names the line and the accepted forms.</exception>
     public static IReadOnlyList<ChannelRef> ParseList(string text, string source)
@@ -31,7 +31,7 @@ public sealed partial record ChannelRef(ChannelRefKind Kind, string Value, strin
                 {
                     throw new FormatException(
                         $"{source}, line {i + 1}: '{Shorten(part)}' is not a channel; write a channel id (UC followed by 22 letters, digits, - or _), " +
-                        "a handle (@name), a URL such as https://www.youtube.com/@name, or username:NAME.");
+                        "a handle (@name), a URL such as https://www.youtube.com/@name, username:NAME, or mine.");
                 }
                 if (seen.Add((channel.Kind, channel.Kind == ChannelRefKind.Id ? channel.Value : channel.Value.ToLowerInvariant())))
                     refs.Add(channel);
@@ -61,6 +61,8 @@ public sealed partial record ChannelRef(ChannelRefKind Kind, string Value, strin
             channel = new ChannelRef(ChannelRefKind.Handle, value, text.Trim());
         else if (value.StartsWith("username:", StringComparison.OrdinalIgnoreCase) && Username().IsMatch(value[9..]))
             channel = new ChannelRef(ChannelRefKind.Username, value[9..], text.Trim());
+        else if (value.Equals("mine", StringComparison.OrdinalIgnoreCase))
+            channel = new ChannelRef(ChannelRefKind.Mine, "mine", text.Trim());
         return channel is not null;
     }
 

@@ -8,7 +8,7 @@ namespace Pacer.ChannelSync;
 /// </summary>
 public sealed record ChannelSyncArgs : IValidatableObject
 {
-    [Required(ErrorMessage = "is required: the channels to sync (ids, @handles, URLs or username:NAME).")]
+    [Required(ErrorMessage = "is required: the channels to sync (ids, @handles, URLs, username:NAME or mine).")]
     public required IReadOnlyList<string> Channels { get; init; }
 
     /// <summary>
@@ -37,7 +37,7 @@ public sealed record ChannelSyncArgs : IValidatableObject
         foreach (var channel in Channels ?? [])
         {
             if (!ChannelRef.TryParse(channel ?? "", out _))
-                yield return new($"has '{channel}', which is not a channel id (UC...), @handle, channel URL or username:NAME.", [nameof(Channels)]);
+                yield return new($"has '{channel}', which is not a channel id (UC...), @handle, channel URL, username:NAME or mine.", [nameof(Channels)]);
         }
     }
 }

@@ -37,7 +37,7 @@ internal sealed class YouTubeChannelSource(IYouTubeClient client) : IChannelSour
         return new ResolvedChannels([.. found.DistinctBy(c => c.ChannelId, StringComparer.Ordinal)], unknown);
     }
 
-    /// <summary>One call: up to 50 channel ids, or one handle or username. The answers line up with <paramref name="refs"/>; null: not found.</summary>
+    /// <summary>One call: up to 50 channel ids, or one handle, username or <c>mine</c>. The answers line up with <paramref name="refs"/>; null: not found.</summary>
     private async Task<YouTubeChannel?[]> LookUpAsync(ChannelRef[] refs, CancellationToken cancellationToken)
     {
         if (refs[0].Kind == ChannelRefKind.Id)
@@ -49,9 +49,12 @@ internal sealed class YouTubeChannelSource(IYouTubeClient client) : IChannelSour
         var channel = refs[0];
         return
         [
-            channel.Kind == ChannelRefKind.Handle
-                ? await client.GetChannelByHandleAsync(channel.Value, cancellationToken)
-                : await client.GetChannelByUsernameAsync(channel.Value, cancellationToken),
+            channel.Kind switch
+            {
+                ChannelRefKind.Handle => await client.GetChannelByHandleAsync(channel.Value, cancellationToken),
+                ChannelRefKind.Mine => await client.GetMyChannelAsync(cancellationToken),
+                _ => await client.GetChannelByUsernameAsync(channel.Value, cancellationToken),
+            },
         ];
     }
 

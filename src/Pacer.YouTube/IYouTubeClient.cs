@@ -27,6 +27,12 @@ public interface IYouTubeClient
     Task<YouTubeChannel?> GetChannelByUsernameAsync(string username, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The channel of the user the OAuth credential is for (<c>mine=true</c>), one call; null when the user has none.
+    /// With an API key there is no user: <see cref="YouTubeRequestException"/>, before anything is sent.
+    /// </summary>
+    Task<YouTubeChannel?> GetMyChannelAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// One page (up to 50 items) of a playlist, such as a channel's uploads (<see cref="YouTubeChannel.UploadsPlaylistId"/>):
     /// <c>playlistItems.list part=snippet,contentDetails maxResults=50</c>. Pass the previous page's
     /// <see cref="PlaylistPage.NextPageToken"/> for the next one; the last page has none.

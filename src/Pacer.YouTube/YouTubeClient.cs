@@ -90,6 +90,19 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
         return channels.Count > 0 ? channels[0] : null;
     }
 
+    public async Task<YouTubeChannel?> GetMyChannelAsync(CancellationToken cancellationToken = default)
+    {
+        if (_settings.CredentialKind == YouTubeCredentialKind.ApiKey)
+        {
+            throw new YouTubeRequestException(
+                "The channel of 'mine' is that of the user an OAuth credential is for; an API key has no user. Use an authorized-user credential " +
+                "(pacer authorize, then PACER_YOUTUBE_AUTHORIZED_USER) or name the channel by its id or handle.",
+                ChannelsList, HttpStatusCode.Unauthorized, "required", "global", credentialRefused: false);
+        }
+        var channels = await ListChannelsAsync("mine", "true", cancellationToken);
+        return channels.Count > 0 ? channels[0] : null;
+    }
+
     public async Task<PlaylistPage> GetPlaylistPageAsync(string playlistId, string? pageToken = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(playlistId);

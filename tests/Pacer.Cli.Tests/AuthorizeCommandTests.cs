@@ -64,10 +64,12 @@ public sealed partial class AuthorizeCommandTests : IAsyncLifetime
         Assert.Equal("GOCSPX-desktop-secret", json.GetProperty("client_secret").GetString());
         Assert.Equal(_youtube.TokenEndpoint.AbsoluteUri, json.GetProperty("token_uri").GetString());
 
-        // The saved credential is what a sync takes (here as text in the configuration, as the environment variable holds it).
+        // The saved credential is what a sync takes (here as text in the configuration, as the environment variable holds
+        // it), for the user's own channel.
+        _youtube.MyChannelId = _youtube.Channels[0].Id;
         var config = await _cli.ConfigAsync(JsonSerializer.Serialize(new { YouTube = new { AuthorizedUser = await File.ReadAllTextAsync(saved) } }), "oauth.json");
         var csv = Path.Combine(_cli.Folder, "mine.csv");
-        var sync = await _cli.RunAsync("sync", "--config", config, "--api-base", _youtube.BaseAddress.ToString(), "--channels", _youtube.Channels[0].Id, "--to", csv);
+        var sync = await _cli.RunAsync("sync", "--config", config, "--api-base", _youtube.BaseAddress.ToString(), "--channels", "mine", "--to", csv);
         Assert.True(sync.ExitCode == 0, sync.ToString());
         Assert.Equal(_youtube.Channels[0].VideoCount, (await File.ReadAllLinesAsync(csv)).Length - 1);
         Assert.Equal(2, _youtube.Counters.TokensIssued); // one with the refresh token at the consent, one for the sync

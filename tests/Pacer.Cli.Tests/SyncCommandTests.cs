@@ -469,6 +469,7 @@ public sealed class SyncCommandTests : IAsyncLifetime
         { ["--channels", "@somebody", "--to", "v.csv", "--every", "0 * * * *", "--api-base", "http://127.0.0.1:9/"], "--api-base is not stored with a schedule: the worker ('pacer run') that runs it calls the YouTube API at YouTube:BaseAddress. Put \"YouTube\": { \"BaseAddress\": \"http://127.0.0.1:9/\" } in the worker's --config" },
         { ["--channels", "@somebody", "--to", "v.csv", "--every", "0 * * * *", "--sheets-base", "http://127.0.0.1:9/"], "--sheets-base is not stored with a schedule" },
         { ["--channels", "@somebody", "--to", "v.csv", "--name", "n"], "--time-zone and --name describe a schedule" },
+        { ["--channels", "mine", "--to", "v.csv"], "--channels has 'mine', the channel of the user an OAuth credential is for, but the YouTube credential is an API key." },
     };
 
     [Theory]

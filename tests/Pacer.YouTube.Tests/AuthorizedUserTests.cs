@@ -83,6 +83,31 @@ public sealed class AuthorizedUserTests
     }
 
     [Fact]
+    public async Task MyChannel_IsTheChannelOfTheCredentialsUser_OrNone()
+    {
+        await using var harness = await StartAsync();
+        Assert.Null(await harness.Client.GetMyChannelAsync());
+
+        harness.Emulator.MyChannelId = harness.Emulator.Channels[2].Id;
+        var mine = await harness.Client.GetMyChannelAsync();
+
+        Assert.Equal(harness.Emulator.Channels[2].Id, mine?.Id);
+        Assert.Equal(harness.Emulator.Channels[2].UploadsPlaylistId, mine?.UploadsPlaylistId);
+    }
+
+    [Fact]
+    public async Task MyChannel_WithAnApiKey_IsRefusedBeforeAnythingIsSent()
+    {
+        await using var harness = await YouTubeHarness.StartAsync();
+
+        var error = await Assert.ThrowsAsync<YouTubeRequestException>(() => harness.Client.GetMyChannelAsync());
+
+        Assert.False(error.CredentialRefused);
+        Assert.Contains("an API key has no user", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, harness.Emulator.Counters.Requests);
+    }
+
+    [Fact]
     public async Task TokenRefusedBeforeItsEnd_IsRefreshedOnce_AndTheCallGoesThrough()
     {
         await using var harness = await StartAsync();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Pacer.ChannelSync;
 using Pacer.Cli.Sync;
@@ -65,6 +66,12 @@ internal static class SyncCommand
             };
             using var host = CliHost.Build(cli.HostSettings() with { ChannelSync = setup, ExportTelemetry = true });
             CheckDestinations(host.Services, destinations);
+            if (parse.GetValue(every) is null && refs.Any(r => r.Kind == ChannelRefKind.Mine)
+                && SyncSetup.YouTubeCredentialIn(host.Services.GetRequiredService<IConfiguration>()) is YouTube.YouTubeCredentialKind.ApiKey)
+            {
+                throw CliException.Usage("--channels has 'mine', the channel of the user an OAuth credential is for, but the YouTube credential is an API key. " +
+                    "Set PACER_YOUTUBE_AUTHORIZED_USER (see 'pacer authorize') instead of the key, or name the channel.");
+            }
             DatabaseFile.EnsureCreatable(cli.DatabasePath);
             var args = new ChannelSyncArgs { Channels = [.. refs.Select(r => r.Text)], Destinations = destinations };
 

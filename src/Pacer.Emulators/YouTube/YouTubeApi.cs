@@ -75,7 +75,7 @@ internal sealed class YouTubeApi : IEmulatorApi
 
         var answer = method switch
         {
-            YouTubeMethods.ChannelsList => ChannelsList(request.Query),
+            YouTubeMethods.ChannelsList => ChannelsList(request.Query, HasBearer(request)),
             YouTubeMethods.PlaylistItemsList => PlaylistItemsList(request.Query),
             YouTubeMethods.VideosList => VideosList(request.Query),
             _ => SearchList(request.Query),
@@ -177,11 +177,15 @@ internal sealed class YouTubeApi : IEmulatorApi
         return _apiKeys.Count == 0 || _apiKeys.Contains(key) ? null : YouTubeErrors.InvalidKey();
     }
 
-    private YouTubeAnswer ChannelsList(IQueryCollection query)
+    private static bool HasBearer(HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
+
+    /// <param name="asUser">Whether an OAuth token (a user) made the request: <c>mine</c> needs one.</param>
+    private YouTubeAnswer ChannelsList(IQueryCollection query, bool asUser)
     {
         if (!TryParts(query, ChannelParts, out var parts, out var error) || !TryMaxResults(query, out var maxResults, out error))
             return error;
-        string[] filters = ["id", "forHandle", "forUsername"];
+        string[] filters = ["id", "forHandle", "forUsername", "mine"];
         var given = filters.Where(name => One(query, name) is not null).ToArray();
         if (given.Length == 0)
             return YouTubeErrors.NoFilter("forHandle, forUsername, id, managedByMe, mine");
@@ -189,10 +193,14 @@ internal sealed class YouTubeApi : IEmulatorApi
             return YouTubeErrors.Incompatible(given);
 
         var value = One(query, given[0])!;
+        if (given[0] == "mine" && !asUser)
+            return YouTubeErrors.LoginRequired();
         var found = given[0] switch
         {
             "id" => Ids(value).Select(_data.FindById),
             "forHandle" => [_data.FindByHandle(value)],
+            // Every OAuth user of the emulator is the same user, who owns MyChannelId (or no channel).
+            "mine" => value == "true" && Emulator.MyChannelId is { } mine ? [_data.FindById(mine)] : [],
             _ => [_data.FindByUsername(value)],
         };
         var items = found.OfType<ChannelState>().DistinctBy(s => s.Channel.Index).Select(s => ChannelItem(s, parts)).ToList();

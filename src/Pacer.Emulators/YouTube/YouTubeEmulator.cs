@@ -34,6 +34,20 @@ public sealed class YouTubeEmulator : IAsyncDisposable
     /// <summary>The OAuth token endpoint, <c>{BaseAddress}token</c>: the <c>token_uri</c> of an authorized-user credential.</summary>
     public Uri TokenEndpoint => new(_host.BaseAddress, OAuthEndpoints.TokenPath.TrimStart('/'));
 
+    /// <summary>
+    /// The channel of the user behind every OAuth token (<c>channels.list mine=true</c>; every OAuth user of the emulator
+    /// is one user). Null (default): the user has no channel, and <c>mine</c> finds nothing.
+    /// </summary>
+    public string? MyChannelId
+    {
+        get => _myChannelId;
+        set => _myChannelId = value is null || _data.FindById(value) is not null
+            ? value
+            : throw new ArgumentException($"No channel '{value}' in this data set.", nameof(value));
+    }
+
+    private volatile string? _myChannelId;
+
     /// <summary>The OAuth consent page, <c>{BaseAddress}o/oauth2/auth</c>: the <c>auth_uri</c> of an OAuth client's secret file.</summary>
     public Uri AuthorizationEndpoint => new(_host.BaseAddress, OAuthEndpoints.AuthorizationPath.TrimStart('/'));
 

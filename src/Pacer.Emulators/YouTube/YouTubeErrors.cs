@@ -21,6 +21,11 @@ internal static class YouTubeErrors
         Error(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
             "global", "authError", status: "UNAUTHENTICATED");
 
+    /// <summary>A request that needs a user (<c>mine=true</c>) made without an OAuth token.</summary>
+    public static YouTubeAnswer LoginRequired() =>
+        Error(401, "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+            "global", "required", status: "UNAUTHENTICATED");
+
     public static YouTubeAnswer Required(string parameter) => Error(400, $"Required parameter: {parameter}", "global", "required");
 
     public static YouTubeAnswer UnknownPart(string part) => Error(400, $"'{part}'", "youtube.part", "unknownPart");

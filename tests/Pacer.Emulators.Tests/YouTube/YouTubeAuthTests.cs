@@ -128,6 +128,26 @@ public sealed class YouTubeAuthTests
         Assert.Equal("http://127.0.0.1:9/?state=st4te&error=access_denied", refused.Headers.Location!.OriginalString);
     }
 
+    [Fact]
+    public async Task Mine_IsTheTokensUsersChannel_AndNeedsAToken()
+    {
+        await using var emulator = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 3, MaxVideosPerChannel = 20 });
+        using var withKey = Http.Client(emulator.BaseAddress);
+        using var withToken = Http.Client(emulator.BaseAddress, bearer: "ya29.someone");
+        const string path = "youtube/v3/channels?part=id,contentDetails&mine=true";
+
+        var noChannel = await withToken.FetchAsync(path);
+        emulator.MyChannelId = emulator.Channels[1].Id;
+        var mine = await withToken.FetchAsync(path);
+        var byKey = await withKey.FetchAsync(path + "&key=k");
+
+        Assert.Equal(200, noChannel.Code);
+        Assert.False(noChannel.Json.TryGetProperty("items", out _));
+        Assert.Equal(emulator.Channels[1].Id, mine.Json.GetProperty("items")[0].GetProperty("id").GetString());
+        Assert.Equal((401, "required"), (byKey.Code, YouTubeListingTests.Reason(byKey)));
+        Assert.Throws<ArgumentException>(() => emulator.MyChannelId = "UCnobodynobodynobodynob");
+    }
+
     private const string YouTubeReadonly = "https://www.googleapis.com/auth/youtube.readonly";
 
     private static async Task<Reply> TokenAsync(HttpClient http, YouTubeEmulator emulator, params (string Name, string Value)[] form)
