@@ -74,6 +74,30 @@ public sealed class AuthorizedUserTests
     }
 
     [Fact]
+    public async Task TokenEndpointServerError_BeforeAnAppend_IsRetried_TheAppendWasNeverSentSoItIsNotInDoubt()
+    {
+        var answered = 0;
+        await using var tokens = await Pacer.Testing.TestServer.StartAsync((context, _) => Interlocked.Increment(ref answered) == 1
+            ? Pacer.Testing.TestServer.AnswerAsync(context, 503, """{"error":"internal_failure","error_description":"Backend Error"}""")
+            : Pacer.Testing.TestServer.AnswerAsync(context, 200, """{"access_token":"ya29.second-try","expires_in":3599,"token_type":"Bearer"}"""));
+        var credential = JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["type"] = "authorized_user", ["client_id"] = "c", ["client_secret"] = ClientSecret, ["refresh_token"] = RefreshToken,
+            ["token_uri"] = new Uri(tokens.BaseAddress, "token").AbsoluteUri,
+        });
+        await using var harness = await SheetsHarness.StartAsync(
+            e => { e.BearerTokens.Clear(); e.BearerTokens.Add("ya29.second-try"); },
+            o => o.CredentialKind = SheetsCredentialKind.AuthorizedUser,
+            configuration: new Dictionary<string, string?> { ["Sheets:AuthorizedUser"] = credential });
+
+        await harness.Client.AppendValuesAsync(Id, "Sheet1!A1", [["once"]]);
+
+        Assert.Equal(["once"], harness.Emulator.GetValues(Id, "Sheet1").Select(r => r[0]));
+        Assert.Equal(2, tokens.Requests.Count);
+        Assert.Equal(1, harness.Emulator.Counters.Requests); // the append; no read-back to learn whether it landed
+    }
+
+    [Fact]
     public async Task NotAnAuthorizedUser_StopsTheHostAtStart_WithoutQuotingIt()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

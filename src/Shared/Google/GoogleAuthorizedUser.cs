@@ -79,7 +79,7 @@ internal sealed class GoogleAuthorizedUser
         {
             problem = $"The {api} authorized-user credential read from {secret.Source} cannot be used: {problem}. Give the JSON of an OAuth client " +
                 "and a user's refresh token: {\"type\": \"authorized_user\", \"client_id\": ..., \"client_secret\": ..., \"refresh_token\": ...} " +
-                "(optionally \"token_uri\"), as `gcloud auth application-default login` or a consent flow saves it.";
+                "(optionally \"token_uri\"), as `pacer authorize` or `gcloud auth application-default login` saves it.";
             return null;
         }
 
@@ -143,10 +143,10 @@ internal sealed class GoogleAuthorizedUser
             ? failed.Error.ErrorDescription is { Length: > 0 } description ? $"{error}: {Scrub(description)}" : error
             : "no reason given";
         if (status is >= HttpStatusCode.InternalServerError)
-            return new HttpRequestException($"Google's token endpoint failed ({(int)status.Value}, {what}); try again later.", failed, status);
+            return new TokenUnavailableException($"Google's token endpoint failed ({(int)status.Value}, {what}); try again later.", failed, status.Value);
         return _refused(
-            $"Google refused the refresh token of the authorized-user credential read from {_secret.Source} ({what}). " +
-            "If the user removed the app's access or the refresh token expired, authorize again and save the new credential there.",
+            $"Google's token endpoint refused the authorized-user credential read from {_secret.Source} ({what}). " +
+            "If the user removed the app's access or the refresh token expired, authorize again (pacer authorize) and save the new credential there.",
             operation, status ?? HttpStatusCode.BadRequest, failed.Error?.Error);
     }
 
@@ -158,6 +158,13 @@ internal sealed class GoogleAuthorizedUser
         public DateTime UtcNow => time.GetUtcNow().UtcDateTime;
     }
 }
+
+/// <summary>
+/// No access token could be had (the token endpoint failed): the API call it was for was never sent, so even a write may be
+/// sent again (<see cref="GoogleCallPolicy.NeverSent"/>). Transient, like the server error it carries.
+/// </summary>
+internal sealed class TokenUnavailableException(string message, Exception innerException, HttpStatusCode statusCode)
+    : HttpRequestException(message, innerException, statusCode);
 
 internal sealed class AuthorizedUserJson
 {

@@ -67,7 +67,7 @@ internal sealed partial class GoogleCallPolicy
     };
 
     /// <summary>A failure that happened before the request reached the server: sending it again cannot apply it twice.</summary>
-    public static bool NeverSent(Exception exception) => exception is HttpRequestException
+    public static bool NeverSent(Exception exception) => exception is TokenUnavailableException or HttpRequestException
     {
         StatusCode: null,
         HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError
