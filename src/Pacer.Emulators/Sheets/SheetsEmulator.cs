@@ -12,47 +12,18 @@ public sealed record SheetsRecordedRequest(string Kind, string Json);
 
 /// <summary>
 /// A local Google Sheets API v4 (<c>/v4/spreadsheets/...</c>) with in-memory spreadsheets, A1 ranges, the documented
-/// error texts and the per-minute read and write limits. Point a client's base address at <see cref="BaseAddress"/>
+/// error texts and the per-minute read and write limits. Point a client's base address at <see cref="GoogleEmulator.BaseAddress"/>
 /// and read what it wrote with <see cref="GetValues"/>; see docs/emulators.md.
 /// </summary>
-public sealed class SheetsEmulator : IAsyncDisposable
+public sealed class SheetsEmulator : GoogleEmulator
 {
     private readonly SheetsApi _api;
-    private readonly OAuthEndpoints _oauth;
-    private EmulatorHost _host = null!;
 
-    private SheetsEmulator(SheetsEmulatorOptions options)
+    private SheetsEmulator(SheetsEmulatorOptions options, SheetsCounters counters)
+        : base(options, "https://www.googleapis.com/auth/spreadsheets", counters)
     {
-        Counters = new SheetsCounters();
-        _oauth = new OAuthEndpoints(options.RefreshTokens, options.AccessTokenLifetime, "https://www.googleapis.com/auth/spreadsheets",
-            options.TimeProvider, Counters);
-        _api = new SheetsApi(options, Counters, _oauth);
-    }
-
-    /// <summary>The emulator's root, such as <c>http://127.0.0.1:41234/</c>; API paths start with <c>v4/spreadsheets</c>.</summary>
-    public Uri BaseAddress => _host.BaseAddress;
-
-    /// <summary>The OAuth token endpoint, <c>{BaseAddress}token</c>: the <c>token_uri</c> of an authorized-user credential.</summary>
-    public Uri TokenEndpoint => new(_host.BaseAddress, OAuthEndpoints.TokenPath.TrimStart('/'));
-
-    /// <summary>The OAuth consent page, <c>{BaseAddress}o/oauth2/auth</c>: the <c>auth_uri</c> of an OAuth client's secret file.</summary>
-    public Uri AuthorizationEndpoint => new(_host.BaseAddress, OAuthEndpoints.AuthorizationPath.TrimStart('/'));
-
-    /// <summary>Whether the emulated user refuses on the consent page (the redirect then carries <c>error=access_denied</c>). Default false.</summary>
-    public bool RefuseConsent
-    {
-        get => _oauth.RefuseConsent;
-        set => _oauth.RefuseConsent = value;
-    }
-
-    /// <summary>Refuses every access token the token endpoint issued so far (401), leaving the refresh tokens valid.</summary>
-    public void RevokeAccessTokens() => _oauth.RevokeAccessTokens();
-
-    /// <summary>Revokes a refresh token: the token endpoint refuses it, and the API the access tokens issued for it.</summary>
-    public void RevokeRefreshToken(string refreshToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(refreshToken);
-        _oauth.Revoke(refreshToken);
+        Counters = counters;
+        _api = new SheetsApi(options, Counters, OAuth);
     }
 
     public SheetsCounters Counters { get; }
@@ -65,8 +36,8 @@ public sealed class SheetsEmulator : IAsyncDisposable
     {
         options ??= new SheetsEmulatorOptions();
         OptionsValidation.ThrowIfInvalid(options, options.Faults);
-        var emulator = new SheetsEmulator(options);
-        emulator._host = await EmulatorHost.StartAsync(options, emulator._api, emulator.Counters, cancellationToken);
+        var emulator = new SheetsEmulator(options, new SheetsCounters());
+        emulator.Host = await EmulatorHost.StartAsync(options, emulator._api, emulator.Counters, cancellationToken);
         return emulator;
     }
 
@@ -111,7 +82,6 @@ public sealed class SheetsEmulator : IAsyncDisposable
             return [.. spreadsheet.Recorded.Select(r => new SheetsRecordedRequest(r.Kind, r.Json))];
     }
 
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     /// <summary>The admin endpoint's view: every tab with its values, and the recorded requests, read under the spreadsheet's lock.</summary>
     internal static object Dump(Spreadsheet spreadsheet)

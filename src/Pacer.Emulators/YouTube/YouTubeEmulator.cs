@@ -9,30 +9,21 @@ public sealed record YouTubeChannelInfo(string Id, string Handle, string Usernam
 /// <summary>
 /// A local YouTube Data API v3 (<c>/youtube/v3/channels</c>, <c>playlistItems</c>, <c>videos</c>, <c>search</c>) over a
 /// seeded data set, with etags and 304s, a daily quota with the real error bodies, and injected faults. Point a client's
-/// base address at <see cref="BaseAddress"/>. Changes (new uploads, statistics) are made through this object or the
+/// base address at <see cref="GoogleEmulator.BaseAddress"/>. Changes (new uploads, statistics) are made through this object or the
 /// <c>/_emulator</c> endpoints; see docs/emulators.md.
 /// </summary>
-public sealed class YouTubeEmulator : IAsyncDisposable
+public sealed class YouTubeEmulator : GoogleEmulator
 {
     private readonly YouTubeDataSet _data;
     private readonly YouTubeQuota _quota;
-    private readonly OAuthEndpoints _oauth;
-    private EmulatorHost _host = null!;
 
-    private YouTubeEmulator(YouTubeEmulatorOptions options)
+    private YouTubeEmulator(YouTubeEmulatorOptions options, YouTubeCounters counters)
+        : base(options, "https://www.googleapis.com/auth/youtube.readonly", counters)
     {
-        Counters = new YouTubeCounters();
+        Counters = counters;
         _data = new YouTubeDataSet(options);
         _quota = new YouTubeQuota(options.Quota, options.TimeProvider, Counters);
-        _oauth = new OAuthEndpoints(options.RefreshTokens, options.AccessTokenLifetime, "https://www.googleapis.com/auth/youtube.readonly",
-            options.TimeProvider, Counters);
     }
-
-    /// <summary>The emulator's root, such as <c>http://127.0.0.1:41234/</c>; API paths start with <c>youtube/v3/</c>.</summary>
-    public Uri BaseAddress => _host.BaseAddress;
-
-    /// <summary>The OAuth token endpoint, <c>{BaseAddress}token</c>: the <c>token_uri</c> of an authorized-user credential.</summary>
-    public Uri TokenEndpoint => new(_host.BaseAddress, OAuthEndpoints.TokenPath.TrimStart('/'));
 
     /// <summary>
     /// The channel of the user behind every OAuth token (<c>channels.list mine=true</c>; every OAuth user of the emulator
@@ -48,29 +39,6 @@ public sealed class YouTubeEmulator : IAsyncDisposable
 
     private volatile string? _myChannelId;
 
-    /// <summary>The OAuth consent page, <c>{BaseAddress}o/oauth2/auth</c>: the <c>auth_uri</c> of an OAuth client's secret file.</summary>
-    public Uri AuthorizationEndpoint => new(_host.BaseAddress, OAuthEndpoints.AuthorizationPath.TrimStart('/'));
-
-    /// <summary>Whether the emulated user refuses on the consent page (the redirect then carries <c>error=access_denied</c>). Default false.</summary>
-    public bool RefuseConsent
-    {
-        get => _oauth.RefuseConsent;
-        set => _oauth.RefuseConsent = value;
-    }
-
-    /// <summary>
-    /// Refuses every access token the token endpoint issued so far (401), leaving the refresh tokens valid: what a client
-    /// sees when a token is refused before it expires by the client's clock (revoked, or the clocks disagree).
-    /// </summary>
-    public void RevokeAccessTokens() => _oauth.RevokeAccessTokens();
-
-    /// <summary>Revokes a refresh token, as a user removing the app's access does: the token endpoint refuses it, and the API the access tokens issued for it.</summary>
-    public void RevokeRefreshToken(string refreshToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(refreshToken);
-        _oauth.Revoke(refreshToken);
-    }
-
     public YouTubeCounters Counters { get; }
 
     /// <summary>Units of the shared daily budget used in the current quota day.</summary>
@@ -84,9 +52,9 @@ public sealed class YouTubeEmulator : IAsyncDisposable
     {
         options ??= new YouTubeEmulatorOptions();
         OptionsValidation.ThrowIfInvalid(options, options.Faults, options.Quota);
-        var emulator = new YouTubeEmulator(options);
-        var api = new YouTubeApi(options, emulator._data, emulator._quota, emulator.Counters, emulator._oauth) { Emulator = emulator };
-        emulator._host = await EmulatorHost.StartAsync(options, api, emulator.Counters, cancellationToken);
+        var emulator = new YouTubeEmulator(options, new YouTubeCounters());
+        var api = new YouTubeApi(options, emulator._data, emulator._quota, emulator.Counters, emulator.OAuth) { Emulator = emulator };
+        emulator.Host = await EmulatorHost.StartAsync(options, api, emulator.Counters, cancellationToken);
         return emulator;
     }
 
@@ -134,7 +102,6 @@ public sealed class YouTubeEmulator : IAsyncDisposable
     /// <summary>Starts a new quota day now, as midnight Pacific would.</summary>
     public void ResetQuota() => _quota.Reset();
 
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
 
     private static YouTubeChannelInfo Describe(ChannelState state) => new(
         state.Channel.Id, state.Channel.Handle, state.Channel.Username, state.Channel.Title, state.Channel.UploadsPlaylistId, state.Uploads.Length);
