@@ -134,7 +134,7 @@ internal static class EmulateCommand
             $"API:   {root}youtube/v3/ (any ?key=; {emulator.Channels.Count} channels, seed {settings.Seed}; {Output.Number(options.Quota.DailyBudget)} units a day)",
             $"try:   curl '{root}youtube/v3/channels?part=snippet,contentDetails&id={example}&key=demo'",
             $"OAuth: consent {emulator.AuthorizationEndpoint} (auth_uri), token endpoint {emulator.TokenEndpoint} (token_uri; any refresh token)",
-            $"admin: GET {root}_emulator/channels, POST {root}_emulator/uploads?channelShare=0.05&count=3, GET {root}_emulator/counters",
+            $"admin: GET {root}_emulator/channels, POST {root}_emulator/uploads?channelShare=0.05&count=3, GET {root}_emulator/counters, POST {root}_emulator/mine?channelId={example}",
         ], () => emulator.Counters.Requests);
     }
 

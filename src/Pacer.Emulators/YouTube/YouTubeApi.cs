@@ -113,6 +113,14 @@ internal sealed class YouTubeApi : IEmulatorApi
             return AddUploadsAsync(context, cancellationToken);
         if (AdminEndpoint.Is(context, "POST", path, "/statistics"))
             return ChangeStatisticsAsync(context, cancellationToken);
+        if (AdminEndpoint.Is(context, "POST", path, "/mine"))
+        {
+            var channelId = AdminEndpoint.Text(context, "channelId");
+            if (channelId is not null && _data.FindById(channelId) is null)
+                return AdminEndpoint.BadRequestAsync(context, $"No channel '{channelId}'.", cancellationToken);
+            Emulator.MyChannelId = channelId;
+            return AdminEndpoint.OkAsync(context, new { myChannelId = channelId }, cancellationToken);
+        }
         if (AdminEndpoint.Is(context, "POST", path, "/oauth/revoke"))
         {
             if (AdminEndpoint.Text(context, "refreshToken") is not { Length: > 0 } refreshToken)

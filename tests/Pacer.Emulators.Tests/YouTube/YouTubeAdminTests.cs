@@ -34,6 +34,31 @@ public sealed class YouTubeAdminTests
     }
 
     [Fact]
+    public async Task AdminEndpoints_SetTheOAuthUsersChannel_AndRevokeAGrant()
+    {
+        await using var emulator = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 3, MaxVideosPerChannel = 20 });
+        using var http = Http.Client(emulator.BaseAddress);
+
+        var set = await http.SendJsonAsync(HttpMethod.Post, $"_emulator/mine?channelId={emulator.Channels[1].Id}", null);
+        var unknown = await http.SendJsonAsync(HttpMethod.Post, "_emulator/mine?channelId=UCnobodynobodynobodynob", null);
+        Assert.Equal((200, emulator.Channels[1].Id), (set.Code, emulator.MyChannelId));
+        Assert.Equal(400, unknown.Code);
+        await http.SendJsonAsync(HttpMethod.Post, "_emulator/mine", null);
+        Assert.Null(emulator.MyChannelId);
+
+        var revoked = await http.SendJsonAsync(HttpMethod.Post, "_emulator/oauth/revoke?refreshToken=1%2F%2Fgone", null);
+        using var token = new HttpRequestMessage(HttpMethod.Post, emulator.TokenEndpoint)
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "refresh_token", ["client_id"] = "c", ["client_secret"] = "s", ["refresh_token"] = "1//gone",
+            }),
+        };
+        Assert.Equal(200, revoked.Code);
+        Assert.Equal(400, (await Http.SendAsync(http, token)).Code);
+    }
+
+    [Fact]
     public async Task BenchmarkPreset_HasAThousandChannels_AndStartsInSeconds()
     {
         var clock = Stopwatch.StartNew();
