@@ -217,7 +217,7 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
         }
         using (response)
         {
-            var fromCache = response.Headers.TryGetValues(CacheHeader, out var cache) && cache.Contains("revalidated", StringComparer.OrdinalIgnoreCase);
+            var fromCache = Revalidated(response);
             if (!response.IsSuccessStatusCode)
                 throw await FailureAsync(operation, response, secret, authorized, cancellationToken);
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
@@ -251,7 +251,7 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
         var started = _time.GetTimestamp();
         var response = await _http.CreateClient(YouTubeServiceCollectionExtensions.HttpClientName)
             .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        var fromCache = response.Headers.TryGetValues(CacheHeader, out var cache) && cache.Contains("revalidated", StringComparer.OrdinalIgnoreCase);
+        var fromCache = Revalidated(response);
         _policy.Answered(operation, request.RequestUri!.IsAbsoluteUri ? request.RequestUri.AbsolutePath : "/" + path,
             response.StatusCode, _time.GetElapsedTime(started), fromCache);
         return response;
@@ -287,6 +287,9 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
 
     /// <summary>The header Pacer's HTTP integration sets on an answer it served from its store after a 304.</summary>
     private const string CacheHeader = "X-Pacer-Cache";
+
+    private static bool Revalidated(HttpResponseMessage response) =>
+        response.Headers.TryGetValues(CacheHeader, out var cache) && cache.Contains("revalidated", StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// What a failed answer means for the caller: a server error to try again (<see cref="HttpRequestException"/> with

@@ -62,7 +62,7 @@ internal sealed record SyncSetup
     {
         if (Has(configuration, "YouTube:ApiKey", "PACER_YOUTUBE_API_KEY"))
             return YouTubeCredentialKind.ApiKey;
-        if (Has(configuration, "YouTube:AuthorizedUser", "PACER_YOUTUBE_AUTHORIZED_USER") || configuration.GetSection("YouTube:AuthorizedUser").GetChildren().Any())
+        if (Has(configuration, "YouTube:AuthorizedUser", "PACER_YOUTUBE_AUTHORIZED_USER"))
             return YouTubeCredentialKind.AuthorizedUser;
         if (Has(configuration, "YouTube:AccessToken", "PACER_YOUTUBE_ACCESS_TOKEN"))
             return YouTubeCredentialKind.AccessToken;
@@ -79,13 +79,15 @@ internal sealed record SyncSetup
     {
         if (Has(configuration, "Sheets:AccessToken", "PACER_SHEETS_ACCESS_TOKEN"))
             return SheetsCredentialKind.AccessToken;
-        if (Has(configuration, "Sheets:ServiceAccount", "PACER_SHEETS_SERVICE_ACCOUNT") || configuration.GetSection("Sheets:ServiceAccount").GetChildren().Any())
+        if (Has(configuration, "Sheets:ServiceAccount", "PACER_SHEETS_SERVICE_ACCOUNT"))
             return SheetsCredentialKind.ServiceAccount;
-        if (Has(configuration, "Sheets:AuthorizedUser", "PACER_SHEETS_AUTHORIZED_USER") || configuration.GetSection("Sheets:AuthorizedUser").GetChildren().Any())
+        if (Has(configuration, "Sheets:AuthorizedUser", "PACER_SHEETS_AUTHORIZED_USER"))
             return SheetsCredentialKind.AuthorizedUser;
         return null;
     }
 
+    /// <summary>Whether a credential is set: a value or a section (a JSON credential as an object) at the key, or the variable.</summary>
     private static bool Has(IConfiguration configuration, string key, string variable) =>
-        !string.IsNullOrWhiteSpace(configuration[key]) || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(variable));
+        !string.IsNullOrWhiteSpace(configuration[key]) || configuration.GetSection(key).GetChildren().Any()
+        || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(variable));
 }
