@@ -235,11 +235,16 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
 
     private async Task<HttpResponseMessage> SendOnceAsync(string operation, string path, string query, Secret secret, GoogleAuthorizedUser? authorized, CancellationToken cancellationToken)
     {
-        if (_settings.CredentialKind == YouTubeCredentialKind.ApiKey)
-            query += "&key=" + Uri.EscapeDataString(secret.Value);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path + "?" + query, UriKind.Relative));
         request.Headers.Accept.Add(Json);
-        if (_settings.CredentialKind == YouTubeCredentialKind.AccessToken)
+        if (_settings.CredentialKind == YouTubeCredentialKind.ApiKey)
+        {
+            // In a header rather than the documented key= parameter (Google's front end takes either): a URL ends up in
+            // proxies' and servers' logs, and the conditional cache keys answers by URL, so a rotated key would have
+            // emptied it. Public data reads the same whatever the key.
+            request.Headers.TryAddWithoutValidation(ApiKeyHeader, secret.Value);
+        }
+        else if (_settings.CredentialKind == YouTubeCredentialKind.AccessToken)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret.Value);
         else if (authorized is not null)
         {
@@ -284,6 +289,9 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Problem} Calls keep using the one read before from {Source}")]
     private static partial void LogCredentialUnusable(ILogger logger, string problem, string source);
+
+    /// <summary>Where Google's APIs read an API key sent outside the URL.</summary>
+    internal const string ApiKeyHeader = "X-Goog-Api-Key";
 
     /// <summary>The header Pacer's HTTP integration sets on an answer it served from its store after a 304.</summary>
     private const string CacheHeader = "X-Pacer-Cache";

@@ -31,7 +31,8 @@ public sealed class FixtureTests
         Assert.Equal("/youtube/v3/channels", request.Path);
         Assert.Contains("part=snippet,contentDetails", request.Query, StringComparison.Ordinal);
         Assert.Contains("id=UC_x5XG1OV2P6uZZ5FSM9Ttw", request.Query, StringComparison.Ordinal);
-        Assert.Contains("key=" + YouTubeHarness.ApiKey, request.Query, StringComparison.Ordinal);
+        Assert.Equal(YouTubeHarness.ApiKey, request.Headers["X-Goog-Api-Key"]);
+        Assert.DoesNotContain(YouTubeHarness.ApiKey, request.Query, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -28,6 +28,25 @@ public sealed class ResourceAndCacheTests
     }
 
     [Fact]
+    public async Task ARotatedKey_KeepsTheCache()
+    {
+        // Public data reads the same whatever the key: rotating it (a monthly policy, a leaked key) must not cost every
+        // cached answer its 304.
+        const string next = "AIzaSyNEXT-rotated-key-0123456789abcd";
+        await using var harness = await YouTubeHarness.StartAsync(e => e.ApiKeys.Add(next));
+        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)harness.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var channel = harness.Emulator.Channels[2];
+        Assert.False((await harness.Client.GetChannelsAsync([channel.Id])).Found.Single().FromCache);
+
+        configuration["YouTube:ApiKey"] = next;
+        configuration.Reload();
+        var after = (await harness.Client.GetChannelsAsync([channel.Id])).Found.Single();
+
+        Assert.True(after.FromCache);
+        Assert.Equal(1, harness.Emulator.Counters.NotModified);
+    }
+
+    [Fact]
     public async Task UnchangedVideosAndPages_AreServedFromTheStoreToo()
     {
         await using var harness = await YouTubeHarness.StartAsync();

@@ -19,7 +19,10 @@ internal sealed class TestServer : IAsyncDisposable
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync(context.RequestAborted);
             _requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "",
-                context.Request.Headers.Authorization.ToString(), body));
+                context.Request.Headers.Authorization.ToString(), body)
+            {
+                Headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            });
             await respond(context, body);
         });
     }
@@ -55,4 +58,8 @@ internal sealed class TestServer : IAsyncDisposable
     }
 }
 
-internal sealed record RecordedRequest(string Method, string Path, string Query, string Authorization, string Body);
+internal sealed record RecordedRequest(string Method, string Path, string Query, string Authorization, string Body)
+{
+    /// <summary>Every request header, by case-insensitive name.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+}

@@ -179,7 +179,8 @@ internal sealed class YouTubeApi : IEmulatorApi
             var accepted = _oauth.IsValid(token) ?? (token.Length > 0 && (_bearerTokens.Count == 0 || _bearerTokens.Contains(token)));
             return accepted ? null : YouTubeErrors.InvalidCredentials();
         }
-        var key = One(request.Query, "key");
+        // Google's front end takes an API key from the key parameter or from the X-Goog-Api-Key header.
+        var key = One(request.Query, "key") ?? (request.Headers.TryGetValue("X-Goog-Api-Key", out var header) && header.Count == 1 ? header[0] : null);
         if (key is null)
             return YouTubeErrors.MissingKey();
         return _apiKeys.Count == 0 || _apiKeys.Contains(key) ? null : YouTubeErrors.InvalidKey();

@@ -5,7 +5,7 @@ namespace Pacer.Emulators.Tests.YouTube;
 public sealed class YouTubeAuthTests
 {
     [Fact]
-    public async Task Credentials_MissingKeyIs403_WrongKeyIs400_WrongTokenIs401_AndNoneCostQuota()
+    public async Task Credentials_MissingKeyIs403_WrongKeyIs400_InTheQueryOrTheHeader_WrongTokenIs401_AndNoneCostQuota()
     {
         var options = new YouTubeEmulatorOptions { ChannelCount = 1, MaxVideosPerChannel = 20 };
         options.ApiKeys.Add("good-key");
@@ -20,7 +20,11 @@ public sealed class YouTubeAuthTests
         var wrong = await http.FetchAsync(path + "&key=bad-key");
         var badToken = await withBadToken.FetchAsync(path);
         Assert.Equal(0, emulator.QuotaUsedToday);
+        using var withWrongKeyHeader = WithKeyHeader(emulator, "bad-key");
+        using var withKeyHeader = WithKeyHeader(emulator, "good-key");
+        var wrongInHeader = await withWrongKeyHeader.FetchAsync(path);
         var good = await http.FetchAsync(path + "&key=good-key");
+        var goodInHeader = await withKeyHeader.FetchAsync(path);
         var token = await withToken.FetchAsync(path);
 
         Assert.Equal((403, "forbidden"), (missing.Code, YouTubeListingTests.Reason(missing)));
@@ -29,9 +33,18 @@ public sealed class YouTubeAuthTests
         Assert.Equal("API key not valid. Please pass a valid API key.", wrong.Json.GetProperty("error").GetProperty("message").GetString());
         Assert.Equal("API_KEY_INVALID", wrong.Json.GetProperty("error").GetProperty("details")[0].GetProperty("reason").GetString());
         Assert.Equal(401, badToken.Code);
+        Assert.Equal(400, wrongInHeader.Code);
         Assert.Equal(200, good.Code);
+        Assert.Equal(200, goodInHeader.Code);
         Assert.Equal(200, token.Code);
-        Assert.Equal(2, emulator.QuotaUsedToday);
+        Assert.Equal(3, emulator.QuotaUsedToday);
+    }
+
+    private static HttpClient WithKeyHeader(YouTubeEmulator emulator, string key)
+    {
+        var client = Http.Client(emulator.BaseAddress);
+        client.DefaultRequestHeaders.Add("X-Goog-Api-Key", key);
+        return client;
     }
 
     [Fact]
