@@ -249,7 +249,22 @@ internal sealed partial class SheetsClient : ISheetsClient, IDisposable
                 $"Google Sheets refused the {kind} (from {secret.Source}) ({what}: {message}). Check that it is current and allowed to use the Sheets API.",
                 operation, status, error.Status, credentialRefused: true);
         }
-        var hint = status == HttpStatusCode.Forbidden ? " Share the spreadsheet with the service account's e-mail address, as an editor." : "";
+        if (error.DetailReason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT")
+        {
+            var fix = _settings.CredentialKind switch
+            {
+                SheetsCredentialKind.AuthorizedUser =>
+                    "Authorize again with it (pacer authorize --client-secret FILE --scope spreadsheets, adding the other scopes you use, such as youtube.readonly) and set the new credential there.",
+                SheetsCredentialKind.AccessToken => "Get a token granted it and set it there.",
+                _ => "Check the scopes the credential is allowed.",
+            };
+            return new SheetsRequestException(
+                $"Google Sheets refused the credential read from {secret.Source}: its user did not grant it the spreadsheets scope, which {operation} needs ({what}: {message}). {fix}",
+                operation, status, error.Status, credentialRefused: true);
+        }
+        var hint = status != HttpStatusCode.Forbidden ? ""
+            : _settings.CredentialKind == SheetsCredentialKind.ServiceAccount ? " Share the spreadsheet with the service account's e-mail address, as an editor."
+            : " Check that the spreadsheet is shared with the user the credential is for, as an editor.";
         return new SheetsRequestException($"Google Sheets {operation} refused the request ({what}: {message}).{hint}", operation, status, error.Status, credentialRefused: false);
     }
 

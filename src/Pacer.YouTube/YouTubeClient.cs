@@ -313,6 +313,15 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
         var message = authorized?.Scrub(error.Message) ?? secret.Scrub(error.Message);
         if (code >= 500)
             return new HttpRequestException($"YouTube {operation} failed ({what}: {message}); try again later.", null, status);
+        if (error.DetailReason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT" || error.Reason == "insufficientPermissions")
+        {
+            var fix = _settings.CredentialKind == YouTubeCredentialKind.AuthorizedUser
+                ? "Authorize again with one (pacer authorize --client-secret FILE --scope youtube.readonly, adding the other scopes you use, such as spreadsheets) and set the new credential there."
+                : "Get a token granted one (youtube.readonly) and set it there.";
+            return new YouTubeRequestException(
+                $"YouTube refused the credential read from {secret.Source}: its user did not grant it a YouTube scope ({what}: {message}). {fix}",
+                operation, status, error.Reason ?? error.DetailReason, error.Domain, credentialRefused: true);
+        }
         if (IsCredentialRefused(status, error))
         {
             var kind = _settings.CredentialKind switch

@@ -74,6 +74,23 @@ public sealed class AuthorizedUserTests
     }
 
     [Fact]
+    public async Task ReadOnlyGrant_Reads_ButAnAppendIsAPermanentError_SayingHowToAuthorizeAgain()
+    {
+        await using var harness = await StartAsync(e => e.RefreshTokenScope = "https://www.googleapis.com/auth/spreadsheets.readonly");
+        await harness.Client.GetSpreadsheetAsync(Id);
+
+        var error = await Assert.ThrowsAsync<SheetsRequestException>(() => harness.Client.AppendValuesAsync(Id, "Sheet1!A1", [["never"]]));
+
+        Assert.True(error.CredentialRefused);
+        Assert.IsAssignableFrom<PermanentJobException>(error);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, error.StatusCode);
+        Assert.Contains("read from the configuration key Sheets:AuthorizedUser: its user did not grant it the spreadsheets scope", error.Message, StringComparison.Ordinal);
+        Assert.Contains("pacer authorize --client-secret FILE --scope spreadsheets", error.Message, StringComparison.Ordinal);
+        Assert.Empty(harness.Emulator.GetValues(Id, "Sheet1"));
+        Assert.Equal(2, harness.Emulator.Counters.Requests); // the read, the refused append: neither retried nor read back
+    }
+
+    [Fact]
     public async Task TokenEndpointServerError_BeforeAnAppend_IsRetried_TheAppendWasNeverSentSoItIsNotInDoubt()
     {
         var answered = 0;

@@ -145,6 +145,24 @@ public sealed class AuthorizedUserTests
     }
 
     [Fact]
+    public async Task GrantWithoutAYouTubeScope_IsAPermanentError_SayingHowToAuthorizeAgain()
+    {
+        // A user who authorized the app for Sheets only: Google answers 403 insufficientPermissions, not 401.
+        await using var harness = await StartAsync(emulator: e => e.RefreshTokenScope = "https://www.googleapis.com/auth/spreadsheets");
+
+        var error = await Assert.ThrowsAsync<YouTubeRequestException>(() => harness.Client.GetChannelsAsync([harness.Emulator.Channels[0].Id]));
+
+        Assert.True(error.CredentialRefused);
+        Assert.IsAssignableFrom<PermanentJobException>(error);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, error.StatusCode);
+        Assert.Contains("read from the configuration key YouTube:AuthorizedUser: its user did not grant it a YouTube scope", error.Message, StringComparison.Ordinal);
+        Assert.Contains("pacer authorize --client-secret FILE --scope youtube.readonly", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, harness.Emulator.Counters.Requests); // not retried, not renewed
+        Assert.Equal(1, harness.Emulator.Counters.TokenRequests);
+        Assert.Equal(0, harness.Emulator.QuotaUsedToday);
+    }
+
+    [Fact]
     public async Task TokenEndpointServerError_IsRetriedLikeAServerErrorOfTheApi()
     {
         var answered = 0;

@@ -11,6 +11,12 @@ public class GoogleEmulatorOptions : EmulatorOptions
     /// </summary>
     public IList<string> RefreshTokens { get; } = [];
 
+    /// <summary>
+    /// The scopes (full addresses, space-separated) the access tokens issued for those refresh tokens carry. Null
+    /// (default): the emulated API's own. A refresh token issued by the consent page carries what the user consented to.
+    /// </summary>
+    public string? RefreshTokenScope { get; set; }
+
     /// <summary>How long an access token issued by the token endpoint is accepted. 1 s to 1 day; default 3,599 s, as Google's.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(3599);

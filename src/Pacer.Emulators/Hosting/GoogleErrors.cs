@@ -22,3 +22,23 @@ internal sealed record GoogleErrorInfo(string Reason, string Domain, IReadOnlyDi
     [JsonPropertyOrder(-1)]
     public string Type => "type.googleapis.com/google.rpc.ErrorInfo";
 }
+
+/// <summary>The OAuth scopes the emulated methods accept, as Google's method references list them.</summary>
+internal static class GoogleScopes
+{
+    private const string Prefix = "https://www.googleapis.com/auth/";
+
+    public static readonly IReadOnlySet<string> YouTubeRead = Scopes("youtube", "youtube.readonly", "youtube.force-ssl", "youtubepartner");
+
+    public static readonly IReadOnlySet<string> SheetsRead = Scopes("spreadsheets", "spreadsheets.readonly", "drive", "drive.readonly", "drive.file");
+
+    public static readonly IReadOnlySet<string> SheetsWrite = Scopes("spreadsheets", "drive", "drive.file");
+
+    public const string InsufficientMessage = "Request had insufficient authentication scopes.";
+
+    /// <summary>The ErrorInfo detail of a 403 for a token without the method's scope.</summary>
+    public static GoogleErrorInfo Insufficient(string service) =>
+        new("ACCESS_TOKEN_SCOPE_INSUFFICIENT", "googleapis.com", new Dictionary<string, string> { ["service"] = service });
+
+    private static HashSet<string> Scopes(params string[] names) => names.Select(n => Prefix + n).ToHashSet(StringComparer.Ordinal);
+}

@@ -11,23 +11,25 @@ namespace Pacer.Emulators.Hosting;
 /// and the token endpoint (<c>POST /token</c>) with the <c>authorization_code</c> grant (PKCE checked when a challenge was
 /// sent) and the <c>refresh_token</c> grant (RFC 6749 sections 4.1 and 6), with the endpoint's error bodies (section 5.2).
 /// Hosted by an emulator beside its API, as Google hosts them beside every API: the API takes the access tokens issued
-/// here until they expire or are revoked, and refuses them after (401).
+/// here until they expire or are revoked, and refuses them after (401); a method checks that the token's scopes include
+/// one it accepts (<see cref="Allows"/>).
 /// </summary>
 /// <param name="refreshTokens">The refresh tokens taken besides those issued here; empty: any non-empty one.</param>
 /// <param name="lifetime">How long an issued access token is taken.</param>
-/// <param name="scope">The scope the answers name (the emulated API's).</param>
+/// <param name="scope">What a refresh token it did not issue here is taken to grant (space-separated scopes).</param>
 internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan lifetime, string scope, TimeProvider time, GoogleEmulatorCounters counters)
 {
     public const string TokenPath = "/token";
     public const string AuthorizationPath = "/o/oauth2/auth";
 
     private readonly HashSet<string> _refreshTokens = new(refreshTokens, StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, bool> _issuedRefreshTokens = new(StringComparer.Ordinal);
+    /// <summary>Refresh tokens the consent flow issued, with the scopes the user granted.</summary>
+    private readonly ConcurrentDictionary<string, string> _issuedRefreshTokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Issued> _issued = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _revoked = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Grant> _codes = new(StringComparer.Ordinal);
 
-    private sealed record Issued(string RefreshToken, DateTimeOffset ExpiresAt);
+    private sealed record Issued(string RefreshToken, DateTimeOffset ExpiresAt, string[] Scopes);
 
     /// <summary>A code the consent page handed out: for whom, where it was sent, and the PKCE challenge it must be redeemed with.</summary>
     private sealed record Grant(string ClientId, string RedirectUri, string? Challenge, string Scope);
@@ -40,6 +42,13 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
         _issued.TryGetValue(accessToken, out var issued)
             ? time.GetUtcNow() < issued.ExpiresAt && !_revoked.ContainsKey(issued.RefreshToken)
             : null;
+
+    /// <summary>
+    /// Whether a token may call a method that takes any of <paramref name="accepted"/> (full scope addresses): always for
+    /// a token not issued here (a configured bearer token, whose scopes the emulator cannot know).
+    /// </summary>
+    public bool Allows(string accessToken, IReadOnlySet<string> accepted) =>
+        !_issued.TryGetValue(accessToken, out var issued) || issued.Scopes.Any(accepted.Contains);
 
     /// <summary>The grant an access token was issued for (the user, for per-user limits), or null when this endpoint never issued it.</summary>
     public string? GrantOf(string accessToken) => _issued.TryGetValue(accessToken, out var issued) ? issued.RefreshToken : null;
@@ -121,6 +130,11 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
             }
             var code = "4/emulated-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             var granted = query["scope"].ToString();
+            if (string.IsNullOrWhiteSpace(granted))
+            {
+                await PageAsync(context, 400, "Error 400: invalid_request. Missing required parameter: scope", cancellationToken);
+                return;
+            }
             _codes[code] = new Grant(clientId, redirect, challenge.Length > 0 ? challenge : null, granted);
             back.Append("code=").Append(Uri.EscapeDataString(code)).Append("&scope=").Append(Uri.EscapeDataString(granted));
         }
@@ -154,7 +168,7 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
             return;
         }
         var refreshToken = "1//emulated-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        _issuedRefreshTokens[refreshToken] = true;
+        _issuedRefreshTokens[refreshToken] = grant.Scope;
         await IssueAsync(context, refreshToken, grant.Scope, includeRefreshToken: true, cancellationToken);
     }
 
@@ -166,20 +180,20 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
             || (_refreshTokens.Count > 0 && !_refreshTokens.Contains(refreshToken) && !_issuedRefreshTokens.ContainsKey(refreshToken)))
             await ErrorAsync(context, 400, "invalid_grant", "Token has been expired or revoked.", cancellationToken);
         else
-            await IssueAsync(context, refreshToken, scope, includeRefreshToken: false, cancellationToken);
+            await IssueAsync(context, refreshToken, _issuedRefreshTokens.GetValueOrDefault(refreshToken, scope), includeRefreshToken: false, cancellationToken);
     }
 
     private Task IssueAsync(HttpContext context, string refreshToken, string granted, bool includeRefreshToken, CancellationToken cancellationToken)
     {
         var accessToken = "ya29.emulated-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        _issued[accessToken] = new Issued(refreshToken, time.GetUtcNow() + lifetime);
+        _issued[accessToken] = new Issued(refreshToken, time.GetUtcNow() + lifetime, granted.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         counters.CountTokenIssued();
         context.Response.Headers.CacheControl = "no-cache, no-store, max-age=0, must-revalidate";
         var body = new Dictionary<string, object>
         {
             ["access_token"] = accessToken,
             ["expires_in"] = (long)lifetime.TotalSeconds,
-            ["scope"] = granted.Length > 0 ? granted : scope,
+            ["scope"] = granted,
             ["token_type"] = "Bearer",
         };
         if (includeRefreshToken)

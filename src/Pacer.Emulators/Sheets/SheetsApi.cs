@@ -74,7 +74,7 @@ internal sealed class SheetsApi : IEmulatorApi
             return;
         }
         _counters.CountCall(route.Method);
-        if (Authenticate(context.Request, out var user) is { } refused)
+        if (Authenticate(context.Request, route.Write, out var user) is { } refused)
         {
             await WriteAsync(context, refused, cancellationToken);
             return;
@@ -168,7 +168,7 @@ internal sealed class SheetsApi : IEmulatorApi
         return HttpMethods.IsPut(method) ? new SheetsRoute(SheetsMethods.ValuesUpdate, true, id, range) : null;
     }
 
-    private SheetsAnswer? Authenticate(HttpRequest request, out string user)
+    private SheetsAnswer? Authenticate(HttpRequest request, bool write, out string user)
     {
         user = "";
         var authorization = request.Headers.Authorization.ToString();
@@ -179,7 +179,9 @@ internal sealed class SheetsApi : IEmulatorApi
         {
             // Every token issued for one grant is one user: the per-user limits do not start afresh with each renewal.
             user = "grant:" + _oauth.GrantOf(token);
-            return issued ? null : SheetsErrors.InvalidCredentials();
+            if (!issued)
+                return SheetsErrors.InvalidCredentials();
+            return _oauth.Allows(token, write ? GoogleScopes.SheetsWrite : GoogleScopes.SheetsRead) ? null : SheetsErrors.InsufficientScopes();
         }
         user = token;
         return user.Length > 0 && (_tokens.Count == 0 || _tokens.Contains(user)) ? null : SheetsErrors.InvalidCredentials();

@@ -45,6 +45,10 @@ internal static class SheetsErrors
     public static SheetsAnswer InvalidCredentials() =>
         Error(401, "Request had invalid authentication credentials. " + CredentialsHelp, "UNAUTHENTICATED");
 
+    /// <summary>An OAuth token whose user did not grant a scope the method takes (a read-only one for a write, say).</summary>
+    public static SheetsAnswer InsufficientScopes() =>
+        Error(403, GoogleScopes.InsufficientMessage, "PERMISSION_DENIED", [GoogleScopes.Insufficient("sheets.googleapis.com")]);
+
     public static SheetsAnswer MethodNotFound() => Error(404, "Method not found.", "NOT_FOUND");
 
     /// <summary>429 RESOURCE_EXHAUSTED, with the ErrorInfo detail clients read the limit from.</summary>

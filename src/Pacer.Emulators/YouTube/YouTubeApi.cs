@@ -177,7 +177,9 @@ internal sealed class YouTubeApi : IEmulatorApi
         {
             var token = authorization["Bearer ".Length..].Trim();
             var accepted = _oauth.IsValid(token) ?? (token.Length > 0 && (_bearerTokens.Count == 0 || _bearerTokens.Contains(token)));
-            return accepted ? null : YouTubeErrors.InvalidCredentials();
+            if (!accepted)
+                return YouTubeErrors.InvalidCredentials();
+            return _oauth.Allows(token, GoogleScopes.YouTubeRead) ? null : YouTubeErrors.InsufficientScopes();
         }
         // Google's front end takes an API key from the key parameter or from the X-Goog-Api-Key header.
         var key = One(request.Query, "key") ?? (request.Headers.TryGetValue("X-Goog-Api-Key", out var header) && header.Count == 1 ? header[0] : null);

@@ -21,6 +21,12 @@ internal static class YouTubeErrors
         Error(401, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
             "global", "authError", status: "UNAUTHENTICATED");
 
+    /// <summary>An OAuth token whose user did not grant a YouTube scope.</summary>
+    public static YouTubeAnswer InsufficientScopes() =>
+        new(403, new GoogleError(new GoogleErrorBody(403, GoogleScopes.InsufficientMessage,
+            [new GoogleErrorItem("Insufficient Permission", "global", "insufficientPermissions")], "PERMISSION_DENIED",
+            [GoogleScopes.Insufficient("youtube.googleapis.com")])), ETag: null);
+
     /// <summary>A request that needs a user (<c>mine=true</c>) made without an OAuth token.</summary>
     public static YouTubeAnswer LoginRequired() =>
         Error(401, "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
