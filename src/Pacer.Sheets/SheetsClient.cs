@@ -188,12 +188,12 @@ internal sealed partial class SheetsClient : ISheetsClient, IDisposable
     {
         var credential = Credential();
         var response = await SendOnceAsync(operation, method, relative, content, credential, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.Unauthorized && credential.AuthorizedUser is { } user)
+        if (response.StatusCode == HttpStatusCode.Unauthorized && credential.CanRenew)
         {
             // Refused before it expired by this clock (revoked, or the clocks disagree); a 401 applied nothing, so a write
             // may be sent again. One new token, one more call.
             response.Dispose();
-            await user.RefreshAsync(operation, cancellationToken);
+            await credential.RenewAsync(operation, cancellationToken);
             response = await SendOnceAsync(operation, method, relative, content, credential, cancellationToken);
         }
         using var answered = response;

@@ -1,6 +1,7 @@
 using System.Net;
 using Google.Apis.Auth.OAuth2;
 using Google.Apis.Auth.OAuth2.Responses;
+using Google.Apis.Http;
 using Microsoft.Extensions.Options;
 using Pacer.GoogleApis;
 using Pacer.Secrets;
@@ -18,7 +19,7 @@ internal sealed class SheetsCredential
 
     public string Problem { get; private set; } = "";
 
-    private ITokenAccess? _serviceAccount;
+    private ServiceAccountCredential? _serviceAccount;
 
     /// <summary>For <see cref="SheetsCredentialKind.AuthorizedUser"/>: the credential made from <see cref="Secret"/>.</summary>
     public GoogleAuthorizedUser? AuthorizedUser { get; private set; }
@@ -47,7 +48,18 @@ internal sealed class SheetsCredential
             return;
         try
         {
-            _serviceAccount = CredentialFactory.FromJson<ServiceAccountCredential>(secret.Value).ToGoogleCredential().CreateScoped(SheetsDefaults.Scope);
+            // Read (and checked) by Google's factory, then made again to run on the injected clock and leave retries to the
+            // client's call policy: the factory's credential keeps the system clock and sleeps between its own retries.
+            var key = CredentialFactory.FromJson<ServiceAccountCredential>(secret.Value);
+            _serviceAccount = new ServiceAccountCredential(new ServiceAccountCredential.Initializer(key.Id, key.TokenServerUrl)
+            {
+                Clock = new GoogleClock(time),
+                DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
+                Key = key.Key,
+                KeyId = key.KeyId,
+                ProjectId = key.ProjectId,
+                Scopes = [SheetsDefaults.Scope],
+            });
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
         {
@@ -69,17 +81,42 @@ internal sealed class SheetsCredential
         {
             return await _serviceAccount.GetAccessTokenForRequestAsync(null, cancellationToken);
         }
-        catch (TokenResponseException refused) when (refused.StatusCode is null or < HttpStatusCode.InternalServerError)
+        catch (TokenResponseException failed)
         {
-            throw new SheetsRequestException(
-                $"Google refused the service account key read from {Secret!.Source} ({refused.Error?.Error}: {refused.Error?.ErrorDescription}). " +
-                "Check that the key is current and the service account exists.",
-                operation, refused.StatusCode ?? HttpStatusCode.BadRequest, refused.Error?.Error, credentialRefused: true);
+            throw ServiceAccountFailure(operation, failed);
+        }
+    }
+
+    /// <summary>Whether a 401 is worth a new token and one more call: the token was refused before its end by this clock.</summary>
+    public bool CanRenew => AuthorizedUser is not null || _serviceAccount is not null;
+
+    /// <summary>Asks for a new access token although the one held has not expired by this clock (the API refused it).</summary>
+    public async Task RenewAsync(string operation, CancellationToken cancellationToken)
+    {
+        if (AuthorizedUser is { } user)
+        {
+            await user.RefreshAsync(operation, cancellationToken);
+            return;
+        }
+        try
+        {
+            await _serviceAccount!.RequestAccessTokenAsync(cancellationToken);
         }
         catch (TokenResponseException failed)
         {
-            throw new HttpRequestException($"Google's token service failed ({(int)failed.StatusCode!}); try again later.", null, failed.StatusCode);
+            throw ServiceAccountFailure(operation, failed);
         }
+    }
+
+    /// <summary>A refusal of the key will not change by trying again; a server error of the token endpoint may, and the call it was for was never sent.</summary>
+    private Exception ServiceAccountFailure(string operation, TokenResponseException failed)
+    {
+        if (failed.StatusCode is >= HttpStatusCode.InternalServerError)
+            return new TokenUnavailableException($"Google's token service failed ({(int)failed.StatusCode!}); try again later.", failed, failed.StatusCode.Value);
+        return new SheetsRequestException(
+            $"Google refused the service account key read from {Secret!.Source} ({failed.Error?.Error}: {failed.Error?.ErrorDescription}). " +
+            "Check that the key is current and the service account exists.",
+            operation, failed.StatusCode ?? HttpStatusCode.BadRequest, failed.Error?.Error, credentialRefused: true);
     }
 }
 

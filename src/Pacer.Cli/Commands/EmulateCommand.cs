@@ -133,7 +133,7 @@ internal static class EmulateCommand
         [
             $"API:   {root}youtube/v3/ (any ?key=; {emulator.Channels.Count} channels, seed {settings.Seed}; {Output.Number(options.Quota.DailyBudget)} units a day)",
             $"try:   curl '{root}youtube/v3/channels?part=snippet,contentDetails&id={example}&key=demo'",
-            $"OAuth: consent {emulator.AuthorizationEndpoint} (auth_uri), token endpoint {emulator.TokenEndpoint} (token_uri; any refresh token)",
+            $"OAuth: consent {emulator.AuthorizationEndpoint} (auth_uri), token endpoint {emulator.TokenEndpoint} (token_uri; any refresh token or service account key)",
             $"admin: GET {root}_emulator/channels, POST {root}_emulator/uploads?channelShare=0.05&count=3, GET {root}_emulator/counters, POST {root}_emulator/mine?channelId={example}",
         ], () => emulator.Counters.Requests);
     }
@@ -148,7 +148,7 @@ internal static class EmulateCommand
         [
             $"API:   {root}v4/spreadsheets/ (any Authorization: Bearer token; spreadsheets are created on first use)",
             $"try:   curl -H 'Authorization: Bearer demo' '{root}v4/spreadsheets/demo/values/Sheet1'",
-            $"OAuth: consent {emulator.AuthorizationEndpoint} (auth_uri), token endpoint {emulator.TokenEndpoint} (token_uri; any refresh token)",
+            $"OAuth: consent {emulator.AuthorizationEndpoint} (auth_uri), token endpoint {emulator.TokenEndpoint} (token_uri; any refresh token or service account key)",
             $"admin: GET {root}_emulator/spreadsheets, GET {root}_emulator/spreadsheets/ID, GET {root}_emulator/counters",
         ], () => emulator.Counters.Requests);
     }

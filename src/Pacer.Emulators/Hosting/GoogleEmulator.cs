@@ -11,7 +11,7 @@ public abstract class GoogleEmulator : IAsyncDisposable
     private EmulatorHost? _host;
 
     private protected GoogleEmulator(GoogleEmulatorOptions options, string scope, GoogleEmulatorCounters counters) =>
-        OAuth = new OAuthEndpoints(options.RefreshTokens, options.AccessTokenLifetime, options.RefreshTokenScope ?? scope, options.TimeProvider, counters);
+        OAuth = new OAuthEndpoints(options.RefreshTokens, options.ServiceAccounts, options.AccessTokenLifetime, options.RefreshTokenScope ?? scope, options.TimeProvider, counters);
 
     private protected OAuthEndpoints OAuth { get; }
 

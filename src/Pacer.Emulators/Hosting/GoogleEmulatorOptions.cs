@@ -17,6 +17,13 @@ public class GoogleEmulatorOptions : EmulatorOptions
     /// </summary>
     public string? RefreshTokenScope { get; set; }
 
+    /// <summary>
+    /// Service accounts (client e-mail address to public key, PEM) whose signed assertions the token endpoint checks (the
+    /// JWT bearer grant a service account key uses). Empty (default): any account, any signature; an assertion's times and
+    /// scopes are checked either way.
+    /// </summary>
+    public IDictionary<string, string> ServiceAccounts { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>How long an access token issued by the token endpoint is accepted. 1 s to 1 day; default 3,599 s, as Google's.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(3599);

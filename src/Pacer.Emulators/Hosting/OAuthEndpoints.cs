@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
 namespace Pacer.Emulators.Hosting;
@@ -9,7 +10,8 @@ namespace Pacer.Emulators.Hosting;
 /// Google's OAuth 2 endpoints as an installed application uses them: the consent page (<c>GET /o/oauth2/auth</c>, here a
 /// user who consents at once, or refuses when told to) that redirects to the application's loopback address with a code,
 /// and the token endpoint (<c>POST /token</c>) with the <c>authorization_code</c> grant (PKCE checked when a challenge was
-/// sent) and the <c>refresh_token</c> grant (RFC 6749 sections 4.1 and 6), with the endpoint's error bodies (section 5.2).
+/// sent), the <c>refresh_token</c> grant (RFC 6749 sections 4.1 and 6) and a service account's signed assertion (the JWT
+/// bearer grant, RFC 7523), with the endpoint's error bodies (section 5.2).
 /// Hosted by an emulator beside its API, as Google hosts them beside every API: the API takes the access tokens issued
 /// here until they expire or are revoked, and refuses them after (401); a method checks that the token's scopes include
 /// one it accepts (<see cref="Allows"/>).
@@ -17,8 +19,12 @@ namespace Pacer.Emulators.Hosting;
 /// <param name="refreshTokens">The refresh tokens taken besides those issued here; empty: any non-empty one.</param>
 /// <param name="lifetime">How long an issued access token is taken.</param>
 /// <param name="scope">What a refresh token it did not issue here is taken to grant (space-separated scopes).</param>
-internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan lifetime, string scope, TimeProvider time, GoogleEmulatorCounters counters)
+/// <param name="serviceAccounts">Service accounts whose assertions are checked against their public key; empty: any signature.</param>
+internal sealed class OAuthEndpoints(
+    IEnumerable<string> refreshTokens, IDictionary<string, string> serviceAccounts, TimeSpan lifetime, string scope, TimeProvider time, GoogleEmulatorCounters counters)
 {
+    public const string JwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
     public const string TokenPath = "/token";
     public const string AuthorizationPath = "/o/oauth2/auth";
 
@@ -28,8 +34,10 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
     private readonly ConcurrentDictionary<string, Issued> _issued = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _revoked = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Grant> _codes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _serviceAccounts = new(serviceAccounts, StringComparer.Ordinal);
 
-    private sealed record Issued(string RefreshToken, DateTimeOffset ExpiresAt, string[] Scopes);
+    /// <param name="Grant">The refresh token (or service account) the token was issued under: one user, revoked together.</param>
+    private sealed record Issued(string Grant, DateTimeOffset ExpiresAt, string[] Scopes);
 
     /// <summary>A code the consent page handed out: for whom, where it was sent, and the PKCE challenge it must be redeemed with.</summary>
     private sealed record Grant(string ClientId, string RedirectUri, string? Challenge, string Scope);
@@ -40,7 +48,7 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
     /// <summary>What the API makes of a bearer token: null when this endpoint never issued it.</summary>
     public bool? IsValid(string accessToken) =>
         _issued.TryGetValue(accessToken, out var issued)
-            ? time.GetUtcNow() < issued.ExpiresAt && !_revoked.ContainsKey(issued.RefreshToken)
+            ? time.GetUtcNow() < issued.ExpiresAt && !_revoked.ContainsKey(issued.Grant)
             : null;
 
     /// <summary>
@@ -51,7 +59,7 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
         !_issued.TryGetValue(accessToken, out var issued) || issued.Scopes.Any(accepted.Contains);
 
     /// <summary>The grant an access token was issued for (the user, for per-user limits), or null when this endpoint never issued it.</summary>
-    public string? GrantOf(string accessToken) => _issued.TryGetValue(accessToken, out var issued) ? issued.RefreshToken : null;
+    public string? GrantOf(string accessToken) => _issued.TryGetValue(accessToken, out var issued) ? issued.Grant : null;
 
     /// <summary>Every access token issued so far is refused from now on; the refresh tokens still work.</summary>
     public void RevokeAccessTokens()
@@ -80,6 +88,11 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
         }
         var form = await context.Request.ReadFormAsync(cancellationToken);
         var grant = form["grant_type"].ToString();
+        if (grant == JwtBearerGrant)
+        {
+            await AssertionAsync(context, form["assertion"].ToString(), cancellationToken);
+            return true;
+        }
         var clientId = form["client_id"].ToString();
         var clientSecret = form["client_secret"].ToString();
         if (grant is not ("refresh_token" or "authorization_code"))
@@ -183,10 +196,85 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
             await IssueAsync(context, refreshToken, _issuedRefreshTokens.GetValueOrDefault(refreshToken, scope), includeRefreshToken: false, cancellationToken);
     }
 
-    private Task IssueAsync(HttpContext context, string refreshToken, string granted, bool includeRefreshToken, CancellationToken cancellationToken)
+    /// <summary>
+    /// A service account's signed JWT (RS256; <c>iss</c> its e-mail address, <c>scope</c>, <c>iat</c> and <c>exp</c> at most an
+    /// hour apart around now): an access token for the scopes it names. The signature is checked when the account is
+    /// listed in <see cref="GoogleEmulatorOptions.ServiceAccounts"/>; <c>aud</c> is not (a key names Google's endpoint or this one).
+    /// </summary>
+    private async Task AssertionAsync(HttpContext context, string assertion, CancellationToken cancellationToken)
+    {
+        var parts = assertion.Split('.');
+        JsonElement header, claims;
+        try
+        {
+            if (parts.Length != 3)
+                throw new FormatException();
+            header = JsonDocument.Parse(FromBase64Url(parts[0])).RootElement;
+            claims = JsonDocument.Parse(FromBase64Url(parts[1])).RootElement;
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "Invalid JWT: could not be parsed.", cancellationToken);
+            return;
+        }
+        var issuer = Text(claims, "iss");
+        var scopes = Text(claims, "scope");
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var iat = Number(claims, "iat");
+        var exp = Number(claims, "exp");
+        if (Text(header, "alg") != "RS256" || issuer is null)
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "Invalid JWT: the header must say RS256 and the claims name their issuer (iss).", cancellationToken);
+        }
+        else if (_serviceAccounts.Count > 0 && !_serviceAccounts.ContainsKey(issuer))
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "Invalid grant: account not found", cancellationToken);
+        }
+        else if (_serviceAccounts.TryGetValue(issuer, out var publicKey) && !Signed(parts, publicKey))
+        {
+            await ErrorAsync(context, 400, "invalid_grant", "Invalid JWT Signature.", cancellationToken);
+        }
+        else if (iat is null || exp is null || exp <= iat || exp - iat > 3600 || iat > now + 300 || exp <= now)
+        {
+            await ErrorAsync(context, 400, "invalid_grant",
+                "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.", cancellationToken);
+        }
+        else if (string.IsNullOrWhiteSpace(scopes))
+        {
+            await ErrorAsync(context, 400, "invalid_scope", "Invalid OAuth scope or ID token audience provided.", cancellationToken);
+        }
+        else
+        {
+            await IssueAsync(context, ServiceAccountGrant(issuer), scopes, includeRefreshToken: false, cancellationToken);
+        }
+    }
+
+    /// <summary>The grant a service account's tokens are issued under: one user for per-user limits, revoked together.</summary>
+    public static string ServiceAccountGrant(string email) => "service-account:" + email;
+
+    private static bool Signed(string[] parts, string publicKeyPem)
+    {
+        using var rsa = RSA.Create();
+        rsa.ImportFromPem(publicKeyPem);
+        return rsa.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), FromBase64Url(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+    }
+
+    private static string? Text(JsonElement json, string name) =>
+        json.ValueKind == JsonValueKind.Object && json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static long? Number(JsonElement json, string name) =>
+        json.ValueKind == JsonValueKind.Object && json.TryGetProperty(name, out var value) && value.TryGetInt64(out var number) ? number : null;
+
+    private static byte[] FromBase64Url(string text)
+    {
+        var base64 = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '='));
+    }
+
+    private Task IssueAsync(HttpContext context, string grant, string granted, bool includeRefreshToken, CancellationToken cancellationToken)
     {
         var accessToken = "ya29.emulated-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        _issued[accessToken] = new Issued(refreshToken, time.GetUtcNow() + lifetime, granted.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        _issued[accessToken] = new Issued(grant, time.GetUtcNow() + lifetime, granted.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         counters.CountTokenIssued();
         context.Response.Headers.CacheControl = "no-cache, no-store, max-age=0, must-revalidate";
         var body = new Dictionary<string, object>
@@ -197,7 +285,7 @@ internal sealed class OAuthEndpoints(IEnumerable<string> refreshTokens, TimeSpan
             ["token_type"] = "Bearer",
         };
         if (includeRefreshToken)
-            body["refresh_token"] = refreshToken;
+            body["refresh_token"] = grant;
         return EmulatorJson.WriteAsync(context, 200, body, cancellationToken);
     }
 

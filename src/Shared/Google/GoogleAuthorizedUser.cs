@@ -86,7 +86,7 @@ internal sealed class GoogleAuthorizedUser
         var flow = new AuthorizationCodeFlow(new AuthorizationCodeFlow.Initializer(GoogleAuthConsts.OidcAuthorizationUrl, tokenEndpoint!.AbsoluteUri)
         {
             ClientSecrets = new ClientSecrets { ClientId = json!.ClientId, ClientSecret = json.ClientSecret },
-            Clock = new TimeProviderClock(time),
+            Clock = new GoogleClock(time),
             // Failures reach the client's own call policy, which retries on the injected clock; Google's would sleep on its own.
             DefaultExponentialBackOffPolicy = ExponentialBackOffPolicy.None,
         });
@@ -148,14 +148,6 @@ internal sealed class GoogleAuthorizedUser
             $"Google's token endpoint refused the authorized-user credential read from {_secret.Source} ({what}). " +
             "If the user removed the app's access or the refresh token expired, authorize again (pacer authorize) and save the new credential there.",
             operation, status ?? HttpStatusCode.BadRequest, failed.Error?.Error);
-    }
-
-    /// <summary>Google.Apis.Auth's clock on the injected <see cref="TimeProvider"/>, so a token's age follows the clock tests control.</summary>
-    private sealed class TimeProviderClock(TimeProvider time) : Google.Apis.Util.IClock
-    {
-        public DateTime Now => time.GetLocalNow().DateTime;
-
-        public DateTime UtcNow => time.GetUtcNow().UtcDateTime;
     }
 }
 
