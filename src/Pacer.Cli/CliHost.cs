@@ -152,6 +152,7 @@ internal static class CliHost
                     youtube.BaseAddress = youtubeBase;
                 // Without any, an API key: the error at start names where to put one.
                 youtube.CredentialKind = sync.YouTubeCredential ?? Sync.SyncSetup.YouTubeCredentialIn(builder.Configuration) ?? YouTube.YouTubeCredentialKind.ApiKey;
+                youtube.CredentialFile ??= Sync.SyncSetup.YouTubeCredentialFile(builder.Configuration);
             });
             if (sync.Sheets)
             {
@@ -161,6 +162,7 @@ internal static class CliHost
                         sheets.BaseAddress = sheetsBase;
                     // Without any, a service account key: the error at start names where to put one.
                     sheets.CredentialKind = sync.SheetsCredential ?? Sync.SyncSetup.SheetsCredentialIn(builder.Configuration) ?? Pacer.Sheets.SheetsCredentialKind.ServiceAccount;
+                    sheets.CredentialFile ??= Sync.SyncSetup.SheetsCredentialFile(builder.Configuration);
                 });
             }
             pacer.AddChannelSync();

@@ -66,6 +66,9 @@ internal static class SyncCommand
             };
             using var host = CliHost.Build(cli.HostSettings() with { ChannelSync = setup, ExportTelemetry = true });
             CheckDestinations(host.Services, destinations);
+            // A schedule's credentials are its worker's (pacer run), not this shell's.
+            if (parse.GetValue(every) is null)
+                SyncSetup.CheckApplicationDefault(host.Services.GetRequiredService<IConfiguration>(), setup.Sheets);
             if (parse.GetValue(every) is null && refs.Any(r => r.Kind == ChannelRefKind.Mine)
                 && SyncSetup.YouTubeCredentialIn(host.Services.GetRequiredService<IConfiguration>()) is YouTube.YouTubeCredentialKind.ApiKey)
             {

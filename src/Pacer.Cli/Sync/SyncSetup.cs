@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Pacer.Sheets;
 using Pacer.YouTube;
@@ -56,9 +57,66 @@ internal sealed record SyncSetup
     /// The YouTube credential configured, looked for in this order: an API key (<c>YouTube:ApiKey</c>,
     /// <c>PACER_YOUTUBE_API_KEY</c>), an authorized-user credential (<c>YouTube:AuthorizedUser</c> as JSON text or as an
     /// object, <c>PACER_YOUTUBE_AUTHORIZED_USER</c>), an access token (<c>YouTube:AccessToken</c>,
-    /// <c>PACER_YOUTUBE_ACCESS_TOKEN</c>); null when there is none.
+    /// <c>PACER_YOUTUBE_ACCESS_TOKEN</c>), then Google's application default credentials file if it holds a user's
+    /// (<see cref="YouTubeCredentialFile"/>); null when there is none.
     /// </summary>
-    public static YouTubeCredentialKind? YouTubeCredentialIn(IConfiguration configuration)
+    public static YouTubeCredentialKind? YouTubeCredentialIn(IConfiguration configuration) =>
+        YouTubeConfigured(configuration) ?? (YouTubeCredentialFile(configuration) is null ? null : YouTubeCredentialKind.AuthorizedUser);
+
+    /// <summary>
+    /// The file named by <c>GOOGLE_APPLICATION_CREDENTIALS</c> when nothing else gives YouTube a credential and the file
+    /// holds a user's credential (<c>gcloud auth application-default login</c>, <c>pacer authorize</c>): YouTube's channel
+    /// data takes an API key or a user, not a service account.
+    /// </summary>
+    public static string? YouTubeCredentialFile(IConfiguration configuration) =>
+        YouTubeConfigured(configuration) is null && ApplicationDefault(configuration) is { Type: AuthorizedUserType } found ? found.Path : null;
+
+    /// <summary>
+    /// The Sheets credential configured, looked for in this order: an access token (<c>Sheets:AccessToken</c>,
+    /// <c>PACER_SHEETS_ACCESS_TOKEN</c>; what an emulator takes), a service account key (<c>Sheets:ServiceAccount</c>,
+    /// <c>PACER_SHEETS_SERVICE_ACCOUNT</c>), an authorized-user credential (<c>Sheets:AuthorizedUser</c>,
+    /// <c>PACER_SHEETS_AUTHORIZED_USER</c>), then Google's application default credentials file, a service account's key
+    /// or a user's (<see cref="SheetsCredentialFile"/>); null when there is none.
+    /// </summary>
+    public static SheetsCredentialKind? SheetsCredentialIn(IConfiguration configuration)
+    {
+        if (SheetsConfigured(configuration) is { } configured)
+            return configured;
+        return ApplicationDefault(configuration)?.Type switch
+        {
+            AuthorizedUserType => SheetsCredentialKind.AuthorizedUser,
+            ServiceAccountType => SheetsCredentialKind.ServiceAccount,
+            _ => null,
+        };
+    }
+
+    /// <summary>The file named by <c>GOOGLE_APPLICATION_CREDENTIALS</c> when nothing else gives Sheets a credential and it holds one Sheets takes.</summary>
+    public static string? SheetsCredentialFile(IConfiguration configuration) =>
+        SheetsConfigured(configuration) is null && ApplicationDefault(configuration) is { Type: AuthorizedUserType or ServiceAccountType } found ? found.Path : null;
+
+    /// <summary>
+    /// Stops a sync whose only credential would have been <c>GOOGLE_APPLICATION_CREDENTIALS</c>'s file when that file
+    /// cannot serve: it cannot be read, or holds a kind the API does not take. Elsewhere (a worker that may never sync) such
+    /// a file is left alone, as if unset.
+    /// </summary>
+    public static void CheckApplicationDefault(IConfiguration configuration, bool sheets)
+    {
+        if (ApplicationDefault(configuration) is not { } found)
+            return;
+        var fix = "Point it at a credential file (a user's, as `pacer authorize` or `gcloud auth application-default login` saves it; " +
+            "for Sheets also a service account's key), or give the credential another way (see docs/channel-sync.md).";
+        if (found.Problem is { } problem && (YouTubeConfigured(configuration) is null || (sheets && SheetsConfigured(configuration) is null)))
+            throw CliException.Usage($"{ApplicationDefaultVariable} names {found.Path}, which {problem}. {fix}");
+        if (YouTubeConfigured(configuration) is null && found.Type != AuthorizedUserType)
+        {
+            throw CliException.Usage($"{ApplicationDefaultVariable} names {found.Path}, a credential of type '{found.Type}'; YouTube's channel data " +
+                "takes an API key (PACER_YOUTUBE_API_KEY) or a user's credential (PACER_YOUTUBE_AUTHORIZED_USER, or that file holding one).");
+        }
+        if (sheets && SheetsConfigured(configuration) is null && found.Type is not (AuthorizedUserType or ServiceAccountType))
+            throw CliException.Usage($"{ApplicationDefaultVariable} names {found.Path}, a credential of type '{found.Type}', which Sheets does not take here. {fix}");
+    }
+
+    private static YouTubeCredentialKind? YouTubeConfigured(IConfiguration configuration)
     {
         if (Has(configuration, "YouTube:ApiKey", "PACER_YOUTUBE_API_KEY"))
             return YouTubeCredentialKind.ApiKey;
@@ -69,13 +127,7 @@ internal sealed record SyncSetup
         return null;
     }
 
-    /// <summary>
-    /// The Sheets credential configured, looked for in this order: an access token (<c>Sheets:AccessToken</c>,
-    /// <c>PACER_SHEETS_ACCESS_TOKEN</c>; what an emulator takes), a service account key (<c>Sheets:ServiceAccount</c>,
-    /// <c>PACER_SHEETS_SERVICE_ACCOUNT</c>), an authorized-user credential (<c>Sheets:AuthorizedUser</c>,
-    /// <c>PACER_SHEETS_AUTHORIZED_USER</c>); null when there is none.
-    /// </summary>
-    public static SheetsCredentialKind? SheetsCredentialIn(IConfiguration configuration)
+    private static SheetsCredentialKind? SheetsConfigured(IConfiguration configuration)
     {
         if (Has(configuration, "Sheets:AccessToken", "PACER_SHEETS_ACCESS_TOKEN"))
             return SheetsCredentialKind.AccessToken;
@@ -85,6 +137,44 @@ internal sealed record SyncSetup
             return SheetsCredentialKind.AuthorizedUser;
         return null;
     }
+
+    private const string AuthorizedUserType = "authorized_user";
+    private const string ServiceAccountType = "service_account";
+
+    /// <summary>
+    /// The file <c>GOOGLE_APPLICATION_CREDENTIALS</c> names (in the environment, or a top-level key of <c>--config</c>), as
+    /// Google's client libraries read it, with its <c>"type"</c>, or what keeps it from being read (never its content).
+    /// </summary>
+    private static (string Path, string? Type, string? Problem)? ApplicationDefault(IConfiguration configuration)
+    {
+        var path = configuration[ApplicationDefaultVariable];
+        if (string.IsNullOrWhiteSpace(path))
+            return null;
+        path = Path.GetFullPath(path);
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var json = JsonDocument.Parse(stream);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+                ? (path, type.GetString(), null)
+                : (path, null, "is not a credential file (no \"type\")");
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return (path, null, "does not exist");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (path, null, $"cannot be read ({e.GetType().Name})");
+        }
+        catch (JsonException)
+        {
+            return (path, null, "is not JSON");
+        }
+    }
+
+    /// <summary>Where Google's client libraries look for a credential file (application default credentials).</summary>
+    public const string ApplicationDefaultVariable = "GOOGLE_APPLICATION_CREDENTIALS";
 
     /// <summary>Whether a credential is set: a value or a section (a JSON credential as an object) at the key, or the variable.</summary>
     private static bool Has(IConfiguration configuration, string key, string variable) =>
