@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
 namespace Pacer.Emulators.Hosting;
@@ -34,7 +35,7 @@ internal sealed class OAuthEndpoints(
     private readonly ConcurrentDictionary<string, Issued> _issued = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _revoked = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Grant> _codes = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _serviceAccounts = new(serviceAccounts, StringComparer.Ordinal);
+    private readonly Dictionary<string, RSA> _serviceAccounts = serviceAccounts.ToDictionary(a => a.Key, a => PublicKey(a.Key, a.Value), StringComparer.Ordinal);
 
     /// <param name="Grant">The refresh token (or service account) the token was issued under: one user, revoked together.</param>
     private sealed record Issued(string Grant, DateTimeOffset ExpiresAt, string[] Scopes);
@@ -204,15 +205,7 @@ internal sealed class OAuthEndpoints(
     private async Task AssertionAsync(HttpContext context, string assertion, CancellationToken cancellationToken)
     {
         var parts = assertion.Split('.');
-        JsonElement header, claims;
-        try
-        {
-            if (parts.Length != 3)
-                throw new FormatException();
-            header = JsonDocument.Parse(FromBase64Url(parts[0])).RootElement;
-            claims = JsonDocument.Parse(FromBase64Url(parts[1])).RootElement;
-        }
-        catch (Exception e) when (e is FormatException or JsonException)
+        if (parts.Length != 3 || Json(parts[0]) is not { } header || Json(parts[1]) is not { } claims)
         {
             await ErrorAsync(context, 400, "invalid_grant", "Invalid JWT: could not be parsed.", cancellationToken);
             return;
@@ -252,23 +245,51 @@ internal sealed class OAuthEndpoints(
     /// <summary>The grant a service account's tokens are issued under: one user for per-user limits, revoked together.</summary>
     public static string ServiceAccountGrant(string email) => "service-account:" + email;
 
-    private static bool Signed(string[] parts, string publicKeyPem)
+    private static bool Signed(string[] parts, RSA publicKey) =>
+        FromBase64Url(parts[2]) is { } signature
+        && publicKey.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+
+    /// <summary>A listed account's public key, read once: a bad one stops the emulator at start, naming the account.</summary>
+    private static RSA PublicKey(string email, string pem)
     {
-        using var rsa = RSA.Create();
-        rsa.ImportFromPem(publicKeyPem);
-        return rsa.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), FromBase64Url(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportFromPem(pem);
+            return rsa;
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            rsa.Dispose();
+            throw new ArgumentException($"GoogleEmulatorOptions.ServiceAccounts['{email}'] is not an RSA public key in PEM ({e.Message}).", nameof(serviceAccounts), e);
+        }
     }
 
-    private static string? Text(JsonElement json, string name) =>
-        json.ValueKind == JsonValueKind.Object && json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>A JWT segment's JSON object, or null when it is not one.</summary>
+    private static JsonObject? Json(string segment)
+    {
+        try
+        {
+            return FromBase64Url(segment) is { } bytes ? JsonNode.Parse(bytes) as JsonObject : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
-    private static long? Number(JsonElement json, string name) =>
-        json.ValueKind == JsonValueKind.Object && json.TryGetProperty(name, out var value) && value.TryGetInt64(out var number) ? number : null;
+    private static string? Text(JsonObject json, string name) =>
+        json[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
-    private static byte[] FromBase64Url(string text)
+    private static long? Number(JsonObject json, string name) =>
+        json[name] is JsonValue value && value.TryGetValue<long>(out var number) ? number : null;
+
+    private static byte[]? FromBase64Url(string text)
     {
         var base64 = text.Replace('-', '+').Replace('_', '/');
-        return Convert.FromBase64String(base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '='));
+        var padded = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+        var bytes = new byte[padded.Length];
+        return Convert.TryFromBase64String(padded, bytes, out var written) ? bytes[..written] : null;
     }
 
     private Task IssueAsync(HttpContext context, string grant, string granted, bool includeRefreshToken, CancellationToken cancellationToken)

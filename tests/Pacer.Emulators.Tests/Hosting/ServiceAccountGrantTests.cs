@@ -71,6 +71,17 @@ public sealed class ServiceAccountGrantTests
         Assert.Equal(200, (await withToken.FetchAsync($"youtube/v3/channels?part=id&id={emulator.Channels[0].Id}")).Code);
     }
 
+    [Fact]
+    public async Task AListedKeyThatIsNotAPublicKey_StopsTheEmulatorAtStart_NamingTheAccount()
+    {
+        var options = new SheetsEmulatorOptions();
+        options.ServiceAccounts[Email] = "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----";
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => SheetsEmulator.StartAsync(options));
+
+        Assert.Contains($"ServiceAccounts['{Email}'] is not an RSA public key", error.Message, StringComparison.Ordinal);
+    }
+
     private static (string? Error, string? Description) Error(Reply reply)
     {
         Assert.Equal(400, reply.Code);
