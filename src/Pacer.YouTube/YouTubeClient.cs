@@ -239,9 +239,10 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
         request.Headers.Accept.Add(Json);
         if (_settings.CredentialKind == YouTubeCredentialKind.ApiKey)
         {
-            // In a header rather than the documented key= parameter (Google's front end takes either): a URL ends up in
-            // proxies' and servers' logs, and the conditional cache keys answers by URL, so a rotated key would have
-            // emptied it. Public data reads the same whatever the key.
+            // In a header rather than the key= parameter (both are Google's documented system parameters for an API key,
+            // cloud.google.com/apis/docs/system-parameters): a URL ends up in proxies' and servers' logs, and the
+            // conditional cache keys answers by URL, so a rotated key would have emptied it. Public data reads the same
+            // whatever the key.
             request.Headers.TryAddWithoutValidation(ApiKeyHeader, secret.Value);
         }
         else if (_settings.CredentialKind == YouTubeCredentialKind.AccessToken)
