@@ -90,6 +90,20 @@ public sealed partial class AuthorizeCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Authorize_AScopeTheUserUnticked_IsSaidAfterSaving_AndTheCredentialLacksIt()
+    {
+        _youtube.GrantOnly = new HashSet<string> { "https://www.googleapis.com/auth/youtube.readonly" };
+        var saved = Path.Combine(_cli.Folder, "partial.json");
+
+        var (result, _) = await AuthorizeAsync("--out", saved);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(File.Exists(saved));
+        Assert.Equal("warning: the user did not allow spreadsheets: calls that need it will be refused. To add it, run 'pacer authorize' again and leave every box ticked.",
+            Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
     public async Task Authorize_NoAnswerInTime_SaysSo()
     {
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -115,7 +115,15 @@ internal static partial class AuthorizeCommand
 
             await SaveAsync(target, client, token.RefreshToken, cancellationToken);
             await cli.Console.Out.WriteLineAsync($"Saved the credential to {target} (readable by you only). Use it with:");
-            await cli.Console.Out.WriteLineAsync($"  export PACER_YOUTUBE_AUTHORIZED_USER=\"$(cat {target})\"   # PACER_SHEETS_AUTHORIZED_USER for Sheets");
+            await cli.Console.Out.WriteLineAsync($"  export GOOGLE_APPLICATION_CREDENTIALS={target}   # YouTube and Sheets; or PACER_YOUTUBE_AUTHORIZED_USER=\"$(cat {target})\"");
+            // Google's consent page lets the user untick each scope; the answer names those granted (none named: all were).
+            var granted = token.Scope?.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+            if (granted is { Count: > 0 } && scopeList.Where(s => !granted.Contains(s)).ToArray() is { Length: > 0 } withheld)
+            {
+                await cli.Console.Error.WriteLineAsync(
+                    $"warning: the user did not allow {string.Join(", ", withheld.Select(Short))}: calls that need {(withheld.Length == 1 ? "it" : "them")} " +
+                    "will be refused. To add it, run 'pacer authorize' again and leave every box ticked.");
+            }
             return ExitCodes.Ok;
         });
         return command;
@@ -148,6 +156,9 @@ internal static partial class AuthorizeCommand
         }
         return client with { AuthUri = client.AuthUri ?? DefaultAuthUri, TokenUri = client.TokenUri ?? DefaultTokenUri };
     }
+
+    /// <summary>A scope as the user wrote it: <c>spreadsheets</c> for Google's address of it.</summary>
+    private static string Short(string scope) => scope.StartsWith(ScopePrefix, StringComparison.Ordinal) ? scope[ScopePrefix.Length..] : scope;
 
     private static string[] Scopes(string[] given)
     {

@@ -38,6 +38,16 @@ public abstract class GoogleEmulator : IAsyncDisposable
     }
 
     /// <summary>
+    /// When set, the emulated user allows only these of the scopes a consent asks for (full scope addresses), as Google's
+    /// consent page lets a user untick each; the redirect and the token answer name what was granted. Default null: all.
+    /// </summary>
+    public IReadOnlySet<string>? GrantOnly
+    {
+        get => OAuth.GrantOnly;
+        set => OAuth.GrantOnly = value;
+    }
+
+    /// <summary>
     /// Refuses every access token the token endpoint issued so far (401), leaving the refresh tokens valid: what a client
     /// sees when a token is refused before it expires by the client's clock (revoked, or the clocks disagree).
     /// </summary>

@@ -46,6 +46,9 @@ internal sealed class OAuthEndpoints(
     /// <summary>When set, the emulated user refuses consent: the redirect carries <c>error=access_denied</c>.</summary>
     public bool RefuseConsent { get; set; }
 
+    /// <summary>When set, the emulated user allows only these of the scopes asked for (Google's consent page lets them untick each).</summary>
+    public IReadOnlySet<string>? GrantOnly { get; set; }
+
     /// <summary>What the API makes of a bearer token: null when this endpoint never issued it.</summary>
     public bool? IsValid(string accessToken) =>
         _issued.TryGetValue(accessToken, out var issued)
@@ -143,12 +146,15 @@ internal sealed class OAuthEndpoints(
                 return;
             }
             var code = "4/emulated-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            var granted = query["scope"].ToString();
-            if (string.IsNullOrWhiteSpace(granted))
+            var asked = query["scope"].ToString();
+            if (string.IsNullOrWhiteSpace(asked))
             {
                 await PageAsync(context, 400, "Error 400: invalid_request. Missing required parameter: scope", cancellationToken);
                 return;
             }
+            var granted = GrantOnly is { } only
+                ? string.Join(' ', asked.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(only.Contains))
+                : asked;
             _codes[code] = new Grant(clientId, redirect, challenge.Length > 0 ? challenge : null, granted);
             back.Append("code=").Append(Uri.EscapeDataString(code)).Append("&scope=").Append(Uri.EscapeDataString(granted));
         }
