@@ -25,7 +25,8 @@ internal sealed partial class PostgresJobStore
     private const string DueSelection = $"state IN {DueStates} AND queue = @queue AND scheduled_at <= @now";
 
     // A paused queue yields nothing to any fetch, in every process.
-    private const string QueueNotPaused = "NOT EXISTS (SELECT 1 FROM {s}.pacer_queues WHERE name = @queue AND paused)";
+    /// <summary>Neither the queue nor the queue its name starts with (<c>default</c> for <c>default:web-1</c>) is paused.</summary>
+    private const string QueueNotPaused = "NOT EXISTS (SELECT 1 FROM {s}.pacer_queues WHERE (name = @queue OR name = split_part(@queue, ':', 1)) AND paused)";
 
     private const string InsertSql =
         "INSERT INTO {s}.pacer_jobs (kind, queue, priority, args, state, attempt, max_attempts, scheduled_at, created_at, timeout_ticks, tags, claims, unique_key, errors, trace_parent) " +

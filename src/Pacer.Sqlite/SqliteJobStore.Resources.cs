@@ -238,9 +238,11 @@ internal sealed partial class SqliteJobStore
         return jobs;
     }
 
+    /// <summary>Whether the queue is paused, itself or through the queue its name starts with (<c>default</c> for <c>default:web-1</c>).</summary>
     private bool IsQueuePaused(SqliteTransaction transaction, string queue)
     {
-        using var lease = Statement(transaction, "SELECT paused FROM pacer_queues WHERE name = @queue");
+        using var lease = Statement(transaction,
+            "SELECT MAX(paused) FROM pacer_queues WHERE name = @queue OR name = substr(@queue, 1, instr(@queue || ':', ':') - 1)");
         var command = lease.Command;
         command.Parameters.AddWithValue("@queue", queue);
         return command.ExecuteScalar() is long paused && paused != 0;

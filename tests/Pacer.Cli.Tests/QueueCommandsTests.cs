@@ -59,6 +59,34 @@ public sealed class QueueCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task PausingAQueue_HoldsTheQueuesNamedAfterIt_AsTheListAndADrainSay()
+    {
+        // default:web-1 is a machine's queue of the channel-sync recipe: an operator pausing default means its work too.
+        // (--queues, as a JSON key under Pacer:Queues cannot hold a ':', .NET configuration's separator.)
+        await _cli.OkAsync("migrate");
+        var id = await _cli.EnqueueAsync("noop", "--queue", "default:web-1");
+
+        var paused = await _cli.OkAsync("queues", "pause", "default");
+        var list = (await _cli.OkAsync("queues")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var json = JsonDocument.Parse(await _cli.OkAsync("queues", "--json")).RootElement;
+        var drained = await _cli.OkAsync("run", "--drain", "--queues", "default=5,default:web-1=5");
+        var held = (await _cli.ShowAsync(id)).GetProperty("state").GetString();
+        var notItsOwn = await _cli.OkAsync("queues", "resume", "default:web-1");
+        await _cli.OkAsync("queues", "resume", "default");
+        await _cli.OkAsync("run", "--drain", "--queues", "default=5,default:web-1=5");
+
+        Assert.Contains("Queues named after it follow: default:web-1.", paused, StringComparison.Ordinal);
+        Assert.Matches(@"^default:web-1\s+with default\s+0\s+1\s", list[2]);
+        var machine = json.EnumerateArray().Single(q => q.GetProperty("name").GetString() == "default:web-1");
+        Assert.True(machine.GetProperty("paused").GetBoolean());
+        Assert.Equal("default", machine.GetProperty("pausedWith").GetString());
+        Assert.Equal("Drained: no job is running or due.\nQueue default is paused; its jobs run after 'pacer queues resume default'.\n", drained);
+        Assert.Equal("available", held);
+        Assert.Equal("Queue default:web-1 was not paused. It stays held while default is paused.\n", notItsOwn);
+        Assert.Equal("completed", (await _cli.ShowAsync(id)).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task Queues_NoneAtAll_SaysSo()
     {
         await _cli.OkAsync("migrate");

@@ -140,6 +140,27 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task PausedQueue_HoldsTheQueuesNamedAfterIt_AndOnlyThose()
+    {
+        var machine = await InsertAsync(NewJob(queue: "default:web-1"));
+        var lookalike = await InsertAsync(NewJob(queue: "defaults"));
+        var nested = await InsertAsync(NewJob(queue: "other:default"));
+        await Store.SetQueuePausedAsync("default", paused: true, T0, Ct);
+
+        Assert.Empty(await FetchAsync(10, queue: "default:web-1"));
+        Assert.Empty((await AdmitAsync(_ => Decision(admit: [machine]), queue: "default:web-1")).Jobs);
+        Assert.Equal(lookalike, Assert.Single(await FetchAsync(10, queue: "defaults")).Job.Id);
+        Assert.Equal(nested, Assert.Single(await FetchAsync(10, queue: "other:default")).Job.Id);
+
+        // Its own pause holds it too, and resuming the parent leaves that one in place.
+        await Store.SetQueuePausedAsync("default:web-1", paused: true, At(1), Ct);
+        await Store.SetQueuePausedAsync("default", paused: false, At(2), Ct);
+        Assert.Empty(await FetchAsync(10, queue: "default:web-1"));
+        await Store.SetQueuePausedAsync("default:web-1", paused: false, At(3), Ct);
+        Assert.Equal(machine, Assert.Single(await FetchAsync(10, queue: "default:web-1")).Job.Id);
+    }
+
+    [Fact]
     public async Task PromoteDue_WaitingJobsWhoseTimeCame_BecomeAvailableInTheirOldPlace()
     {
         var first = await InsertAsync(ClaimingJob("api"));

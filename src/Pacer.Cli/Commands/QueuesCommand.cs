@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Pacer.Storage;
 
 namespace Pacer.Cli.Commands;
 
@@ -23,7 +24,8 @@ internal static class QueuesCommand
     private static Option<bool> JsonOption() => new("--json") { Description = "Print JSON" };
 
     /// <param name="PausedChangedAt">When the flag was last set by pause or resume; null if never.</param>
-    private sealed record QueueView(string Name, bool Paused, DateTimeOffset? PausedChangedAt, IReadOnlyDictionary<string, long> Counts);
+    /// <param name="PausedWith">The queue whose pause holds this one (<c>default</c> for <c>default:web-1</c>) when its own flag does not.</param>
+    private sealed record QueueView(string Name, bool Paused, DateTimeOffset? PausedChangedAt, string? PausedWith, IReadOnlyDictionary<string, long> Counts);
 
     private static async Task<int> ListAsync(CliContext cli, bool json, CancellationToken cancellationToken)
     {
@@ -33,13 +35,15 @@ internal static class QueuesCommand
         var counts = stats.Queues.ToDictionary(q => q.Queue, q => q.Counts, StringComparer.Ordinal);
         var states = Enum.GetValues<JobState>();
         // Queues with jobs, queues ever paused, and the queues the configuration gives workers.
+        var paused = flags.Values.Where(q => q.Paused).Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
         var queues = counts.Keys.Concat(flags.Keys).Concat(session.Options.Queues.Keys)
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
             .Select(name => new QueueView(
                 name,
-                flags.GetValueOrDefault(name)?.Paused ?? false,
+                QueueState.IsHeld(name, paused),
                 flags.GetValueOrDefault(name)?.UpdatedAt,
+                paused.Contains(name) ? null : QueueState.PausedWith(name) is { } parent && paused.Contains(parent) ? parent : null,
                 states.ToDictionary(s => s.ToWire(), s => counts.GetValueOrDefault(name)?.GetValueOrDefault(s) ?? 0)))
             .ToArray();
 
@@ -58,7 +62,7 @@ internal static class QueuesCommand
             [.. queues.Select(q => (IReadOnlyList<string>)
             [
                 q.Name,
-                q.Paused ? $"since {Output.Time(q.PausedChangedAt)}" : "-",
+                q.PausedWith is { } parent ? $"with {parent}" : q.Paused ? $"since {Output.Time(q.PausedChangedAt)}" : "-",
                 .. states.Select(s => Output.Number(q.Counts[s.ToWire()])),
             ])]);
         return ExitCodes.Ok;
@@ -74,7 +78,8 @@ internal static class QueuesCommand
         {
             var queue = parse.GetValue(name)!;
             await using var session = StoreSession.Open(cli);
-            var wasPaused = (await session.Resources.ListQueuesAsync(cancellationToken)).Any(q => q.Name == queue && q.Paused);
+            var known = await session.Resources.ListQueuesAsync(cancellationToken);
+            var wasPaused = known.Any(q => q.Name == queue && q.Paused);
             try
             {
                 if (pause)
@@ -93,6 +98,14 @@ internal static class QueuesCommand
                 (false, true) => $"Resumed queue {queue}: workers fetch its jobs again.",
                 (false, false) => $"Queue {queue} was not paused.",
             };
+            // Queues named after it (default:web-1, a machine's queue of the channel-sync recipe) follow its pause.
+            var stats = await session.Store.GetStatsAsync(session.Time.GetUtcNow(), cancellationToken);
+            var following = stats.Queues.Select(q => q.Queue).Concat(known.Select(q => q.Name)).Concat(session.Options.Queues.Keys)
+                .Where(name => QueueState.PausedWith(name) == queue).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            if (following.Length > 0)
+                message += $" Queues named after it follow: {string.Join(", ", following)}.";
+            if (!pause && QueueState.PausedWith(queue) is { } parent && known.Any(q => q.Name == parent && q.Paused))
+                message += $" It stays held while {parent} is paused.";
             await Output.WriteLineAsync(cli.Console, message);
             return ExitCodes.Ok;
         });

@@ -127,7 +127,10 @@ internal static class RunCommand
             await Output.WriteLineAsync(console, $"{Output.Number(waiting)} {(waiting == 1 ? "job waits" : "jobs wait")} for a resource; see 'pacer jobs list --state waiting' and 'pacer resources'.");
         // The engine works the configured queues, or "default" when none is configured.
         var worked = services.GetRequiredService<IOptions<PacerOptions>>().Value.Queues.Keys.DefaultIfEmpty("default").ToHashSet(StringComparer.Ordinal);
-        var paused = (await store.ListQueueStatesAsync(cancellationToken)).Where(q => q.Paused && worked.Contains(q.Name)).Select(q => q.Name).ToArray();
+        // The pauses that hold a worked queue: its own, or its parent's (default for default:web-1).
+        var flags = (await store.ListQueueStatesAsync(cancellationToken)).Where(q => q.Paused).Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
+        var paused = worked.Select(q => flags.Contains(q) ? q : QueueState.PausedWith(q) is { } parent && flags.Contains(parent) ? parent : null)
+            .OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         if (paused.Length == 1)
             await Output.WriteLineAsync(console, $"Queue {paused[0]} is paused; its jobs run after 'pacer queues resume {paused[0]}'.");
         else if (paused.Length > 1)

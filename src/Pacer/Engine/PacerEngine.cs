@@ -158,7 +158,7 @@ internal sealed partial class PacerEngine : IHostedService, IPacerEngine, IAsync
         var paused = (await _store.ListQueueStatesAsync(cancellationToken)).Where(q => q.Paused).Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var queue in _queues.Keys)
         {
-            if (!paused.Contains(queue) && (await _store.ListDueAsync(new ListDueRequest(queue, 1, now), cancellationToken)).Count > 0)
+            if (!QueueState.IsHeld(queue, paused) && (await _store.ListDueAsync(new ListDueRequest(queue, 1, now), cancellationToken)).Count > 0)
                 return false;
             var running = await _store.ListAsync(new JobQuery { Queue = queue, States = [JobState.Running], Limit = 1 }, cancellationToken);
             if (running.Count > 0)

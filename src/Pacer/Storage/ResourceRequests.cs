@@ -86,4 +86,21 @@ public sealed record HttpCacheEntry(
     byte[] Body,
     DateTimeOffset StoredAt);
 
-public sealed record QueueState(string Name, bool Paused, DateTimeOffset UpdatedAt);
+/// <summary>A queue's stored pause flag. A queue is also held while the queue its name starts with is paused (<see cref="PausedWith"/>).</summary>
+public sealed record QueueState(string Name, bool Paused, DateTimeOffset UpdatedAt)
+{
+    /// <summary>
+    /// The queue whose pause also holds <paramref name="queue"/>: the part of its name before the first <c>:</c>
+    /// (<c>default</c> for <c>default:web-1</c>, a machine's queue of the channel-sync recipe), or null.
+    /// </summary>
+    public static string? PausedWith(string queue)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        var colon = queue.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? queue[..colon] : null;
+    }
+
+    /// <summary>Whether <paramref name="queue"/> is held, by its own pause or by <see cref="PausedWith"/>'s, given the paused queues' names.</summary>
+    public static bool IsHeld(string queue, IReadOnlySet<string> paused) =>
+        paused.Contains(queue) || (PausedWith(queue) is { } parent && paused.Contains(parent));
+}
