@@ -70,7 +70,15 @@ internal static class PacerConfiguration
             resource.Get<ResourceOptions>();
         }
         foreach (var queue in pacer.GetSection("Queues").GetChildren())
+        {
+            if (queue.GetChildren().FirstOrDefault() is { } child)
+            {
+                throw new InvalidOperationException(
+                    $"{child.Path}: ':' separates configuration keys, so queue '{queue.Key}:{child.Key}' cannot be named in configuration; " +
+                    $"give it to pacer run as --queues {queue.Key}:{child.Key}=N, or in code (PacerOptions.Queues).");
+            }
             queue.Get<int>();
+        }
     }
 
     private static string[] PropertyNames<T>() =>

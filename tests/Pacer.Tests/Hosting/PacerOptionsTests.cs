@@ -115,6 +115,7 @@ public sealed class PacerOptionsTests
     [InlineData("""{"Pacer":{"Resources":{"hooks":{"Rat":"5/s"}}}}""", "Pacer:Resources:hooks:Rat is not a resource setting; use Rate, Burst,")]
     [InlineData("""{"Pacer":{"Resources":{"hooks":{"Breaker":{"Ratio":0.5}}}}}""", "Pacer:Resources:hooks:Breaker:Ratio is not a breaker setting")]
     [InlineData("""{"Pacer":{"Resources":{"account:{AccountId}":{"Concurrency":1}}}}""", "':' separates configuration keys, so resource 'account:{AccountId}' cannot be named in configuration; use another separator, e.g. 'account-{AccountId}'")]
+    [InlineData("""{"Pacer":{"Queues":{"default":5,"default:web-1":2}}}""", "Pacer:Queues:default:web-1: ':' separates configuration keys, so queue 'default:web-1' cannot be named in configuration; give it to pacer run as --queues default:web-1=N")]
     public void Bind_EntryTheBinderWouldDropOrIgnore_ThrowsNamingTheKey(string json, string expected)
     {
         var error = Assert.Throws<InvalidOperationException>(() => Bind(json));
