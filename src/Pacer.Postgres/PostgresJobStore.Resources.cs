@@ -273,9 +273,10 @@ internal sealed partial class PostgresJobStore
                 "INSERT INTO {s}.pacer_queues (name, paused, updated_at) VALUES (@name, @paused, @now) " +
                 "ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at",
                 Text("name", queue), Bool("paused", paused), Time("now", now)));
-            // A resumed queue may have work waiting: tell the idle workers.
+            // A resumed queue may have work waiting, and so may the queues named after it (default:web-1 waits while
+            // default is paused): wake every idle worker, an empty payload. Resumes are rare.
             if (!paused)
-                AddNotify(batch, [queue]);
+                AddNotify(batch, [""]);
             return await batch.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
     }

@@ -241,10 +241,15 @@ internal sealed partial class SqliteJobStore
     /// <summary>Whether the queue is paused, itself or through the queue its name starts with (<c>default</c> for <c>default:web-1</c>).</summary>
     private bool IsQueuePaused(SqliteTransaction transaction, string queue)
     {
-        using var lease = Statement(transaction,
-            "SELECT MAX(paused) FROM pacer_queues WHERE name = @queue OR name = substr(@queue, 1, instr(@queue || ':', ':') - 1)");
+        // Every fetch asks: a queue without a parent keeps the one-key lookup.
+        var parent = QueueState.PausedWith(queue);
+        using var lease = Statement(transaction, parent is null
+            ? "SELECT paused FROM pacer_queues WHERE name = @queue"
+            : "SELECT MAX(paused) FROM pacer_queues WHERE name = @queue OR name = @parent");
         var command = lease.Command;
         command.Parameters.AddWithValue("@queue", queue);
+        if (parent is not null)
+            command.Parameters.AddWithValue("@parent", parent);
         return command.ExecuteScalar() is long paused && paused != 0;
     }
 
