@@ -41,6 +41,16 @@ internal static class Http
         return await SendAsync(client, request);
     }
 
+    /// <summary>A form POST, as an OAuth token request is sent.</summary>
+    public static async Task<Reply> PostFormAsync(this HttpClient client, Uri url, params (string Name, string Value)[] form)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new FormUrlEncodedContent(form.Select(f => KeyValuePair.Create(f.Name, f.Value))),
+        };
+        return await SendAsync(client, request);
+    }
+
     public static async Task<Reply> SendAsync(HttpClient client, HttpRequestMessage request, CancellationToken cancellationToken = default)
     {
         using var response = await client.SendAsync(request, cancellationToken);

@@ -84,7 +84,7 @@ public sealed class OAuthScopeTests
         using var consent = await http.GetAsync(new Uri(emulator.AuthorizationEndpoint,
             $"?client_id=c&redirect_uri={Uri.EscapeDataString(Redirect)}&response_type=code&scope={Uri.EscapeDataString(scope)}"));
         var code = Uri.UnescapeDataString(consent.Headers.Location!.Query.TrimStart('?').Split('&').Single(p => p.StartsWith("code=", StringComparison.Ordinal))[5..]);
-        var tokens = await TokenAsync(http, emulator, ("grant_type", "authorization_code"), ("client_id", "c"), ("client_secret", "s"), ("code", code), ("redirect_uri", Redirect));
+        var tokens = await http.PostFormAsync(emulator.TokenEndpoint, ("grant_type", "authorization_code"), ("client_id", "c"), ("client_secret", "s"), ("code", code), ("redirect_uri", Redirect));
         Assert.Equal(scope, tokens.Json.GetProperty("scope").GetString());
         return (tokens.Json.GetProperty("access_token").GetString()!, tokens.Json.GetProperty("refresh_token").GetString()!);
     }
@@ -92,16 +92,7 @@ public sealed class OAuthScopeTests
     private static async Task<string> RefreshAsync(GoogleEmulator emulator, string refreshToken)
     {
         using var http = new HttpClient();
-        var tokens = await TokenAsync(http, emulator, ("grant_type", "refresh_token"), ("client_id", "c"), ("client_secret", "s"), ("refresh_token", refreshToken));
+        var tokens = await http.PostFormAsync(emulator.TokenEndpoint, ("grant_type", "refresh_token"), ("client_id", "c"), ("client_secret", "s"), ("refresh_token", refreshToken));
         return tokens.Json.GetProperty("access_token").GetString()!;
-    }
-
-    private static async Task<Reply> TokenAsync(HttpClient http, GoogleEmulator emulator, params (string Name, string Value)[] form)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, emulator.TokenEndpoint)
-        {
-            Content = new FormUrlEncodedContent(form.Select(f => KeyValuePair.Create(f.Name, f.Value))),
-        };
-        return await Http.SendAsync(http, request);
     }
 }

@@ -102,16 +102,6 @@ public sealed class ServiceAccountGrantTests
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static async Task<Reply> GrantAsync(HttpClient http, GoogleEmulator emulator, string assertion)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, emulator.TokenEndpoint)
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "urn:ietf:params:oauth:grant-type:jwt-bearer",
-                ["assertion"] = assertion,
-            }),
-        };
-        return await Http.SendAsync(http, request);
-    }
+    private static Task<Reply> GrantAsync(HttpClient http, GoogleEmulator emulator, string assertion) =>
+        http.PostFormAsync(emulator.TokenEndpoint, ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion));
 }

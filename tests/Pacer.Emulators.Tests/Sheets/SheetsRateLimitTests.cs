@@ -75,17 +75,9 @@ public sealed class SheetsRateLimitTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 5, TimeSpan.Zero));
         await using var emulator = await SheetsEmulator.StartAsync(new SheetsEmulatorOptions { TimeProvider = time, WriteRequestsPerMinutePerUser = 2 });
         using var anonymous = Http.Client(emulator.BaseAddress);
-        async Task<string> TokenAsync(string grant)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, emulator.TokenEndpoint)
-            {
-                Content = new FormUrlEncodedContent(new Dictionary<string, string>
-                {
-                    ["grant_type"] = "refresh_token", ["client_id"] = "c", ["client_secret"] = "s", ["refresh_token"] = grant,
-                }),
-            };
-            return (await Http.SendAsync(anonymous, request)).Json.GetProperty("access_token").GetString()!;
-        }
+        async Task<string> TokenAsync(string grant) =>
+            (await anonymous.PostFormAsync(emulator.TokenEndpoint, ("grant_type", "refresh_token"), ("client_id", "c"), ("client_secret", "s"), ("refresh_token", grant)))
+                .Json.GetProperty("access_token").GetString()!;
         async Task<int> WriteAsync(string token)
         {
             using var http = Http.Client(emulator.BaseAddress, bearer: token);

@@ -47,15 +47,10 @@ public sealed class YouTubeAdminTests
         Assert.Null(emulator.MyChannelId);
 
         var revoked = await http.SendJsonAsync(HttpMethod.Post, "_emulator/oauth/revoke?refreshToken=1%2F%2Fgone", null);
-        using var token = new HttpRequestMessage(HttpMethod.Post, emulator.TokenEndpoint)
-        {
-            Content = new FormUrlEncodedContent(new Dictionary<string, string>
-            {
-                ["grant_type"] = "refresh_token", ["client_id"] = "c", ["client_secret"] = "s", ["refresh_token"] = "1//gone",
-            }),
-        };
+        var token = await http.PostFormAsync(emulator.TokenEndpoint,
+            ("grant_type", "refresh_token"), ("client_id", "c"), ("client_secret", "s"), ("refresh_token", "1//gone"));
         Assert.Equal(200, revoked.Code);
-        Assert.Equal(400, (await Http.SendAsync(http, token)).Code);
+        Assert.Equal(400, token.Code);
     }
 
     [Fact]

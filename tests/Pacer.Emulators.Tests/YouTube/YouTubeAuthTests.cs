@@ -163,12 +163,6 @@ public sealed class YouTubeAuthTests
 
     private const string YouTubeReadonly = "https://www.googleapis.com/auth/youtube.readonly";
 
-    private static async Task<Reply> TokenAsync(HttpClient http, YouTubeEmulator emulator, params (string Name, string Value)[] form)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, emulator.TokenEndpoint)
-        {
-            Content = new FormUrlEncodedContent(form.Select(f => KeyValuePair.Create(f.Name, f.Value))),
-        };
-        return await Http.SendAsync(http, request);
-    }
+    private static Task<Reply> TokenAsync(HttpClient http, YouTubeEmulator emulator, params (string Name, string Value)[] form) =>
+        http.PostFormAsync(emulator.TokenEndpoint, form);
 }
