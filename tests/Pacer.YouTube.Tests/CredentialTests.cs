@@ -68,6 +68,10 @@ public sealed class CredentialTests
         var found = await harness.Client.GetChannelsAsync([harness.Emulator.Channels[0].Id]);
 
         Assert.Single(found.Found);
+        // Which of the places won is said once, never the value.
+        var line = Assert.Single(harness.Logs.Lines, l => l.Contains("Calls send the", StringComparison.Ordinal));
+        Assert.Contains($"read from the file {file}", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(YouTubeHarness.ApiKey, string.Join("\n", harness.Logs.Lines), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -31,6 +31,8 @@ internal sealed partial class SecretWatch : IDisposable
         _fileTicks = FileTicks();
         if (configuration is not null)
             _registration = ChangeToken.OnChange(configuration.GetReloadToken, () => _reread = true);
+        // Several places are looked at, in an order: which one won is the first question when a credential misbehaves.
+        LogInUse(logger, sources.What, initial.Source);
     }
 
     /// <summary>The secret to send now. Costs a file's time stamp per read when a file is one of the places.</summary>
@@ -91,6 +93,9 @@ internal sealed partial class SecretWatch : IDisposable
     }
 
     public void Dispose() => _registration?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Calls send the {What} read from {Source}")]
+    private static partial void LogInUse(ILogger logger, string what, string source);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The {What} changed; calls now send the one read from {Source}")]
     private static partial void LogChanged(ILogger logger, string what, string source);
