@@ -332,7 +332,7 @@ internal sealed partial class YouTubeClient : IYouTubeClient, IDisposable
                 _ => "API key",
             };
             var fix = _settings.CredentialKind == YouTubeCredentialKind.AuthorizedUser
-                ? "Check that the user granted the app a YouTube scope (youtube.readonly) and that the project may use the YouTube Data API v3."
+                ? "Check that the OAuth client's project may use the YouTube Data API v3 (a missing scope is answered 403, said apart)."
                 : "Check that it is right and allowed to use the YouTube Data API v3, then set it there again.";
             return new YouTubeRequestException(
                 $"YouTube refused the {kind} read from {secret.Source} ({what}: {message}). {fix}",
