@@ -38,6 +38,9 @@ internal sealed record CliHostSettings(string DatabasePath)
     /// jobs: run, sync; a command that only reads or writes rows has nothing worth a collector's time).
     /// </summary>
     public bool ExportTelemetry { get; init; }
+
+    /// <summary>Keeps where the API clients' credentials were read from (<c>pacer sync</c> shows it).</summary>
+    public Sync.CredentialNotes? CredentialNotes { get; init; }
 }
 
 /// <summary>Hooks for tests and embedding: extra kinds, a clock, where logs go.</summary>
@@ -127,6 +130,12 @@ internal static class CliHost
                 console.UseUtcTimestamp = true;
                 console.ColorBehavior = Console.IsOutputRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
             });
+        if (settings.CredentialNotes is { } notes)
+        {
+            // After the console's set-up (which a test may clear), and at Information whatever the Logging section says.
+            builder.Logging.AddProvider(notes);
+            builder.Logging.AddFilter<Sync.CredentialNotes>(null, LogLevel.Information);
+        }
 
         // After the logging set-up, so that a test's or an embedder's cleared providers do not remove the OTLP log exporter.
         if (settings.ExportTelemetry && Telemetry.OtlpSettings.IsConfigured(builder.Configuration))

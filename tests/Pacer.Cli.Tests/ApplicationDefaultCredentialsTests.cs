@@ -70,6 +70,8 @@ public sealed class ApplicationDefaultCredentialsTests : IAsyncLifetime
         Assert.Equal(_youtube.Channels[1].VideoCount, _sheets.GetValues("adc-sheet", "Videos").Count - 1);
         Assert.True(_youtube.Counters.TokensIssued >= 1);
         Assert.DoesNotContain("GOCSPX-adc", result.ToString(), StringComparison.Ordinal);
+        Assert.Contains("credential: YouTube authorized-user credential from the file " + file, result.Out, StringComparison.Ordinal);
+        Assert.Contains("credential: Sheets authorized-user credential from the file " + file, result.Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -90,6 +92,9 @@ public sealed class ApplicationDefaultCredentialsTests : IAsyncLifetime
         Assert.Equal(1, _sheets.Counters.TokensIssued); // the assertion was signed with the listed key
         Assert.Equal(0, _youtube.Counters.TokenRequests);
         Assert.DoesNotContain("PRIVATE KEY", result.ToString(), StringComparison.Ordinal);
+        // The summary says where each credential came from.
+        Assert.Contains("credential: Sheets service account key from the file " + file, result.Out, StringComparison.Ordinal);
+        Assert.Contains("credential: YouTube API key from the configuration key YouTube:ApiKey", result.Out, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -57,6 +57,19 @@ public sealed class SyncCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_Summary_SaysWhereTheCredentialWasRead_WhateverTheLogLevel_NeverItsValue()
+    {
+        var config = await _cli.ConfigAsync("""{"YouTube":{"ApiKey":"test-key-never-shown"},"Logging":{"LogLevel":{"Default":"Warning"}}}""", "quiet.json");
+
+        var result = await _cli.RunAsync("sync", "--config", config, "--api-base", _youtube.BaseAddress.ToString(),
+            "--channels", Channels(1), "--to", Path.Combine(_cli.Folder, "where.csv"));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("  credential: YouTube API key from the configuration key YouTube:ApiKey\n", result.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("test-key-never-shown", result.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sync_WithAnAuthorizedUserCredentialInTheConfig_AsksItsTokenUriForAnAccessToken_AndNeverShowsIt()
     {
         // Written as an object, as it would sit in appsettings.json; PACER_YOUTUBE_AUTHORIZED_USER takes the same JSON as text.

@@ -64,7 +64,8 @@ internal static class SyncCommand
                 SheetsBase = Url("--sheets-base", parse.GetValue(sheetsBase)),
                 Sheets = destinations.Any(d => d.StartsWith("sheets:", StringComparison.OrdinalIgnoreCase)),
             };
-            using var host = CliHost.Build(cli.HostSettings() with { ChannelSync = setup, ExportTelemetry = true });
+            var credentials = new CredentialNotes();
+            using var host = CliHost.Build(cli.HostSettings() with { ChannelSync = setup, ExportTelemetry = true, CredentialNotes = credentials });
             CheckDestinations(host.Services, destinations);
             // A schedule's credentials are its worker's (pacer run), not this shell's.
             if (parse.GetValue(every) is null)
@@ -94,7 +95,7 @@ internal static class SyncCommand
             {
                 await host.StopAsync(CancellationToken.None);
             }
-            await SyncRunner.WriteAsync(cli.Console, "Pacer sync", report);
+            await SyncRunner.WriteAsync(cli.Console, "Pacer sync", report, credentials.Lines);
             return report.Summary.Failed.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;

@@ -254,7 +254,8 @@ internal sealed class SyncRunner : IDisposable
     public void Dispose() => _listener.Dispose();
 
     /// <summary>Prints a report as a panel on a terminal, as aligned lines otherwise.</summary>
-    public static async Task WriteAsync(CliConsole console, string title, SyncReport report)
+    /// <param name="credentials">Where each API's credential was read from (<see cref="CredentialNotes"/>), if said.</param>
+    public static async Task WriteAsync(CliConsole console, string title, SyncReport report, IReadOnlyList<string>? credentials = null)
     {
         var s = report.Summary;
         var channels = $"{Output.Number(s.Channels)} ({Output.Number(s.ChannelsSynced)} synced"
@@ -273,6 +274,7 @@ internal sealed class SyncRunner : IDisposable
                 : "not tracked (no quota on the youtube resource)"),
             ("wall time", report.Wall.TotalSeconds.ToString("0.00 's'", CultureInfo.InvariantCulture)),
             ("written to", string.Join(", ", s.Destinations)),
+            .. (credentials ?? []).Select(credential => ("credential", credential)),
         ];
         if (console.IsRich)
         {

@@ -94,7 +94,10 @@ internal sealed partial class SecretWatch : IDisposable
 
     public void Dispose() => _registration?.Dispose();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Calls send the {What} read from {Source}")]
+    /// <summary>The name <c>pacer sync</c> picks this event out by, to say in its summary where each credential came from.</summary>
+    public const string InUseEvent = "CredentialInUse";
+
+    [LoggerMessage(EventName = InUseEvent, Level = LogLevel.Information, Message = "Calls send the {What} read from {Source}")]
     private static partial void LogInUse(ILogger logger, string what, string source);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The {What} changed; calls now send the one read from {Source}")]
