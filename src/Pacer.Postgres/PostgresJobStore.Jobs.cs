@@ -25,8 +25,11 @@ internal sealed partial class PostgresJobStore
     private const string DueSelection = $"state IN {DueStates} AND queue = @queue AND scheduled_at <= @now";
 
     // A paused queue yields nothing to any fetch, in every process.
-    /// <summary>Neither the queue nor the queue its name starts with (<c>default</c> for <c>default:web-1</c>) is paused.</summary>
-    private const string QueueNotPaused = "NOT EXISTS (SELECT 1 FROM {s}.pacer_queues WHERE (name = @queue OR name = split_part(@queue, ':', 1)) AND paused)";
+    /// <summary>
+    /// Neither the queue nor the queue its name starts with (<c>default</c> for <c>default:web-1</c>; the queue itself when
+    /// none, <see cref="QueueParent"/>) is paused: two keys of the primary key, looked up on every fetch.
+    /// </summary>
+    private const string QueueNotPaused = "NOT EXISTS (SELECT 1 FROM {s}.pacer_queues WHERE name IN (@queue, @queue_parent) AND paused)";
 
     private const string InsertSql =
         "INSERT INTO {s}.pacer_jobs (kind, queue, priority, args, state, attempt, max_attempts, scheduled_at, created_at, timeout_ticks, tags, claims, unique_key, errors, trace_parent) " +
@@ -286,9 +289,13 @@ internal sealed partial class PostgresJobStore
         }, cancellationToken);
     }
 
+    /// <summary>The <c>@queue_parent</c> of <see cref="QueueNotPaused"/>.</summary>
+    internal static NpgsqlParameter QueueParent(string queue) => Text("queue_parent", QueueState.PausedWith(queue) ?? queue);
+
     internal static void AddFetchParameters(NpgsqlParameterCollection parameters, FetchRequest request, int limit)
     {
         parameters.Add(Text("queue", request.Queue));
+        parameters.Add(QueueParent(request.Queue));
         parameters.Add(Time("now", request.Now));
         parameters.Add(Int("limit", limit));
         parameters.Add(Text("owner", request.Owner));

@@ -67,6 +67,7 @@ internal sealed partial class PostgresJobStore
             await using (var list = Command(connection, transaction, Sql(CandidatesSql)))
             {
                 list.Parameters.Add(Text("queue", fetch.Queue));
+                list.Parameters.Add(QueueParent(fetch.Queue));
                 list.Parameters.Add(Time("now", fetch.Now));
                 list.Parameters.Add(Int("limit", candidateLimit));
                 await using var reader = await list.ExecuteReaderAsync(cancellationToken);
