@@ -572,7 +572,14 @@ internal sealed partial class PostgresJobStore
 
     // ----- operator actions -----
 
-    public Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) => InTransactionAsync(async (connection, transaction) =>
+    public Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        InTransactionAsync((connection, transaction) => CancelAsync(connection, transaction, jobId, now, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<CancelResult>> CancelManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ManyAsync(jobIds, (connection, transaction, id, ct) => CancelAsync(connection, transaction, id, now, ct),
+            id => CancelAsync(id, now, cancellationToken), notify: null, cancellationToken);
+
+    private async Task<CancelResult> CancelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // The row lock holds the job still between reading its state and changing it.
         var state = await ReadStateForUpdateAsync(connection, transaction, jobId, cancellationToken);
@@ -592,19 +599,53 @@ internal sealed partial class PostgresJobStore
         cancel.Parameters.Add(Time("now", now));
         await cancel.ExecuteNonQueryAsync(cancellationToken);
         return CancelResult.Cancelled;
-    }, cancellationToken);
+    }
 
     public Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) => InTransactionAsync(async (connection, transaction) =>
+    {
+        var (result, queue) = await RetryAsync(connection, transaction, jobId, now, cancellationToken);
+        if (queue is not null && _options.ListenNotify)
+        {
+            await using var batch = Batch(connection, transaction);
+            AddNotify(batch, [queue]);
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return result;
+    }, cancellationToken);
+
+    public async Task<IReadOnlyList<RetryResult>> RetryManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var queues = new HashSet<string>(StringComparer.Ordinal);
+        return await ManyAsync(jobIds, async (connection, transaction, id, ct) =>
+            {
+                var (result, queue) = await RetryAsync(connection, transaction, id, now, ct);
+                if (queue is not null)
+                    queues.Add(queue);
+                return result;
+            },
+            id => RetryAsync(id, now, cancellationToken),
+            notify: async (connection, transaction) =>
+            {
+                await using var batch = Batch(connection, transaction);
+                AddNotify(batch, queues);
+                if (batch.BatchCommands.Count > 0)
+                    await batch.ExecuteNonQueryAsync(cancellationToken);
+            },
+            cancellationToken);
+    }
+
+    /// <returns>The result, and the queue of a job made available (to notify).</returns>
+    private async Task<(RetryResult Result, string? Queue)> RetryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var state = await ReadStateForUpdateAsync(connection, transaction, jobId, cancellationToken);
         switch (state)
         {
             case null:
-                return RetryResult.NotFound;
+                return (RetryResult.NotFound, null);
             case JobState.Running:
-                return RetryResult.Running;
+                return (RetryResult.Running, null);
             case JobState.Available or JobState.Scheduled or JobState.Waiting:
-                return RetryResult.AlreadyWaiting;
+                return (RetryResult.AlreadyWaiting, null);
         }
         // If another unfinished job took this job's unique key meanwhile, reviving this one would break the key's
         // promise: the NOT EXISTS skips the update, and the unique index catches a holder that commits in between.
@@ -624,18 +665,56 @@ internal sealed partial class PostgresJobStore
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             await transaction.RollbackAsync("revive", cancellationToken);
-            return RetryResult.AlreadyWaiting;
+            return (RetryResult.AlreadyWaiting, null);
         }
-        if (queue is null)
-            return RetryResult.AlreadyWaiting;
-        if (_options.ListenNotify)
+        return queue is null ? (RetryResult.AlreadyWaiting, null) : (RetryResult.Retried, queue);
+    }
+
+    /// <summary>
+    /// An operator's change to many jobs: one transaction for the jobs no other transaction holds at the moment, then
+    /// one each for the few that one did (a worker completing them, the maintenance promoting them). The first takes
+    /// its row locks with SKIP LOCKED, never waiting: a transaction that held some of these jobs' locks while waiting
+    /// for another's could deadlock with an engine transaction that locks several jobs in another order.
+    /// </summary>
+    private async Task<IReadOnlyList<T>> ManyAsync<T>(
+        IReadOnlyList<long> jobIds,
+        Func<NpgsqlConnection, NpgsqlTransaction, long, CancellationToken, Task<T>> change,
+        Func<long, Task<T>> alone,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task>? notify,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var results = new T[jobIds.Count];
+        var done = new bool[jobIds.Count];
+        await InTransactionAsync(async (connection, transaction) =>
         {
-            await using var batch = Batch(connection, transaction);
-            AddNotify(batch, [queue]);
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            var held = new HashSet<long>();
+            await using (var lockFree = Command(connection, transaction, Sql("SELECT id FROM {s}.pacer_jobs WHERE id = ANY(@ids) ORDER BY id FOR UPDATE SKIP LOCKED")))
+            {
+                lockFree.Parameters.Add(Longs("ids", [.. jobIds]));
+                await using var reader = await lockFree.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                    held.Add(reader.GetInt64(0));
+            }
+            for (var i = 0; i < jobIds.Count; i++)
+            {
+                if (!held.Contains(jobIds[i]))
+                    continue;
+                results[i] = await change(connection, transaction, jobIds[i], cancellationToken);
+                done[i] = true;
+            }
+            if (notify is not null)
+                await notify(connection, transaction);
+            return true;
+        }, cancellationToken);
+        // Locked by another transaction a moment ago, or not there at all (the single change says NotFound).
+        for (var i = 0; i < jobIds.Count; i++)
+        {
+            if (!done[i])
+                results[i] = await alone(jobIds[i]);
         }
-        return RetryResult.Retried;
-    }, cancellationToken);
+        return results;
+    }
 
     private async Task<JobState?> ReadStateForUpdateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, CancellationToken cancellationToken)
     {
@@ -660,27 +739,48 @@ internal sealed partial class PostgresJobStore
         ArgumentOutOfRangeException.ThrowIfNegative(query.Limit, nameof(query));
         return WithConnectionAsync<IReadOnlyList<JobRecord>>(async connection =>
         {
-            await using var command = Command(connection, null, ListSql(query));
-            if (query.Queue is not null)
-                command.Parameters.Add(Text("queue", query.Queue));
-            if (query.Kind is not null)
-                command.Parameters.Add(Text("kind", query.Kind));
-            if (query.Tag is not null)
-                command.Parameters.Add(Text("tag", query.Tag));
-            if (query.BeforeId is { } before)
-                command.Parameters.Add(Long("before", before));
-            command.Parameters.Add(Int("limit", query.Limit));
+            await using var command = ListCommand(connection, query, Columns);
             return await ReadJobsAsync(command, cancellationToken);
         }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<long>> ListIdsAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Limit, nameof(query));
+        return WithConnectionAsync<IReadOnlyList<long>>(async connection =>
+        {
+            await using var command = ListCommand(connection, query, "id");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var ids = new List<long>();
+            while (await reader.ReadAsync(cancellationToken))
+                ids.Add(reader.GetInt64(0));
+            return ids;
+        }, cancellationToken);
+    }
+
+    private NpgsqlCommand ListCommand(NpgsqlConnection connection, JobQuery query, string columns)
+    {
+        var command = Command(connection, null, ListSql(query, columns));
+        if (query.Queue is not null)
+            command.Parameters.Add(Text("queue", query.Queue));
+        if (query.Kind is not null)
+            command.Parameters.Add(Text("kind", query.Kind));
+        if (query.Tag is not null)
+            command.Parameters.Add(Text("tag", query.Tag));
+        if (query.BeforeId is { } before)
+            command.Parameters.Add(Long("before", before));
+        command.Parameters.Add(Int("limit", query.Limit));
+        return command;
     }
 
     /// <summary>
     /// States are written as literals (they come from the enum, never from the caller's text) so that the planner can
     /// use the partial indexes, e.g. the running-jobs index for "is anything running?", which the engine asks while draining.
     /// </summary>
-    private string ListSql(JobQuery query)
+    private string ListSql(JobQuery query, string columns)
     {
-        var sql = new StringBuilder($"SELECT {Columns} FROM {_quotedSchema}.pacer_jobs WHERE true");
+        var sql = new StringBuilder($"SELECT {columns} FROM {_quotedSchema}.pacer_jobs WHERE true");
         if (query.States is { Count: > 0 } states)
         {
             sql.Append(states.Count == 1 ? " AND state = " : " AND state IN (");

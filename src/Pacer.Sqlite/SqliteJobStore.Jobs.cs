@@ -316,9 +316,9 @@ internal sealed partial class SqliteJobStore
     /// States are written as literals (they come from the enum, never from the caller's text) so that SQLite can use
     /// the partial indexes, e.g. the lease index for "is anything running?", which the engine asks while draining.
     /// </summary>
-    internal static string ListSql(JobQuery query)
+    internal static string ListSql(JobQuery query, string columns = JobRows.Columns)
     {
-        var sql = new StringBuilder($"SELECT {JobRows.Columns} FROM pacer_jobs WHERE 1 = 1");
+        var sql = new StringBuilder($"SELECT {columns} FROM pacer_jobs WHERE 1 = 1");
         if (query.States is { Count: > 0 } states)
         {
             sql.Append(states.Count == 1 ? " AND state = " : " AND state IN (");
@@ -582,7 +582,16 @@ internal sealed partial class SqliteJobStore
 
     // ----- operator actions -----
 
-    public Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) => WriteAsync(transaction =>
+    public Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(transaction => Cancel(transaction, jobId, now), cancellationToken);
+
+    public Task<IReadOnlyList<CancelResult>> CancelManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        return WriteAsync<IReadOnlyList<CancelResult>>(transaction => [.. jobIds.Select(id => Cancel(transaction, id, now))], cancellationToken);
+    }
+
+    private static CancelResult Cancel(SqliteTransaction transaction, long jobId, DateTimeOffset now)
     {
         // Read and write in one write transaction: nothing can move the job in between.
         var state = ReadState(transaction, jobId);
@@ -602,9 +611,18 @@ internal sealed partial class SqliteJobStore
         cancel.Parameters.AddWithValue("@now", JobRows.ToDb(now));
         cancel.ExecuteNonQuery();
         return CancelResult.Cancelled;
-    }, cancellationToken);
+    }
 
-    public Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) => WriteAsync(transaction =>
+    public Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(transaction => Retry(transaction, jobId, now), cancellationToken);
+
+    public Task<IReadOnlyList<RetryResult>> RetryManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        return WriteAsync<IReadOnlyList<RetryResult>>(transaction => [.. jobIds.Select(id => Retry(transaction, id, now))], cancellationToken);
+    }
+
+    private static RetryResult Retry(SqliteTransaction transaction, long jobId, DateTimeOffset now)
     {
         var state = ReadState(transaction, jobId);
         switch (state)
@@ -624,7 +642,7 @@ internal sealed partial class SqliteJobStore
         revive.Parameters.AddWithValue("@id", jobId);
         revive.Parameters.AddWithValue("@now", JobRows.ToDb(now));
         return revive.ExecuteNonQuery() == 1 ? RetryResult.Retried : RetryResult.AlreadyWaiting;
-    }, cancellationToken);
+    }
 
     private static JobState? ReadState(SqliteTransaction transaction, long jobId)
     {
@@ -649,18 +667,39 @@ internal sealed partial class SqliteJobStore
         ArgumentOutOfRangeException.ThrowIfNegative(query.Limit, nameof(query));
         return ReadAsync<IReadOnlyList<JobRecord>>(connection =>
         {
-            using var command = Command(connection, null, ListSql(query));
-            if (query.Queue is not null)
-                command.Parameters.AddWithValue("@queue", query.Queue);
-            if (query.Kind is not null)
-                command.Parameters.AddWithValue("@kind", query.Kind);
-            if (query.Tag is not null)
-                command.Parameters.AddWithValue("@tag", query.Tag);
-            if (query.BeforeId is { } before)
-                command.Parameters.AddWithValue("@before", before);
-            command.Parameters.AddWithValue("@limit", query.Limit);
+            using var command = ListCommand(connection, query, JobRows.Columns);
             return ReadJobs(command);
         }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<long>> ListIdsAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Limit, nameof(query));
+        return ReadAsync<IReadOnlyList<long>>(connection =>
+        {
+            using var command = ListCommand(connection, query, "id");
+            using var reader = command.ExecuteReader();
+            var ids = new List<long>();
+            while (reader.Read())
+                ids.Add(reader.GetInt64(0));
+            return ids;
+        }, cancellationToken);
+    }
+
+    private static SqliteCommand ListCommand(SqliteConnection connection, JobQuery query, string columns)
+    {
+        var command = Command(connection, null, ListSql(query, columns));
+        if (query.Queue is not null)
+            command.Parameters.AddWithValue("@queue", query.Queue);
+        if (query.Kind is not null)
+            command.Parameters.AddWithValue("@kind", query.Kind);
+        if (query.Tag is not null)
+            command.Parameters.AddWithValue("@tag", query.Tag);
+        if (query.BeforeId is { } before)
+            command.Parameters.AddWithValue("@before", before);
+        command.Parameters.AddWithValue("@limit", query.Limit);
+        return command;
     }
 
     public Task<StoreStats> GetStatsAsync(DateTimeOffset finalizedSince, CancellationToken cancellationToken) => ReadAsync(connection =>

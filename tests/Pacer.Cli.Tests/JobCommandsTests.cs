@@ -113,7 +113,7 @@ public sealed class JobCommandsTests : IDisposable
         var again = await _cli.OkAsync("jobs", "cancel", "--tag", "nightly");
 
         Assert.Equal("Cancelled 2 jobs tagged 'nightly'.", cancel.Trim());
-        Assert.Equal("No unfinished job carries the tag 'nightly'; nothing changed.", again.Trim());
+        Assert.Equal("No unfinished job tagged 'nightly'; nothing changed.", again.Trim());
         async Task<string> State(long id) => (await _cli.ShowAsync(id)).GetProperty("state").GetString()!;
         Assert.Equal(["completed", "cancelled", "cancelled", "available", "available"],
             [await State(done), await State(now), await State(later), await State(untagged), await State(otherTag)]);
@@ -130,7 +130,7 @@ public sealed class JobCommandsTests : IDisposable
         var result = await _cli.RunAsync(["jobs", "cancel", .. args]);
 
         Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.Contains("Give a job ID or --tag T", result.Error, StringComparison.Ordinal);
+        Assert.Contains("Give a job ID, or --state, --queue, --kind or --tag to cancel every job they match", result.Error, StringComparison.Ordinal);
         Assert.Equal("available", (await _cli.ShowAsync(id)).GetProperty("state").GetString());
     }
 
@@ -160,6 +160,75 @@ public sealed class JobCommandsTests : IDisposable
         Assert.NotNull(error.GetProperty("stackTrace").GetString());
         Assert.Equal($"Job {id} will run again now.", retry.Trim());
         Assert.Equal("completed", completed.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Retry_Filters_RetryTheDiscardedJobsTheyMatch_AndNoOther()
+    {
+        var status = 404;
+        await using var server = await TestHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = Volatile.Read(ref status);
+            return Task.CompletedTask;
+        });
+        await _cli.OkAsync("migrate");
+        var args = JsonSerializer.Serialize(new { url = server.Url("/hook") });
+        var hook = await _cli.EnqueueAsync("http", "--args", args, "--tag", "hook");
+        var other = await _cli.EnqueueAsync("http", "--args", args);
+        var noop = await _cli.EnqueueAsync("noop", "--tag", "hook");
+        await _cli.OkAsync("run", "--drain");
+        Volatile.Write(ref status, 200);
+
+        var first = await _cli.OkAsync("jobs", "retry", "--kind", "http", "--tag", "hook");
+        var second = await _cli.OkAsync("jobs", "retry", "--kind", "http");
+        await _cli.OkAsync("run", "--drain");
+        var none = await _cli.OkAsync("jobs", "retry", "--state", "discarded");
+
+        Assert.Equal("Retried 1 discarded job of kind 'http' tagged 'hook': it runs again now.", first.Trim());
+        Assert.Equal("Retried 1 discarded job of kind 'http': it runs again now.", second.Trim());
+        Assert.Equal("No discarded job; nothing changed.", none.Trim());
+        foreach (var id in new[] { hook, other, noop })
+        {
+            var job = await _cli.ShowAsync(id);
+            Assert.Equal("completed", job.GetProperty("state").GetString());
+            Assert.Equal(id == noop ? 1 : 2, job.GetProperty("attempt").GetInt32());
+        }
+    }
+
+    [Fact]
+    public async Task Retry_Filter_AJobWhoseUniqueKeyIsTakenAgain_IsLeftAsItWas_AndSaysWhy()
+    {
+        await using var server = await TestHttpServer.StartAsync(context =>
+        {
+            context.Response.StatusCode = 404;
+            return Task.CompletedTask;
+        });
+        await _cli.OkAsync("migrate");
+        var failed = await _cli.EnqueueAsync("http", "--args", JsonSerializer.Serialize(new { url = server.Url("/report") }), "--unique-key", "report-7");
+        await _cli.OkAsync("run", "--drain");
+        var again = await _cli.EnqueueAsync("noop", "--unique-key", "report-7", "--in", "1h");
+
+        var retry = await _cli.OkAsync("jobs", "retry", "--kind", "http");
+
+        Assert.Equal("Nothing retried: 1 discarded job of kind 'http' left as it was: another job with the same unique key is already waiting to run.", retry.Trim());
+        Assert.Equal("discarded", (await _cli.ShowAsync(failed)).GetProperty("state").GetString());
+        Assert.Equal("scheduled", (await _cli.ShowAsync(again)).GetProperty("state").GetString());
+    }
+
+    [Theory]
+    [InlineData("retry", "running", "--state running: a job waiting to run or running cannot be retried; use discarded, retryable, cancelled, completed.")]
+    [InlineData("retry", "available", "--state available: a job waiting to run or running cannot be retried")]
+    [InlineData("cancel", "completed", "--state completed: only unfinished jobs can be cancelled; use scheduled, available, waiting, running, retryable.")]
+    public async Task BulkRetryOrCancel_AStateItCannotTake_IsAUsageError_AndChangesNothing(string verb, string state, string message)
+    {
+        await _cli.OkAsync("migrate");
+        var id = await _cli.EnqueueAsync("noop");
+
+        var result = await _cli.RunAsync(["jobs", verb, "--state", state]);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        Assert.Equal("available", (await _cli.ShowAsync(id)).GetProperty("state").GetString());
     }
 
     [Fact]

@@ -145,6 +145,47 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CancelMany_AJobAnotherTransactionHolds_IsNotWaitedForWhileHoldingTheOthers()
+    {
+        var store = await OpenAsync();
+        var ids = (await store.InsertManyAsync(new InsertManyRequest([Job(), Job()], T0), CancellationToken.None)).Select(r => r.Id).ToArray();
+        await using var data = _server.OpenDataSource();
+        await using var other = await data.OpenConnectionAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        async Task LockAsync(long id)
+        {
+            await using var command = new Npgsql.NpgsqlCommand($"SELECT 1 FROM \"{_schema}\".pacer_jobs WHERE id = {id} FOR UPDATE", other, transaction);
+            await command.ExecuteNonQueryAsync();
+        }
+        // Another transaction (an engine's, locking several jobs) holds the second job and then wants the first. A bulk
+        // cancel that kept the first locked while it waited for the second would deadlock with it.
+        await LockAsync(ids[1]);
+        var cancel = store.CancelManyAsync(ids, T0.AddMinutes(1), CancellationToken.None);
+        await WaitForALockWaitAsync(data);
+        await LockAsync(ids[0]).WaitAsync(TimeSpan.FromSeconds(30));
+        await transaction.CommitAsync();
+
+        Assert.Equal([CancelResult.Cancelled, CancelResult.Cancelled], await cancel.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.All(await Task.WhenAll(ids.Select(id => store.GetAsync(id, CancellationToken.None))), job => Assert.Equal(JobState.Cancelled, job!.State));
+    }
+
+    /// <summary>Until a statement on this test's schema waits for a row lock.</summary>
+    private async Task WaitForALockWaitAsync(Npgsql.NpgsqlDataSource data)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            await using var command = data.CreateCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, @schema) > 0");
+            command.Parameters.AddWithValue("schema", _schema);
+            if ((long)(await command.ExecuteScalarAsync())! > 0)
+                return;
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "No statement waited for the held job's lock.");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public async Task Listen_AnotherProcessEnqueues_HearsTheQueue()
     {
         var listener = await OpenAsync();

@@ -163,4 +163,49 @@ public abstract partial class JobStoreConformanceTests
         var again = await Store.InsertManyAsync(new InsertManyRequest([NewJob(uniqueKey: "sync:8")], At(6)), Ct);
         Assert.Equal(new InsertResult(id, Existing: true), again[0]);
     }
+
+    // ----- many at once -----
+
+    [Fact]
+    public async Task CancelManyAsync_GivesEachJobWhatCancelAsyncWould_InOrder()
+    {
+        var available = await InsertInStateAsync(JobState.Available);
+        var scheduled = await InsertInStateAsync(JobState.Scheduled);
+        var running = await InsertInStateAsync(JobState.Running);
+        var completed = await InsertInStateAsync(JobState.Completed);
+
+        var results = await Store.CancelManyAsync([scheduled, 424_242, running, completed, available, available], At(5), Ct);
+
+        Assert.Equal([CancelResult.Cancelled, CancelResult.NotFound, CancelResult.CancelRequested, CancelResult.AlreadyFinal, CancelResult.Cancelled, CancelResult.AlreadyFinal], results);
+        Assert.Equal(At(5), (await GetAsync(scheduled)).FinalizedAt);
+        Assert.Equal(JobState.Cancelled, (await GetAsync(available)).State);
+        Assert.True((await GetAsync(running)).CancelRequested);
+        Assert.Equal(JobState.Running, (await GetAsync(running)).State);
+        Assert.Equal(JobState.Completed, (await GetAsync(completed)).State);
+        Assert.Empty(await Store.CancelManyAsync([], At(6), Ct));
+    }
+
+    [Fact]
+    public async Task RetryManyAsync_GivesEachJobWhatRetryAsyncWould_AndTheFirstOfTwoWithOneUniqueKeyHoldsIt()
+    {
+        var discarded = await InsertInStateAsync(JobState.Discarded, maxAttempts: 1);
+        var retryable = await InsertInStateAsync(JobState.Retryable);
+        var available = await InsertInStateAsync(JobState.Available);
+        var running = await InsertInStateAsync(JobState.Running);
+        var older = await InsertInStateAsync(JobState.Discarded, uniqueKey: "report:9");
+        var newer = await InsertInStateAsync(JobState.Cancelled, uniqueKey: "report:9");
+
+        var results = await Store.RetryManyAsync([discarded, retryable, available, running, 424_242, newer, older], At(5), Ct);
+
+        Assert.Equal(
+            [RetryResult.Retried, RetryResult.Retried, RetryResult.AlreadyWaiting, RetryResult.Running, RetryResult.NotFound, RetryResult.Retried, RetryResult.AlreadyWaiting],
+            results);
+        var revived = await GetAsync(discarded);
+        Assert.Equal((JobState.Available, At(5), 2), (revived.State, revived.ScheduledAt, revived.MaxAttempts));
+        Assert.Null(revived.FinalizedAt);
+        Assert.Equal(JobState.Available, (await GetAsync(retryable)).State);
+        Assert.Equal(JobState.Available, (await GetAsync(newer)).State);
+        Assert.Equal(JobState.Discarded, (await GetAsync(older)).State);
+        Assert.Equal(4, (await FetchAsync(10, now: At(6))).Count); // the three revived and the one that was available
+    }
 }

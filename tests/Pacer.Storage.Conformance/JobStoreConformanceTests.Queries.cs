@@ -69,6 +69,29 @@ public abstract partial class JobStoreConformanceTests
     }
 
     [Fact]
+    public async Task ListIdsAsync_IsListAsyncsIds_WithEveryFilterAndPage()
+    {
+        var ids = await InsertManyAsync(5);
+        var mail = await InsertAsync(NewJob(kind: "mail", queue: "q1") with { Tags = ["run:7"] });
+        var running = await InsertAsync(NewJob(kind: "mail", queue: "q1") with { Tags = ["run:7"] });
+        await FetchJobAsync(running, queue: "q1");
+        await InsertAsync(NewJob(kind: "mail", queue: "q2") with { Tags = ["run:70"] });
+        JobQuery[] queries =
+        [
+            new() { Limit = 3 },
+            new() { Limit = 3, BeforeId = ids[3] },
+            new() { Kind = "mail" },
+            new() { Queue = "q1", States = [JobState.Available, JobState.Running] },
+            new() { Tag = "run:7", States = [JobState.Running] },
+            new() { Tag = "run:7", Kind = "sms" },
+        ];
+
+        foreach (var query in queries)
+            Assert.Equal((await Store.ListAsync(query, Ct)).Select(j => j.Id), await Store.ListIdsAsync(query, Ct));
+        Assert.Equal([running, mail], await Store.ListIdsAsync(new JobQuery { Tag = "run:7" }, Ct));
+    }
+
+    [Fact]
     public async Task GetStatsAsync_MixedJobs_CountsByQueueAndState()
     {
         await InsertInStateAsync(JobState.Available);

@@ -93,16 +93,39 @@ internal static class JobsCommand
 
     private static Command Retry(Func<ParseResult, CliContext> context)
     {
-        var id = new Argument<long>("ID") { Description = "Job id" };
-        var command = new Command("retry", "Run a finished or retrying job again now") { id };
+        var id = new Argument<long?>("ID") { Description = "Job id", Arity = ArgumentArity.ZeroOrOne };
+        var filter = new BulkOptions("Instead of one job, every job in these states (repeat or comma-separate): discarded (the default), retryable, cancelled, completed",
+            [JobState.Discarded, JobState.Retryable, JobState.Cancelled, JobState.Completed], "a job waiting to run or running cannot be retried");
+        var command = new Command("retry",
+            "Run a finished or retrying job again now, or every job matching --state (discarded unless given), --queue, --kind and --tag " +
+            "(see them first with 'pacer jobs list' and the same options). A job out of attempts gets one more")
+        { id };
+        filter.AddTo(command);
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
             var jobId = parse.GetValue(id);
+            if (filter.Read(parse, jobId is not null, "retry") is { } jobs)
+            {
+                await using var bulk = StoreSession.Open(cli);
+                var result = await bulk.Client.RetryManyAsync(jobs, cancellationToken);
+                var what = BulkOptions.Describe(jobs, "discarded", sayDefault: true);
+                var held = result.AlreadyWaiting == 0 ? "" :
+                    $"{Output.Count(result.AlreadyWaiting, result.Retried == 0 ? what.Noun : "job")}{(result.Retried == 0 ? what.Filters : "")} " +
+                    $"left as {(result.AlreadyWaiting == 1 ? "it was" : "they were")}: another job with the same unique key is already waiting to run.";
+                await Output.WriteLineAsync(cli.Console, (result.Retried, result.AlreadyWaiting) switch
+                {
+                    (0, 0) => what.None,
+                    (0, _) => $"Nothing retried: {held}",
+                    _ => $"Retried {Output.Count(result.Retried, what.Noun)}{what.Filters}: {(result.Retried == 1 ? "it runs" : "they run")} again now." +
+                         (held.Length == 0 ? "" : " " + held),
+                });
+                return ExitCodes.Ok;
+            }
             await using var session = StoreSession.Open(cli);
-            switch (await session.Client.RetryAsync(jobId, cancellationToken))
+            switch (await session.Client.RetryAsync(jobId!.Value, cancellationToken))
             {
                 case RetryResult.NotFound:
-                    throw NotFound(jobId, cli.DatabaseDisplay);
+                    throw NotFound(jobId.Value, cli.DatabaseDisplay);
                 case RetryResult.Running:
                     throw CliException.Failure($"Job {jobId} is running; wait for it to finish, or cancel it with 'pacer jobs cancel {jobId}' first.");
                 case RetryResult.AlreadyWaiting:
@@ -120,17 +143,31 @@ internal static class JobsCommand
     private static Command Cancel(Func<ParseResult, CliContext> context)
     {
         var id = new Argument<long?>("ID") { Description = "Job id", Arity = ArgumentArity.ZeroOrOne };
-        var tag = new Option<string?>("--tag") { Description = "Instead of one job, every unfinished job carrying this tag", HelpName = "T" };
-        var command = new Command("cancel", "Cancel a job, or every unfinished job with a tag: a waiting job never runs; a running job's worker stops it") { id, tag };
+        var filter = new BulkOptions("Instead of one job, every job in these unfinished states (repeat or comma-separate; all of them unless given): scheduled, available, waiting, running, retryable",
+            JobStates.Unfinished, "only unfinished jobs can be cancelled");
+        var command = new Command("cancel",
+            "Cancel a job, or every unfinished job matching --state, --queue, --kind and --tag: a waiting job never runs; a running job's worker stops it")
+        { id };
+        filter.AddTo(command);
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
             var jobId = parse.GetValue(id);
-            var jobTag = parse.GetValue(tag);
-            if (jobId is null == jobTag is null)
-                throw CliException.Usage("Give a job ID or --tag T (every unfinished job with the tag), not both and not neither.");
+            if (filter.Read(parse, jobId is not null, "cancel") is { } jobs)
+            {
+                await using var bulk = StoreSession.Open(cli);
+                var (cancelled, running) = await bulk.Client.CancelManyAsync(jobs, cancellationToken);
+                var what = BulkOptions.Describe(jobs, "unfinished", sayDefault: false);
+                await Output.WriteLineAsync(cli.Console, cancelled + running == 0
+                    ? what.None
+                    : $"Cancelled {Output.Count(cancelled + running, what.Noun)}{what.Filters}" + (running switch
+                    {
+                        0 => ".",
+                        1 => "; 1 of them was running and stops at its worker's next heartbeat.",
+                        _ => $"; {Output.Number(running)} of them were running and stop at their workers' next heartbeat.",
+                    }));
+                return ExitCodes.Ok;
+            }
             await using var session = StoreSession.Open(cli);
-            if (jobTag is not null)
-                return await CancelTaggedAsync(cli, session, jobTag, cancellationToken);
             var message = await session.Client.CancelAsync(jobId!.Value, cancellationToken) switch
             {
                 CancelResult.NotFound => throw NotFound(jobId.Value, cli.DatabaseDisplay),
@@ -144,19 +181,59 @@ internal static class JobsCommand
         return command;
     }
 
-    private static async Task<int> CancelTaggedAsync(CliContext cli, StoreSession session, string tag, CancellationToken cancellationToken)
+    /// <summary>The options that turn <c>retry</c> and <c>cancel</c> from one job into every job they match.</summary>
+    private sealed class BulkOptions(string stateDescription, IReadOnlyList<JobState> allowed, string why)
     {
-        var (cancelled, running) = await TaggedJobs.CancelAsync(session.Client, session.Store, tag, cancellationToken);
-        await Output.WriteLineAsync(cli.Console, cancelled + running == 0
-            ? $"No unfinished job carries the tag '{tag}'; nothing changed."
-            : $"Cancelled {Output.Count(cancelled, "job")} tagged '{tag}'" +
-              (running switch
-              {
-                  0 => ".",
-                  1 => "; 1 running job stops at its worker's next heartbeat.",
-                  _ => $"; {Output.Number(running)} running jobs stop at their workers' next heartbeat.",
-              }));
-        return ExitCodes.Ok;
+        private readonly Option<string[]> _state = new("--state") { Description = stateDescription, HelpName = "S" };
+        private readonly Option<string?> _queue = new("--queue") { Description = "Instead of one job, every matching job of this queue", HelpName = "Q" };
+        private readonly Option<string?> _kind = new("--kind") { Description = "Instead of one job, every matching job of this kind", HelpName = "K" };
+        private readonly Option<string?> _tag = new("--tag") { Description = "Instead of one job, every matching job carrying this tag (a sync's jobs carry sync:RUN)", HelpName = "T" };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_state);
+            command.Options.Add(_queue);
+            command.Options.Add(_kind);
+            command.Options.Add(_tag);
+        }
+
+        /// <summary>The filter, or null for one job by its id; a usage error when both or neither are given.</summary>
+        public JobFilter? Read(ParseResult parse, bool hasId, string verb)
+        {
+            var states = CliParse.States("--state", parse.GetValue(_state) ?? []);
+            foreach (var state in states)
+            {
+                if (!allowed.Contains(state))
+                    throw CliException.Usage($"--state {state.ToWire()}: {why}; use {string.Join(", ", allowed.Select(s => s.ToWire()))}.");
+            }
+            var filter = new JobFilter
+            {
+                States = states.Count > 0 ? states : null,
+                Queue = parse.GetValue(_queue),
+                Kind = parse.GetValue(_kind),
+                Tag = parse.GetValue(_tag),
+            };
+            var any = filter.States is not null || filter.Queue is not null || filter.Kind is not null || filter.Tag is not null;
+            if (hasId == any)
+                throw CliException.Usage(
+                    $"Give a job ID, or --state, --queue, --kind or --tag to {verb} every job they match (not both and not neither); " +
+                    $"e.g. 'pacer jobs {verb} --kind http --queue default'.");
+            return any ? filter : null;
+        }
+
+        /// <summary>
+        /// Words for the jobs a filter took: the noun to count ("discarded job"; "job" when the states are the default
+        /// and go without saying) and the filters (" of kind 'http' tagged 'x'").
+        /// </summary>
+        public static (string Noun, string None, string Filters) Describe(JobFilter filter, string defaultStates, bool sayDefault)
+        {
+            var given = filter.States is { Count: > 0 };
+            var states = given ? string.Join(" or ", filter.States!.Select(state => state.ToWire())) : defaultStates;
+            var filters = (filter.Kind is null ? "" : $" of kind '{filter.Kind}'") +
+                (filter.Queue is null ? "" : $" in queue '{filter.Queue}'") +
+                (filter.Tag is null ? "" : $" tagged '{filter.Tag}'");
+            return (given || sayDefault ? $"{states} job" : "job", $"No {states} job{filters}; nothing changed.", filters);
+        }
     }
 
     private static CliException NotFound(long id, string database) =>

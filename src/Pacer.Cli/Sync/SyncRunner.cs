@@ -143,7 +143,7 @@ internal sealed class SyncRunner : IDisposable
         {
             // Ctrl+C stops this sync, not only this process: left in the store, its jobs would run in the next process
             // that starts an engine on this database (another sync, a worker), writing to these destinations unasked.
-            var (waiting, running) = await TaggedJobs.CancelAsync(client, store, SyncKeys.Tag(run), CancellationToken.None);
+            var (waiting, running) = await client.CancelManyAsync(new JobFilter { Tag = SyncKeys.Tag(run) }, CancellationToken.None);
             await _console.Error.WriteLineAsync(
                 $"Cancelled the sync's {Output.Count(waiting + running, "unfinished job")}. Rows already written stay; " +
                 "running the same command again syncs the rest.");

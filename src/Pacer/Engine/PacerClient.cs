@@ -59,6 +59,88 @@ internal sealed class PacerClient(
         return result;
     }
 
+    public async Task<CancelManyResult> CancelManyAsync(JobFilter filter, CancellationToken cancellationToken = default)
+    {
+        var query = BulkQuery(filter, JobStates.Unfinished, JobStates.Unfinished, "cancelled",
+            "only unfinished jobs can be cancelled");
+        int cancelled = 0, requested = 0;
+        await ForEachPageAsync(query, async ids =>
+        {
+            var results = await store.CancelManyAsync(ids, time.GetUtcNow(), cancellationToken);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                switch (results[i])
+                {
+                    case CancelResult.Cancelled:
+                        cancelled++;
+                        break;
+                    case CancelResult.CancelRequested:
+                        requested++;
+                        running.StopLocal(ids[i], StopReason.Cancelled);
+                        break;
+                    default: // finished (or deleted by the cleaner) since it was listed: nothing to cancel
+                        break;
+                }
+            }
+        }, cancellationToken);
+        return new CancelManyResult(cancelled, requested);
+    }
+
+    public async Task<RetryManyResult> RetryManyAsync(JobFilter filter, CancellationToken cancellationToken = default)
+    {
+        var query = BulkQuery(filter, RetryableStates, [JobState.Discarded], "retried",
+            "a job waiting to run or running cannot be retried");
+        int retried = 0, waiting = 0;
+        await ForEachPageAsync(query, async ids =>
+        {
+            var results = await store.RetryManyAsync(ids, time.GetUtcNow(), cancellationToken);
+            var page = results.Count(result => result == RetryResult.Retried);
+            retried += page;
+            waiting += results.Count(result => result == RetryResult.AlreadyWaiting); // the rest started or went since listed
+            // Wake this process's workers page by page, not after the last.
+            if (page > 0)
+                signal.NotifyAll();
+        }, cancellationToken);
+        return new RetryManyResult(retried, waiting);
+    }
+
+    /// <summary>Jobs a bulk operation changes in one store transaction.</summary>
+    private const int BulkPage = 500;
+
+    private static readonly JobState[] RetryableStates = [JobState.Retryable, JobState.Completed, JobState.Cancelled, JobState.Discarded];
+
+    private static JobQuery BulkQuery(JobFilter filter, IReadOnlyList<JobState> allowed, IReadOnlyList<JobState> byDefault, string verb, string why)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var states = filter.States is { Count: > 0 } given ? given : byDefault;
+        foreach (var state in states)
+        {
+            if (!allowed.Contains(state))
+                throw new ArgumentException(
+                    $"JobFilter.States: {why}, so '{state.ToWire()}' jobs cannot be {verb}; use {string.Join(", ", allowed.Select(s => s.ToWire()))}.",
+                    nameof(filter));
+        }
+        return new JobQuery { States = [.. states.Distinct()], Queue = filter.Queue, Kind = filter.Kind, Tag = filter.Tag, Limit = BulkPage };
+    }
+
+    /// <summary>
+    /// Runs the operation on every page of matching jobs' ids, newest first: a job the operation leaves among the
+    /// matches (a running job whose cancel was requested) or brings back into them (a retried job that fails for good
+    /// again at once) is behind the next page's start, so none is taken twice.
+    /// </summary>
+    private async Task ForEachPageAsync(JobQuery query, Func<IReadOnlyList<long>, Task> operation, CancellationToken cancellationToken)
+    {
+        for (var page = query; ;)
+        {
+            var ids = await store.ListIdsAsync(page, cancellationToken);
+            if (ids.Count > 0)
+                await operation(ids);
+            if (ids.Count < page.Limit)
+                return;
+            page = page with { BeforeId = ids[^1] };
+        }
+    }
+
     public Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken = default) =>
         store.GetAsync(jobId, cancellationToken);
 

@@ -24,6 +24,21 @@ public interface IPacerClient
     /// <summary>Makes a finished or retrying job run again now.</summary>
     Task<Storage.RetryResult> RetryAsync(long jobId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Cancels every unfinished job the filter matches (by default in any unfinished state), one by one as
+    /// <see cref="CancelAsync"/> does; jobs that finish meanwhile are left alone.
+    /// </summary>
+    /// <exception cref="ArgumentException">The filter names a finished state.</exception>
+    Task<CancelManyResult> CancelManyAsync(JobFilter filter, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes every job the filter matches run again now (by default the discarded ones: those that failed for good),
+    /// one by one as <see cref="RetryAsync"/> does: a job out of attempts gets one more, and a job whose unique key
+    /// another unfinished job holds now is left as it is.
+    /// </summary>
+    /// <exception cref="ArgumentException">The filter names a state a job cannot be retried from (scheduled, available, waiting, running).</exception>
+    Task<RetryManyResult> RetryManyAsync(JobFilter filter, CancellationToken cancellationToken = default);
+
     Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -56,3 +71,25 @@ public sealed record ScheduleInfo(string Name, string Cron, string TimeZone, str
     /// </summary>
     public string Queue { get; init; } = "default";
 }
+
+/// <summary>Which jobs a bulk operation takes: a job must match every filter given.</summary>
+public sealed record JobFilter
+{
+    /// <summary>Only jobs in these states; null or empty for the operation's default.</summary>
+    public IReadOnlyList<JobState>? States { get; init; }
+
+    public string? Queue { get; init; }
+
+    public string? Kind { get; init; }
+
+    /// <summary>Only jobs carrying this tag (e.g. a recipe's run).</summary>
+    public string? Tag { get; init; }
+}
+
+/// <param name="Cancelled">Jobs that were not running: they never start.</param>
+/// <param name="CancelRequested">Running jobs: their workers stop them (another process's at its next heartbeat).</param>
+public sealed record CancelManyResult(int Cancelled, int CancelRequested);
+
+/// <param name="Retried">Jobs made available now.</param>
+/// <param name="AlreadyWaiting">Jobs left as they were because another unfinished job holds their unique key (that work already waits).</param>
+public sealed record RetryManyResult(int Retried, int AlreadyWaiting);

@@ -58,6 +58,13 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Cancels a job: a job not yet running becomes cancelled at once; a running job is flagged so its worker's token fires.</summary>
     Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Cancels jobs as <see cref="CancelAsync"/> does, one result per id in order, in one transaction for the jobs no
+    /// other transaction holds at that moment (an implementation may change those it would have to wait for in
+    /// transactions of their own, rather than wait while holding the others).
+    /// </summary>
+    Task<IReadOnlyList<CancelResult>> CancelManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Makes a finished or retryable job available again now (an operator's retry). Running jobs are refused.</summary>
     /// <remarks>
     /// A job out of attempts gets one more. If another unfinished job now holds the job's unique key, reviving it would
@@ -65,9 +72,18 @@ public interface IJobStore : IAsyncDisposable
     /// </remarks>
     Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Retries jobs as <see cref="RetryAsync"/> does, one result per id in order, transactions as in
+    /// <see cref="CancelManyAsync"/>. Of two jobs in the list with the same unique key, the first revived holds it.
+    /// </summary>
+    Task<IReadOnlyList<RetryResult>> RetryManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken);
+
     Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken);
+
+    /// <summary>The ids of the jobs <see cref="ListAsync"/> would return, in its order, without reading the jobs (for bulk operations).</summary>
+    Task<IReadOnlyList<long>> ListIdsAsync(JobQuery query, CancellationToken cancellationToken);
 
     /// <summary>Counts by queue and state, and finalized jobs since a point in time (for throughput).</summary>
     Task<StoreStats> GetStatsAsync(DateTimeOffset finalizedSince, CancellationToken cancellationToken);
