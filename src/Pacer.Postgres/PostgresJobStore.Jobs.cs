@@ -575,9 +575,49 @@ internal sealed partial class PostgresJobStore
     public Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
         InTransactionAsync((connection, transaction) => CancelAsync(connection, transaction, jobId, now, cancellationToken), cancellationToken);
 
-    public Task<IReadOnlyList<CancelResult>> CancelManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken) =>
-        ManyAsync(jobIds, (connection, transaction, id, ct) => CancelAsync(connection, transaction, id, now, ct),
-            id => CancelAsync(id, now, cancellationToken), notify: null, cancellationToken);
+    public async Task<IReadOnlyList<CancelResult>> CancelManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var results = new CancelResult?[jobIds.Count];
+        await InTransactionAsync(async (connection, transaction) =>
+        {
+            var held = await LockFreeJobsAsync(connection, transaction, jobIds, cancellationToken);
+            List<long> flag = [], cancel = [];
+            for (var i = 0; i < jobIds.Count; i++)
+            {
+                if (!held.TryGetValue(jobIds[i], out var job))
+                    continue;
+                if (job.State.IsFinal())
+                {
+                    results[i] = CancelResult.AlreadyFinal;
+                }
+                else if (job.State == JobState.Running)
+                {
+                    results[i] = CancelResult.CancelRequested;
+                    flag.Add(jobIds[i]);
+                }
+                else
+                {
+                    results[i] = CancelResult.Cancelled;
+                    cancel.Add(jobIds[i]);
+                    held[jobIds[i]] = job with { State = JobState.Cancelled };
+                }
+            }
+            await using var batch = Batch(connection, transaction);
+            if (flag.Count > 0)
+                batch.BatchCommands.Add(BatchCommand("UPDATE {s}.pacer_jobs SET cancel_requested = true WHERE id = ANY(@ids) AND state = 'running'", Longs("ids", [.. flag])));
+            if (cancel.Count > 0)
+                batch.BatchCommands.Add(BatchCommand($"UPDATE {{s}}.pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease}, {ClearWait} WHERE id = ANY(@ids)",
+                    Longs("ids", [.. cancel]), Time("now", now)));
+            if (batch.BatchCommands.Count > 0)
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+        // Held by another transaction a moment ago, or not there at all (the single cancel says NotFound).
+        for (var i = 0; i < jobIds.Count; i++)
+            results[i] ??= await CancelAsync(jobIds[i], now, cancellationToken);
+        return [.. results.Select(result => result!.Value)];
+    }
 
     private async Task<CancelResult> CancelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -615,23 +655,99 @@ internal sealed partial class PostgresJobStore
 
     public async Task<IReadOnlyList<RetryResult>> RetryManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var queues = new HashSet<string>(StringComparer.Ordinal);
-        return await ManyAsync(jobIds, async (connection, transaction, id, ct) =>
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var results = new RetryResult?[jobIds.Count];
+        await InTransactionAsync(async (connection, transaction) =>
+        {
+            var held = await LockFreeJobsAsync(connection, transaction, jobIds, cancellationToken);
+            var holders = await UnfinishedHoldersAsync(connection, transaction,
+                [.. held.Values.Where(job => job.UniqueKey is not null && job.State is not (JobState.Available or JobState.Scheduled or JobState.Waiting or JobState.Running))
+                    .Select(job => job.UniqueKey!).Distinct(StringComparer.Ordinal)],
+                cancellationToken);
+            var revive = new List<int>();
+            var queues = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < jobIds.Count; i++)
             {
-                var (result, queue) = await RetryAsync(connection, transaction, id, now, ct);
-                if (queue is not null)
-                    queues.Add(queue);
-                return result;
-            },
-            id => RetryAsync(id, now, cancellationToken),
-            notify: async (connection, transaction) =>
+                var id = jobIds[i];
+                if (!held.TryGetValue(id, out var job))
+                    continue;
+                results[i] = job.State switch
+                {
+                    JobState.Running => RetryResult.Running,
+                    JobState.Available or JobState.Scheduled or JobState.Waiting => RetryResult.AlreadyWaiting,
+                    // Reviving it would give the key two unfinished jobs: the work already waits under the other.
+                    _ when job.UniqueKey is { } key && holders.TryGetValue(key, out var holding) && holding.Any(other => other != id) => RetryResult.AlreadyWaiting,
+                    _ => RetryResult.Retried,
+                };
+                if (results[i] != RetryResult.Retried)
+                    continue;
+                revive.Add(i);
+                queues.Add(job.Queue);
+                held[id] = job with { State = JobState.Available };
+                if (job.UniqueKey is { } taken)
+                    (holders.TryGetValue(taken, out var set) ? set : holders[taken] = []).Add(id);
+            }
+            if (revive.Count == 0)
+                return true;
+            await using var batch = Batch(connection, transaction);
+            batch.BatchCommands.Add(BatchCommand(
+                "UPDATE {s}.pacer_jobs SET state = 'available', scheduled_at = @now, finalized_at = NULL, " +
+                $"max_attempts = greatest(max_attempts, attempt + 1), {ClearLease} WHERE id = ANY(@ids)",
+                Longs("ids", [.. revive.Select(i => jobIds[i])]), Time("now", now)));
+            AddNotify(batch, queues);
+            await transaction.SaveAsync("revive", cancellationToken);
+            try
             {
-                await using var batch = Batch(connection, transaction);
-                AddNotify(batch, queues);
-                if (batch.BatchCommands.Count > 0)
-                    await batch.ExecuteNonQueryAsync(cancellationToken);
-            },
-            cancellationToken);
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // A job with one of the keys was enqueued and committed since the look above: leave these to the single
+                // retry, which decides job by job.
+                await transaction.RollbackAsync("revive", cancellationToken);
+                foreach (var i in revive)
+                    results[i] = null;
+            }
+            return true;
+        }, cancellationToken);
+        // Held by another transaction a moment ago, not there at all (the single retry says NotFound), or undecided.
+        for (var i = 0; i < jobIds.Count; i++)
+            results[i] ??= await RetryAsync(jobIds[i], now, cancellationToken);
+        return [.. results.Select(result => result!.Value)];
+    }
+
+    private sealed record HeldJob(JobState State, string? UniqueKey, string Queue);
+
+    /// <summary>
+    /// Locks the listed jobs no other transaction holds at the moment, never waiting (SKIP LOCKED): an operator's change
+    /// to many jobs that held some of their locks while it waited for another's could deadlock with an engine transaction
+    /// that locks several jobs in another order. The caller changes the rest one transaction each, after.
+    /// </summary>
+    private async Task<Dictionary<long, HeldJob>> LockFreeJobsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<long> jobIds, CancellationToken cancellationToken)
+    {
+        var held = new Dictionary<long, HeldJob>();
+        if (jobIds.Count == 0)
+            return held;
+        await using var command = Command(connection, transaction, Sql("SELECT id, state, unique_key, queue FROM {s}.pacer_jobs WHERE id = ANY(@ids) ORDER BY id FOR UPDATE SKIP LOCKED"));
+        command.Parameters.Add(Longs("ids", [.. jobIds]));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            held[reader.GetInt64(0)] = new HeldJob(JobStates.ParseWire(reader.GetString(1)), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3));
+        return held;
+    }
+
+    /// <summary>The unfinished jobs holding each of these unique keys.</summary>
+    private async Task<Dictionary<string, HashSet<long>>> UnfinishedHoldersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string[] keys, CancellationToken cancellationToken)
+    {
+        var holders = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
+        if (keys.Length == 0)
+            return holders;
+        await using var command = Command(connection, transaction, Sql($"SELECT unique_key, id FROM {{s}}.pacer_jobs WHERE unique_key = ANY(@keys) AND state NOT IN {FinalStates}"));
+        command.Parameters.Add(Texts("keys", keys));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            (holders.TryGetValue(reader.GetString(0), out var set) ? set : holders[reader.GetString(0)] = []).Add(reader.GetInt64(1));
+        return holders;
     }
 
     /// <returns>The result, and the queue of a job made available (to notify).</returns>
@@ -668,52 +784,6 @@ internal sealed partial class PostgresJobStore
             return (RetryResult.AlreadyWaiting, null);
         }
         return queue is null ? (RetryResult.AlreadyWaiting, null) : (RetryResult.Retried, queue);
-    }
-
-    /// <summary>
-    /// An operator's change to many jobs: one transaction for the jobs no other transaction holds at the moment, then
-    /// one each for the few that one did (a worker completing them, the maintenance promoting them). The first takes
-    /// its row locks with SKIP LOCKED, never waiting: a transaction that held some of these jobs' locks while waiting
-    /// for another's could deadlock with an engine transaction that locks several jobs in another order.
-    /// </summary>
-    private async Task<IReadOnlyList<T>> ManyAsync<T>(
-        IReadOnlyList<long> jobIds,
-        Func<NpgsqlConnection, NpgsqlTransaction, long, CancellationToken, Task<T>> change,
-        Func<long, Task<T>> alone,
-        Func<NpgsqlConnection, NpgsqlTransaction, Task>? notify,
-        CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(jobIds);
-        var results = new T[jobIds.Count];
-        var done = new bool[jobIds.Count];
-        await InTransactionAsync(async (connection, transaction) =>
-        {
-            var held = new HashSet<long>();
-            await using (var lockFree = Command(connection, transaction, Sql("SELECT id FROM {s}.pacer_jobs WHERE id = ANY(@ids) ORDER BY id FOR UPDATE SKIP LOCKED")))
-            {
-                lockFree.Parameters.Add(Longs("ids", [.. jobIds]));
-                await using var reader = await lockFree.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                    held.Add(reader.GetInt64(0));
-            }
-            for (var i = 0; i < jobIds.Count; i++)
-            {
-                if (!held.Contains(jobIds[i]))
-                    continue;
-                results[i] = await change(connection, transaction, jobIds[i], cancellationToken);
-                done[i] = true;
-            }
-            if (notify is not null)
-                await notify(connection, transaction);
-            return true;
-        }, cancellationToken);
-        // Locked by another transaction a moment ago, or not there at all (the single change says NotFound).
-        for (var i = 0; i < jobIds.Count; i++)
-        {
-            if (!done[i])
-                results[i] = await alone(jobIds[i]);
-        }
-        return results;
     }
 
     private async Task<JobState?> ReadStateForUpdateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, CancellationToken cancellationToken)

@@ -169,6 +169,26 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         Assert.All(await Task.WhenAll(ids.Select(id => store.GetAsync(id, CancellationToken.None))), job => Assert.Equal(JobState.Cancelled, job!.State));
     }
 
+    [Fact]
+    public async Task RetryMany_AJobWithTheKeyEnqueuedWhileItLooked_LeavesTheOldJobAsItWas()
+    {
+        var store = await OpenAsync();
+        var old = (await store.InsertManyAsync(new InsertManyRequest([Job() with { UniqueKey = "report:1" }], T0), CancellationToken.None))[0].Id;
+        Assert.Equal(CancelResult.Cancelled, await store.CancelAsync(old, T0, CancellationToken.None));
+        await using var data = _server.OpenDataSource();
+        await using var other = await data.OpenConnectionAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        // Enqueued, not yet committed: the bulk retry's look at the key's holders cannot see it, its revive waits for it.
+        var holder = (await store.InsertManyAsync(new InsertManyRequest([Job() with { UniqueKey = "report:1" }], T0), transaction, CancellationToken.None))[0].Id;
+        var retry = store.RetryManyAsync([old], T0.AddMinutes(1), CancellationToken.None);
+        await WaitForALockWaitAsync(data);
+        await transaction.CommitAsync();
+
+        Assert.Equal([RetryResult.AlreadyWaiting], await retry.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(JobState.Cancelled, (await store.GetAsync(old, CancellationToken.None))!.State);
+        Assert.Equal(JobState.Available, (await store.GetAsync(holder, CancellationToken.None))!.State);
+    }
+
     /// <summary>Until a statement on this test's schema waits for a row lock.</summary>
     private async Task WaitForALockWaitAsync(Npgsql.NpgsqlDataSource data)
     {
