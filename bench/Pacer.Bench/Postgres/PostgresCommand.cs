@@ -16,13 +16,13 @@ namespace Pacer.Bench.Postgres;
 internal static class PostgresCommand
 {
     public const string Usage =
-        "postgres [--quick] [--repeat N] [--scenario enqueue|drain|latency|cleaner]... [--system NAME]... [--synchronous-commit] [--markdown FILE]\n" +
+        "postgres [--quick] [--repeat N] [--scenario enqueue|drain|latency|cleaner|bulk]... [--system NAME]... [--synchronous-commit] [--markdown FILE]\n" +
         "  starts a throwaway PostgreSQL cluster (or uses PACER_TEST_PG)\n" +
         "  --synchronous-commit  commits wait for the WAL flush (PostgreSQL's default); without it the benchmark's\n" +
         "               connections set synchronous_commit = off (safe against application crashes, like SQLite's NORMAL)\n" +
         "  --quick      smoke run: small sizes, one repetition\n" +
         "  --repeat N   repetitions per case (default 3; the table shows medians)\n" +
-        "  --scenario   run only these scenarios (cleaner runs only when named: Pacer only, about 3 minutes a repetition)\n" +
+        "  --scenario   run only these scenarios (cleaner and bulk run only when named; cleaner: Pacer only, about 3 minutes a repetition)\n" +
         "  --system     run only systems whose name contains NAME (pacer, hangfire)\n" +
         "  --markdown   also write the report as markdown to FILE";
 
@@ -65,10 +65,11 @@ internal static class PostgresCommand
         cluster.SynchronousCommit = synchronousCommit;
         var server = $"{cluster.Description}, server {await cluster.VersionAsync()}; the benchmark's connections: synchronous_commit = {(synchronousCommit ? "on (every commit waits for its WAL flush)" : "off (a commit survives an application crash; a server or OS crash may lose the last few hundred ms of commits)")}";
         Console.WriteLine(server);
-        IScenario[] allScenarios = [new EnqueueScenario(), new ProcessDrainScenario(cluster), new LatencyScenario(), new CleanerScenario(cluster)];
+        IScenario[] allScenarios = [new EnqueueScenario(), new ProcessDrainScenario(cluster), new LatencyScenario(), new CleanerScenario(cluster), new BulkScenario()];
         IJobSystemFactory[] allSystems = [new PacerPostgresFactory(cluster), new HangfirePostgresFactory(cluster)];
-        // The cleaner scenario waits for the cleaner's idle minute after each round: only when asked for by name.
-        var scenarios = allScenarios.Where(s => scenarioNames.Count == 0 ? s.Name != "cleaner" : scenarioNames.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
+        // The cleaner scenario waits for the cleaner's idle minute after each round, and bulk is an operator's action,
+        // not the engine's pace: only when asked for by name.
+        var scenarios = allScenarios.Where(s => scenarioNames.Count == 0 ? s.Name is not ("cleaner" or BulkScenario.ScenarioName) : scenarioNames.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
         var systems = allSystems.Where(s => systemNames.Count == 0 || systemNames.Any(n => s.Name.Contains(n, StringComparison.OrdinalIgnoreCase))).ToArray();
         if (scenarios.Length == 0 || systems.Length == 0)
         {

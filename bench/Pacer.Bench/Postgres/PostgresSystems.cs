@@ -102,6 +102,12 @@ internal sealed class DroppingSchema(IJobSystem inner, PostgresCluster cluster, 
 
     public Task<long> CountSucceededAsync(CancellationToken cancellationToken) => inner.CountSucceededAsync(cancellationToken);
 
+    public Task FillScheduledAsync(int count) => inner.FillScheduledAsync(count);
+
+    public Task<int> CancelAllAsync() => inner.CancelAllAsync();
+
+    public Task<int> RetryCancelledAsync() => inner.RetryCancelledAsync();
+
     public async ValueTask DisposeAsync()
     {
         await inner.DisposeAsync();

@@ -14,7 +14,7 @@ namespace Pacer.Bench.Scenarios;
 /// </summary>
 internal static class EngineCommand
 {
-    private static readonly IScenario[] AllScenarios = [new EnqueueScenario(), new DrainScenario(), new LatencyScenario()];
+    private static readonly IScenario[] AllScenarios = [new EnqueueScenario(), new DrainScenario(), new LatencyScenario(), new BulkScenario()];
 
     private static readonly IJobSystemFactory[] AllSystems =
         [new PacerSqliteFactory(), new PacerSqliteFactory(SqliteSynchronous.Full), HangfireFactory.InMemory, HangfireFactory.Sqlite];
@@ -28,10 +28,10 @@ internal static class EngineCommand
     ];
 
     public const string Usage =
-        "engine [--quick] [--repeat N] [--scenario enqueue|drain|latency]... [--system NAME]... [--markdown FILE]\n" +
+        "engine [--quick] [--repeat N] [--scenario enqueue|drain|latency|bulk]... [--system NAME]... [--markdown FILE]\n" +
         "  --quick      smoke run: small sizes, one repetition\n" +
         "  --repeat N   repetitions per case (default 3; the table shows medians)\n" +
-        "  --scenario   run only these scenarios\n" +
+        "  --scenario   run only these scenarios (bulk runs only when named)\n" +
         "  --system     run only systems whose name contains NAME (pacer, full, inmemory, hangfire sqlite)\n" +
         "  --markdown   also write the report as markdown to FILE";
 
@@ -58,7 +58,9 @@ internal static class EngineCommand
         }
         if (repeat is { } n)
             size = size with { Repetitions = n };
-        var scenarios = AllScenarios.Where(s => scenarioNames.Count == 0 || scenarioNames.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
+        var scenarios = AllScenarios.Where(s => scenarioNames.Count == 0
+            ? s.Name != BulkScenario.ScenarioName
+            : scenarioNames.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
         var systems = AllSystems.Where(s => systemNames.Count == 0 || systemNames.Any(n => s.Name.Contains(n, StringComparison.OrdinalIgnoreCase))).ToArray();
         if (scenarios.Length == 0 || systems.Length == 0)
         {

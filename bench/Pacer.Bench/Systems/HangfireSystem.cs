@@ -61,6 +61,7 @@ internal sealed class HangfireFactory : IJobSystemFactory
     {
         private readonly BackgroundJobClient _client = new(storage);
         private BackgroundJobServer? _server;
+        private string[] _scheduled = [];
 
         public Task EnqueueAsync(JobBody body, long enqueuedAt)
         {
@@ -100,6 +101,22 @@ internal sealed class HangfireFactory : IJobSystemFactory
                 await Task.Delay(50, cancellationToken);
             }
         }
+
+        public Task FillScheduledAsync(int count)
+        {
+            var ids = new string[count];
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                i => ids[i] = _client.Schedule(() => HangfireJobs.Noop(0), TimeSpan.FromHours(1)));
+            _scheduled = ids;
+            return Task.CompletedTask;
+        }
+
+        // Hangfire has no bulk state change: its dashboard deletes or requeues the jobs one call each. Its lists of
+        // deleted jobs are trimmed (and paged), so the jobs are taken by the ids scheduling returned, which spares
+        // Hangfire the listing Pacer's side does.
+        public Task<int> CancelAllAsync() => Task.FromResult(_scheduled.Count(id => _client.Delete(id)));
+
+        public Task<int> RetryCancelledAsync() => Task.FromResult(_scheduled.Count(id => _client.Requeue(id)));
 
         public async ValueTask DisposeAsync()
         {

@@ -20,6 +20,15 @@ internal interface IJobSystem : IAsyncDisposable
 
     /// <summary>How many jobs the store records as succeeded (checked after a drain, never timed).</summary>
     Task<long> CountSucceededAsync(CancellationToken cancellationToken);
+
+    /// <summary>Enqueues <paramref name="count"/> no-op jobs due in an hour (untimed set-up of the bulk scenario).</summary>
+    Task FillScheduledAsync(int count);
+
+    /// <summary>An operator's "cancel every waiting job": returns how many were cancelled.</summary>
+    Task<int> CancelAllAsync();
+
+    /// <summary>An operator's "run every cancelled job again": returns how many were.</summary>
+    Task<int> RetryCancelledAsync();
 }
 
 /// <summary>Makes fresh instances of one system and says how it is configured, for the report.</summary>

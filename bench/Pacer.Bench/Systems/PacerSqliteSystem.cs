@@ -92,6 +92,22 @@ internal sealed class PacerSqliteFactory(SqliteSynchronous synchronous = SqliteS
             return stats.Queues.Sum(q => q.Counts[JobState.Completed]);
         }
 
+        public async Task FillScheduledAsync(int count)
+        {
+            var later = new EnqueueOptions { RunIn = TimeSpan.FromHours(1) };
+            for (var done = 0; done < count; done += FillBatch)
+                await _client.EnqueueManyAsync([.. Requests(JobBody.Noop, Math.Min(FillBatch, count - done), 0).Select(r => r with { Options = later })]);
+        }
+
+        public async Task<int> CancelAllAsync()
+        {
+            var result = await _client.CancelManyAsync(new JobFilter { States = JobStates.Unfinished });
+            return result.Cancelled + result.CancelRequested;
+        }
+
+        public async Task<int> RetryCancelledAsync() =>
+            (await _client.RetryManyAsync(new JobFilter { States = [JobState.Cancelled] })).Retried;
+
         public async ValueTask DisposeAsync()
         {
             if (_started)
