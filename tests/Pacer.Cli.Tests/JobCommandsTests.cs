@@ -247,6 +247,9 @@ public sealed class JobCommandsTests : IDisposable
         Assert.Equal([b, a], Ids(await _cli.OkAsync("jobs", "list", "--state", "available", "--json")));
         Assert.Equal([c, a], Ids(await _cli.OkAsync("jobs", "list", "--state", "scheduled,available", "--kind", "noop", "--json")));
         Assert.Equal([c], Ids(await _cli.OkAsync("jobs", "list", "--limit", "1", "--json")));
+        Assert.Equal([b], Ids(await _cli.OkAsync("jobs", "list", "--limit", "1", "--before", c.ToString(CultureInfo.InvariantCulture), "--json")));
+        Assert.EndsWith($"More jobs match; the next 2: the same command with --before {b}.", (await _cli.OkAsync("jobs", "list", "--limit", "2")).TrimEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("More jobs match", await _cli.OkAsync("jobs", "list", "--limit", "3"), StringComparison.Ordinal);
         var d = await _cli.EnqueueAsync("noop", "--tag", "nightly", "--tag", "x");
         var e = await _cli.EnqueueAsync("noop", "--tag", "nightly-2");
         Assert.Equal([d], Ids(await _cli.OkAsync("jobs", "list", "--tag", "nightly", "--json")));

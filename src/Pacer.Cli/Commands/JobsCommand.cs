@@ -27,8 +27,9 @@ internal static class JobsCommand
         var kind = new Option<string?>("--kind") { Description = "Only jobs of this kind", HelpName = "K" };
         var tag = new Option<string?>("--tag") { Description = "Only jobs carrying this tag (enqueue --tag; a sync's jobs carry sync:RUN, a scheduled sync's also schedule:NAME)", HelpName = "T" };
         var limit = new Option<int>("--limit") { Description = "Most jobs to list, newest first", DefaultValueFactory = _ => 100, HelpName = "N" };
+        var before = new Option<long?>("--before") { Description = "Only jobs older than this id: the next page after a list that ended at it", HelpName = "ID" };
         var json = new Option<bool>("--json") { Description = "Print JSON" };
-        var command = new Command("list", "List jobs, newest first") { state, queue, kind, tag, limit, json };
+        var command = new Command("list", "List jobs, newest first") { state, queue, kind, tag, limit, before, json };
         command.SetGuardedAction(context, async (parse, cli, cancellationToken) =>
         {
             var states = CliParse.States("--state", parse.GetValue(state) ?? []);
@@ -36,14 +37,19 @@ internal static class JobsCommand
             if (count is < 1 or > MaxLimit)
                 throw CliException.Usage($"--limit {count} is out of range; use 1 to {MaxLimit}.");
             await using var session = StoreSession.Open(cli);
+            // One more than asked for, to tell the reader of a table that more match.
             var jobs = await session.Store.ListAsync(new JobQuery
             {
                 States = states.Count > 0 ? states : null,
                 Queue = parse.GetValue(queue),
                 Kind = parse.GetValue(kind),
                 Tag = parse.GetValue(tag),
-                Limit = count,
+                BeforeId = parse.GetValue(before),
+                Limit = count + 1,
             }, cancellationToken);
+            var more = jobs.Count > count;
+            if (more)
+                jobs = [.. jobs.Take(count)];
 
             if (parse.GetValue(json))
             {
@@ -64,6 +70,8 @@ internal static class JobsCommand
                     $"{j.Attempt}/{j.MaxAttempts}", Output.Time(j.ScheduledAt), Output.Time(j.FinalizedAt),
                     Output.Shorten(j.State == JobState.Waiting && j.WaitReason is { } reason ? reason : j.Errors.Count > 0 ? j.Errors[^1].Message : "", 90),
                 ])]);
+            if (more)
+                await Output.WriteLineAsync(cli.Console, $"More jobs match; the next {Output.Number(count)}: the same command with --before {jobs[^1].Id}.");
             return ExitCodes.Ok;
         });
         return command;
