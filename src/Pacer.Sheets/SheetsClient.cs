@@ -262,8 +262,9 @@ internal sealed partial class SheetsClient : ISheetsClient, IDisposable
                 $"Google Sheets refused the credential read from {secret.Source}: its user did not grant it the spreadsheets scope, which {operation} needs ({what}: {message}). {fix}",
                 operation, status, error.Status, credentialRefused: true);
         }
+        // A spreadsheet nobody shared with the caller: the most common first failure with a service account.
         var hint = status != HttpStatusCode.Forbidden ? ""
-            : _settings.CredentialKind == SheetsCredentialKind.ServiceAccount ? " Share the spreadsheet with the service account's e-mail address, as an editor."
+            : credential.ServiceAccountEmail is { } email ? $" Share the spreadsheet with the service account's e-mail address, {email}, as an editor."
             : " Check that the spreadsheet is shared with the user the credential is for, as an editor.";
         return new SheetsRequestException($"Google Sheets {operation} refused the request ({what}: {message}).{hint}", operation, status, error.Status, credentialRefused: false);
     }

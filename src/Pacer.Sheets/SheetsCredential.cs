@@ -21,6 +21,9 @@ internal sealed class SheetsCredential
 
     private ServiceAccountCredential? _serviceAccount;
 
+    /// <summary>For <see cref="SheetsCredentialKind.ServiceAccount"/>: its e-mail address, the one a spreadsheet is shared with.</summary>
+    public string? ServiceAccountEmail => _serviceAccount?.Id;
+
     /// <summary>For <see cref="SheetsCredentialKind.AuthorizedUser"/>: the credential made from <see cref="Secret"/>.</summary>
     public GoogleAuthorizedUser? AuthorizedUser { get; private set; }
 

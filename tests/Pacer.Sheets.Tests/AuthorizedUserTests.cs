@@ -57,6 +57,20 @@ public sealed class AuthorizedUserTests
     }
 
     [Fact]
+    public async Task ASpreadsheetSharedWithAnotherUser_IsRefusedSayingToShareItWithTheUser()
+    {
+        await using var harness = await StartAsync();
+        harness.Emulator.ShareSpreadsheet(Id, "1//another-users-refresh-token");
+
+        var error = await Assert.ThrowsAsync<SheetsRequestException>(() => harness.Client.GetSpreadsheetAsync(Id));
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, error.StatusCode);
+        Assert.False(error.CredentialRefused);
+        Assert.EndsWith("(403 PERMISSION_DENIED: The caller does not have permission). Check that the spreadsheet is shared with the user the credential is for, as an editor.",
+            error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RevokedGrant_IsAPermanentError_NamingWhereTheCredentialCameFrom_AndNothingIsWritten()
     {
         await using var harness = await StartAsync();

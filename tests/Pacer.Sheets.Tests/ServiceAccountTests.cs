@@ -75,6 +75,24 @@ public sealed class ServiceAccountTests
     }
 
     [Fact]
+    public async Task ASpreadsheetNotSharedWithIt_IsRefusedNamingTheAddressToShareWith_UntilShared()
+    {
+        using var key = RSA.Create(2048);
+        await using var harness = await StartAsync(key, time: null);
+        harness.Emulator.ShareSpreadsheet(Id, "someone-else@example.com");
+
+        var error = await Assert.ThrowsAsync<SheetsRequestException>(() => harness.Client.AppendValuesAsync(Id, "Sheet1!A1", [["never"]]));
+        harness.Emulator.ShareSpreadsheet(Id, "someone-else@example.com", Email);
+        await harness.Client.AppendValuesAsync(Id, "Sheet1!A1", [["shared"]]);
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, error.StatusCode);
+        Assert.False(error.CredentialRefused);
+        Assert.Contains("(403 PERMISSION_DENIED: The caller does not have permission)", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith($"Share the spreadsheet with the service account's e-mail address, {Email}, as an editor.", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["shared"], harness.Emulator.GetValues(Id, "Sheet1").Select(r => r[0]));
+    }
+
+    [Fact]
     public async Task ATokenRefusedBeforeItsEnd_IsRenewedOnce_AndTheAppendLandsOnce()
     {
         using var key = RSA.Create(2048);

@@ -29,6 +29,11 @@ internal static class SheetsAdmin
                     return AdminEndpoint.BadRequestAsync(context, $"A spreadsheet '{id}' exists already.", cancellationToken);
                 var titles = AdminEndpoint.Text(context, "sheets")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
                 var created = api.Create(id, AdminEndpoint.Text(context, "title") ?? "Untitled spreadsheet", titles);
+                if (AdminEndpoint.Text(context, "sharedWith") is { } callers)
+                {
+                    lock (created.Gate)
+                        created.SharedWith = [.. callers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                }
                 return AdminEndpoint.OkAsync(context, SheetsEmulator.Dump(created), cancellationToken);
             }
         }

@@ -91,7 +91,7 @@ internal sealed class SheetsApi : IEmulatorApi
         try
         {
             var body = route.Write ? await EmulatorJson.ReadAsync(context, cancellationToken) : null;
-            answer = Dispatch(route, context.Request.Query, body);
+            answer = Dispatch(route, context.Request.Query, body, PrincipalOf(user));
         }
         catch (SheetsRequestException refusal)
         {
@@ -115,13 +115,27 @@ internal sealed class SheetsApi : IEmulatorApi
     public ValueTask<bool> TryHandleOutsideApiAsync(HttpContext context, CancellationToken cancellationToken) =>
         _oauth.TryHandleAsync(context, cancellationToken);
 
-    private SheetsAnswer Dispatch(SheetsRoute route, IQueryCollection query, JsonElement? body)
+    /// <summary>
+    /// Who a caller is, as sharing names them: a service account's e-mail address, or for a user the refresh token
+    /// their tokens were issued under (the emulator's users have no addresses), or a configured static access token.
+    /// </summary>
+    internal static string PrincipalOf(string user) =>
+        user.StartsWith("grant:", StringComparison.Ordinal) ? user["grant:".Length..] is var grant && grant.StartsWith(ServiceAccountPrefix, StringComparison.Ordinal)
+            ? grant[ServiceAccountPrefix.Length..]
+            : grant
+        : user;
+
+    private static readonly string ServiceAccountPrefix = OAuthEndpoints.ServiceAccountGrant("");
+
+    private SheetsAnswer Dispatch(SheetsRoute route, IQueryCollection query, JsonElement? body, string principal)
     {
         if (route.SpreadsheetId is null)
             return CreateSpreadsheet(body);
         var spreadsheet = Open(route.SpreadsheetId);
         lock (spreadsheet.Gate)
         {
+            if (spreadsheet.SharedWith is { } shared && !shared.Contains(principal))
+                return SheetsErrors.PermissionDenied();
             return route.Method switch
             {
                 SheetsMethods.Get => SheetsAnswer.Ok(Describe(spreadsheet)),

@@ -48,6 +48,20 @@ public sealed class SheetsEmulator : GoogleEmulator
         _api.Create(spreadsheetId, "Untitled spreadsheet", sheetTitles);
     }
 
+    /// <summary>
+    /// Shares a spreadsheet with these callers only, as its owner would in Google Sheets; others are answered 403
+    /// <c>PERMISSION_DENIED</c>. A caller is a service account's e-mail address, a user's refresh token (from
+    /// <see cref="GoogleEmulatorOptions.RefreshTokens"/>) or a static access token. Spreadsheets are open to every valid
+    /// credential until shared.
+    /// </summary>
+    public void ShareSpreadsheet(string spreadsheetId, params string[] callers)
+    {
+        ArgumentNullException.ThrowIfNull(callers);
+        var spreadsheet = Open(spreadsheetId);
+        lock (spreadsheet.Gate)
+            spreadsheet.SharedWith = [.. callers];
+    }
+
     /// <summary>The values in an A1 range (<c>Sheet1</c>, <c>'My Sheet'!A1:C</c>) as <c>values.get</c> formats them, trailing empties left out.</summary>
     public IReadOnlyList<IReadOnlyList<string>> GetValues(string spreadsheetId, string range)
     {

@@ -49,6 +49,9 @@ internal static class SheetsErrors
     public static SheetsAnswer InsufficientScopes() =>
         Error(403, GoogleScopes.InsufficientMessage, "PERMISSION_DENIED", [GoogleScopes.Insufficient("sheets.googleapis.com")]);
 
+    /// <summary>A spreadsheet not shared with the caller, as Google answers it (the same for reads and writes).</summary>
+    public static SheetsAnswer PermissionDenied() => Error(403, "The caller does not have permission", "PERMISSION_DENIED");
+
     public static SheetsAnswer MethodNotFound() => Error(404, "Method not found.", "NOT_FOUND");
 
     /// <summary>429 RESOURCE_EXHAUSTED, with the ErrorInfo detail clients read the limit from.</summary>

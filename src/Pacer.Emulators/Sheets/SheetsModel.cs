@@ -108,6 +108,12 @@ internal sealed class Spreadsheet(string id, string title)
     public Sheet? Find(string title) => Sheets.Find(s => string.Equals(s.Title, title, StringComparison.OrdinalIgnoreCase));
 
     public long CellCount => Sheets.Sum(s => s.CellCount);
+
+    /// <summary>
+    /// Who may read and write it (see <see cref="SheetsApi.PrincipalOf"/>); null for anyone with a valid credential.
+    /// Under <see cref="Gate"/>.
+    /// </summary>
+    public HashSet<string>? SharedWith { get; set; }
 }
 
 /// <summary>How a cell value is typed in and shown, as Sheets does it (without number formats or calculation).</summary>

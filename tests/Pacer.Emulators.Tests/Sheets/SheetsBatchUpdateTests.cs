@@ -98,4 +98,25 @@ public sealed class SheetsBatchUpdateTests : IAsyncLifetime
         Assert.Contains("made-by-admin", list.Json.Strings());
         Assert.Equal(1, counters.Json.GetProperty("writeRequests").GetInt64());
     }
+
+    [Fact]
+    public async Task ASharedSpreadsheet_RefusesEveryOtherCaller_ReadsAndWritesAlike_AsGoogleDoes()
+    {
+        using var admin = Http.Client(_emulator.BaseAddress);
+        using var owner = Http.Client(_emulator.BaseAddress, bearer: "owner-token");
+        var created = await admin.SendJsonAsync(HttpMethod.Post, "_emulator/spreadsheets/private?sharedWith=owner-token,sync@p.iam.gserviceaccount.com", null);
+
+        var read = await _http.SendJsonAsync(HttpMethod.Get, "v4/spreadsheets/private", null);
+        var write = await _http.SendJsonAsync(HttpMethod.Post, "v4/spreadsheets/private/values/Sheet1!A1:append?valueInputOption=RAW", """{"values":[["x"]]}""");
+        var ownRead = await owner.SendJsonAsync(HttpMethod.Get, "v4/spreadsheets/private", null);
+
+        Assert.Equal(200, created.Code);
+        foreach (var refused in new[] { read, write })
+        {
+            Assert.Equal(403, refused.Code);
+            Assert.Equal("""{"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}}""", refused.Json.GetRawText());
+        }
+        Assert.True(ownRead.Code == 200, ownRead.ToString());
+        Assert.Empty(_emulator.GetValues("private", "Sheet1"));
+    }
 }
