@@ -97,6 +97,28 @@ public sealed class ApplicationDefaultCredentialsTests : IAsyncLifetime
         Assert.Contains("credential: YouTube API key from the configuration key YouTube:ApiKey", result.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ASheetNotSharedWithTheServiceAccount_StopsTheSyncAtOnce_NamingTheAddressToShareWith()
+    {
+        var file = await FileAsync("service-account.json", new Dictionary<string, string>
+        {
+            ["type"] = "service_account", ["project_id"] = "pacer-test", ["private_key_id"] = "k1",
+            ["private_key"] = _serviceAccountKey.ExportPkcs8PrivateKeyPem(), ["client_email"] = "writer@pacer-test.iam.gserviceaccount.com",
+            ["client_id"] = "1", ["token_uri"] = _sheets.TokenEndpoint.AbsoluteUri,
+        });
+        _sheets.CreateSpreadsheet("not-shared");
+        _sheets.ShareSpreadsheet("not-shared", "its-owner@example.com");
+
+        var result = await SyncAsync(await ConfigAsync(file, new { ApiKey = "test-key" }),
+            "--channels", _youtube.Channels[0].Id, "--to", "sheets:not-shared/Videos");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var line = Assert.Single(result.ErrorLines);
+        Assert.Contains("The caller does not have permission", line, StringComparison.Ordinal);
+        Assert.EndsWith("Share the spreadsheet with the service account's e-mail address, writer@pacer-test.iam.gserviceaccount.com, as an editor.)", line, StringComparison.Ordinal);
+        Assert.Equal(0, _youtube.Counters.Requests); // the destination is opened before any channel is asked for
+    }
+
     [Theory]
     [InlineData("nowhere/adc.json", null, "which does not exist")]
     [InlineData("garbage.json", "{ not json", "which is not JSON")]
