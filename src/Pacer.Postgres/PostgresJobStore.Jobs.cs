@@ -578,31 +578,9 @@ internal sealed partial class PostgresJobStore
     public async Task<IReadOnlyList<CancelResult>> CancelManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
-        var results = new CancelResult?[jobIds.Count];
-        await InTransactionAsync(async (connection, transaction) =>
+        var results = await InTransactionAsync(async (connection, transaction) =>
         {
-            var held = await LockFreeJobsAsync(connection, transaction, jobIds, cancellationToken);
-            List<long> flag = [], cancel = [];
-            for (var i = 0; i < jobIds.Count; i++)
-            {
-                if (!held.TryGetValue(jobIds[i], out var job))
-                    continue;
-                if (job.State.IsFinal())
-                {
-                    results[i] = CancelResult.AlreadyFinal;
-                }
-                else if (job.State == JobState.Running)
-                {
-                    results[i] = CancelResult.CancelRequested;
-                    flag.Add(jobIds[i]);
-                }
-                else
-                {
-                    results[i] = CancelResult.Cancelled;
-                    cancel.Add(jobIds[i]);
-                    held[jobIds[i]] = job with { State = JobState.Cancelled };
-                }
-            }
+            var (results, flag, cancel) = BulkChanges.Cancel(jobIds, await LockFreeJobsAsync(connection, transaction, jobIds, cancellationToken));
             await using var batch = Batch(connection, transaction);
             if (flag.Count > 0)
                 batch.BatchCommands.Add(BatchCommand("UPDATE {s}.pacer_jobs SET cancel_requested = true WHERE id = ANY(@ids) AND state = 'running'", Longs("ids", [.. flag])));
@@ -611,7 +589,7 @@ internal sealed partial class PostgresJobStore
                     Longs("ids", [.. cancel]), Time("now", now)));
             if (batch.BatchCommands.Count > 0)
                 await batch.ExecuteNonQueryAsync(cancellationToken);
-            return true;
+            return results;
         }, cancellationToken);
         // Held by another transaction a moment ago, or not there at all (the single cancel says NotFound).
         for (var i = 0; i < jobIds.Count; i++)
@@ -656,44 +634,18 @@ internal sealed partial class PostgresJobStore
     public async Task<IReadOnlyList<RetryResult>> RetryManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
-        var results = new RetryResult?[jobIds.Count];
-        await InTransactionAsync(async (connection, transaction) =>
+        var results = await InTransactionAsync(async (connection, transaction) =>
         {
             var held = await LockFreeJobsAsync(connection, transaction, jobIds, cancellationToken);
-            var holders = await UnfinishedHoldersAsync(connection, transaction,
-                [.. held.Values.Where(job => job.UniqueKey is not null && job.State is not (JobState.Available or JobState.Scheduled or JobState.Waiting or JobState.Running))
-                    .Select(job => job.UniqueKey!).Distinct(StringComparer.Ordinal)],
-                cancellationToken);
-            var revive = new List<int>();
-            var queues = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < jobIds.Count; i++)
-            {
-                var id = jobIds[i];
-                if (!held.TryGetValue(id, out var job))
-                    continue;
-                results[i] = job.State switch
-                {
-                    JobState.Running => RetryResult.Running,
-                    JobState.Available or JobState.Scheduled or JobState.Waiting => RetryResult.AlreadyWaiting,
-                    // Reviving it would give the key two unfinished jobs: the work already waits under the other.
-                    _ when job.UniqueKey is { } key && holders.TryGetValue(key, out var holding) && holding.Any(other => other != id) => RetryResult.AlreadyWaiting,
-                    _ => RetryResult.Retried,
-                };
-                if (results[i] != RetryResult.Retried)
-                    continue;
-                revive.Add(i);
-                queues.Add(job.Queue);
-                held[id] = job with { State = JobState.Available };
-                if (job.UniqueKey is { } taken)
-                    (holders.TryGetValue(taken, out var set) ? set : holders[taken] = []).Add(id);
-            }
+            var holders = await UnfinishedHoldersAsync(connection, transaction, BulkChanges.KeysToCheck(held), cancellationToken);
+            var (results, revive, queues) = BulkChanges.Retry(jobIds, held, holders);
             if (revive.Count == 0)
-                return true;
+                return results;
             await using var batch = Batch(connection, transaction);
             batch.BatchCommands.Add(BatchCommand(
                 "UPDATE {s}.pacer_jobs SET state = 'available', scheduled_at = @now, finalized_at = NULL, " +
                 $"max_attempts = greatest(max_attempts, attempt + 1), {ClearLease} WHERE id = ANY(@ids)",
-                Longs("ids", [.. revive.Select(i => jobIds[i])]), Time("now", now)));
+                Longs("ids", [.. revive]), Time("now", now)));
             AddNotify(batch, queues);
             await transaction.SaveAsync("revive", cancellationToken);
             try
@@ -705,10 +657,13 @@ internal sealed partial class PostgresJobStore
                 // A job with one of the keys was enqueued and committed since the look above: leave these to the single
                 // retry, which decides job by job.
                 await transaction.RollbackAsync("revive", cancellationToken);
-                foreach (var i in revive)
-                    results[i] = null;
+                for (var i = 0; i < results.Length; i++)
+                {
+                    if (results[i] == RetryResult.Retried)
+                        results[i] = null;
+                }
             }
-            return true;
+            return results;
         }, cancellationToken);
         // Held by another transaction a moment ago, not there at all (the single retry says NotFound), or undecided.
         for (var i = 0; i < jobIds.Count; i++)
@@ -716,23 +671,21 @@ internal sealed partial class PostgresJobStore
         return [.. results.Select(result => result!.Value)];
     }
 
-    private sealed record HeldJob(JobState State, string? UniqueKey, string Queue);
-
     /// <summary>
     /// Locks the listed jobs no other transaction holds at the moment, never waiting (SKIP LOCKED): an operator's change
     /// to many jobs that held some of their locks while it waited for another's could deadlock with an engine transaction
     /// that locks several jobs in another order. The caller changes the rest one transaction each, after.
     /// </summary>
-    private async Task<Dictionary<long, HeldJob>> LockFreeJobsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<long> jobIds, CancellationToken cancellationToken)
+    private async Task<Dictionary<long, BulkChanges.Job>> LockFreeJobsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<long> jobIds, CancellationToken cancellationToken)
     {
-        var held = new Dictionary<long, HeldJob>();
+        var held = new Dictionary<long, BulkChanges.Job>();
         if (jobIds.Count == 0)
             return held;
         await using var command = Command(connection, transaction, Sql("SELECT id, state, unique_key, queue FROM {s}.pacer_jobs WHERE id = ANY(@ids) ORDER BY id FOR UPDATE SKIP LOCKED"));
         command.Parameters.Add(Longs("ids", [.. jobIds]));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            held[reader.GetInt64(0)] = new HeldJob(JobStates.ParseWire(reader.GetString(1)), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3));
+            held[reader.GetInt64(0)] = new BulkChanges.Job(JobStates.ParseWire(reader.GetString(1)), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3));
         return held;
     }
 

@@ -588,7 +588,16 @@ internal sealed partial class SqliteJobStore
     public Task<IReadOnlyList<CancelResult>> CancelManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
-        return WriteAsync<IReadOnlyList<CancelResult>>(transaction => [.. jobIds.Select(id => Cancel(transaction, id, now))], cancellationToken);
+        return WriteAsync<IReadOnlyList<CancelResult>>(transaction =>
+        {
+            // One writer: nothing moves the jobs between this read and the writes below.
+            var (results, flag, cancel) = BulkChanges.Cancel(jobIds, ReadJobsForBulk(transaction, jobIds));
+            if (flag.Count > 0)
+                ExecuteForIds(transaction, "UPDATE pacer_jobs SET cancel_requested = 1 WHERE state = 'running' AND id IN (SELECT value FROM json_each(@ids))", flag);
+            if (cancel.Count > 0)
+                ExecuteForIds(transaction, $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease}, {ClearWait} WHERE id IN (SELECT value FROM json_each(@ids))", cancel, now);
+            return [.. results.Select(result => result ?? CancelResult.NotFound)];
+        }, cancellationToken);
     }
 
     private static CancelResult Cancel(SqliteTransaction transaction, long jobId, DateTimeOffset now)
@@ -619,7 +628,57 @@ internal sealed partial class SqliteJobStore
     public Task<IReadOnlyList<RetryResult>> RetryManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
-        return WriteAsync<IReadOnlyList<RetryResult>>(transaction => [.. jobIds.Select(id => Retry(transaction, id, now))], cancellationToken);
+        return WriteAsync<IReadOnlyList<RetryResult>>(transaction =>
+        {
+            var jobs = ReadJobsForBulk(transaction, jobIds);
+            var (results, revive, _) = BulkChanges.Retry(jobIds, jobs, UnfinishedHolders(transaction, BulkChanges.KeysToCheck(jobs)));
+            // Not OR IGNORE: the holders were read in this transaction, so a conflict here would be a wrong decision.
+            if (revive.Count > 0)
+                ExecuteForIds(transaction,
+                    "UPDATE pacer_jobs SET state = 'available', scheduled_at = @now, finalized_at = NULL, " +
+                    $"max_attempts = max(max_attempts, attempt + 1), {ClearLease} WHERE id IN (SELECT value FROM json_each(@ids))",
+                    revive, now);
+            return [.. results.Select(result => result ?? RetryResult.NotFound)];
+        }, cancellationToken);
+    }
+
+    private static Dictionary<long, BulkChanges.Job> ReadJobsForBulk(SqliteTransaction transaction, IReadOnlyList<long> jobIds)
+    {
+        using var command = Command(transaction, "SELECT id, state, unique_key, queue FROM pacer_jobs WHERE id IN (SELECT value FROM json_each(@ids))");
+        command.Parameters.AddWithValue("@ids", JsonIds(jobIds));
+        using var reader = command.ExecuteReader();
+        var jobs = new Dictionary<long, BulkChanges.Job>();
+        while (reader.Read())
+            jobs[reader.GetInt64(0)] = new BulkChanges.Job(JobStates.ParseWire(reader.GetString(1)), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3));
+        return jobs;
+    }
+
+    private static Dictionary<string, HashSet<long>> UnfinishedHolders(SqliteTransaction transaction, string[] keys)
+    {
+        var holders = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
+        if (keys.Length == 0)
+            return holders;
+        using var command = Command(transaction,
+            "SELECT unique_key, id FROM pacer_jobs WHERE unique_key IN (SELECT value FROM json_each(@keys)) " +
+            "AND state <> 'completed' AND state <> 'cancelled' AND state <> 'discarded'");
+        command.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(keys, StoreJson.Default.StringArray));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (!holders.TryGetValue(reader.GetString(0), out var set))
+                holders[reader.GetString(0)] = set = [];
+            set.Add(reader.GetInt64(1));
+        }
+        return holders;
+    }
+
+    private static void ExecuteForIds(SqliteTransaction transaction, string sql, List<long> ids, DateTimeOffset? now = null)
+    {
+        using var command = Command(transaction, sql);
+        command.Parameters.AddWithValue("@ids", JsonIds(ids));
+        if (now is { } at)
+            command.Parameters.AddWithValue("@now", JobRows.ToDb(at));
+        command.ExecuteNonQuery();
     }
 
     private static RetryResult Retry(SqliteTransaction transaction, long jobId, DateTimeOffset now)
