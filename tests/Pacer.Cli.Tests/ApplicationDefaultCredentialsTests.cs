@@ -44,6 +44,14 @@ public sealed class ApplicationDefaultCredentialsTests : IAsyncLifetime
         return await _cli.ConfigAsync(JsonSerializer.Serialize(settings), Guid.NewGuid().ToString("N") + ".json");
     }
 
+    /// <summary>A key file of the service account the Sheets emulator knows, writer@pacer-test.iam.gserviceaccount.com.</summary>
+    private Task<string> ServiceAccountFileAsync() => FileAsync("service-account.json", new Dictionary<string, string>
+    {
+        ["type"] = "service_account", ["project_id"] = "pacer-test", ["private_key_id"] = "k1",
+        ["private_key"] = _serviceAccountKey.ExportPkcs8PrivateKeyPem(), ["client_email"] = "writer@pacer-test.iam.gserviceaccount.com",
+        ["client_id"] = "1", ["token_uri"] = _sheets.TokenEndpoint.AbsoluteUri,
+    });
+
     private async Task<string> FileAsync(string name, object content)
     {
         var path = Path.Combine(_cli.Folder, name);
@@ -77,12 +85,7 @@ public sealed class ApplicationDefaultCredentialsTests : IAsyncLifetime
     [Fact]
     public async Task AServiceAccountKeyFile_WritesToSheets_WhileYouTubeUsesItsKey()
     {
-        var file = await FileAsync("service-account.json", new Dictionary<string, string>
-        {
-            ["type"] = "service_account", ["project_id"] = "pacer-test", ["private_key_id"] = "k1",
-            ["private_key"] = _serviceAccountKey.ExportPkcs8PrivateKeyPem(), ["client_email"] = "writer@pacer-test.iam.gserviceaccount.com",
-            ["client_id"] = "1", ["token_uri"] = _sheets.TokenEndpoint.AbsoluteUri,
-        });
+        var file = await ServiceAccountFileAsync();
 
         var result = await SyncAsync(await ConfigAsync(file, new { ApiKey = "test-key" }),
             "--channels", _youtube.Channels[0].Id, "--to", "sheets:adc-sheet/Keyed");
@@ -100,12 +103,7 @@ public sealed class ApplicationDefaultCredentialsTests : IAsyncLifetime
     [Fact]
     public async Task ASheetNotSharedWithTheServiceAccount_StopsTheSyncAtOnce_NamingTheAddressToShareWith()
     {
-        var file = await FileAsync("service-account.json", new Dictionary<string, string>
-        {
-            ["type"] = "service_account", ["project_id"] = "pacer-test", ["private_key_id"] = "k1",
-            ["private_key"] = _serviceAccountKey.ExportPkcs8PrivateKeyPem(), ["client_email"] = "writer@pacer-test.iam.gserviceaccount.com",
-            ["client_id"] = "1", ["token_uri"] = _sheets.TokenEndpoint.AbsoluteUri,
-        });
+        var file = await ServiceAccountFileAsync();
         _sheets.CreateSpreadsheet("not-shared");
         _sheets.ShareSpreadsheet("not-shared", "its-owner@example.com");
 
