@@ -582,8 +582,8 @@ internal sealed partial class SqliteJobStore
 
     // ----- operator actions -----
 
-    public Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(transaction => Cancel(transaction, jobId, now), cancellationToken);
+    public async Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await CancelManyAsync([jobId], now, cancellationToken))[0];
 
     public Task<IReadOnlyList<CancelResult>> CancelManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -600,30 +600,8 @@ internal sealed partial class SqliteJobStore
         }, cancellationToken);
     }
 
-    private static CancelResult Cancel(SqliteTransaction transaction, long jobId, DateTimeOffset now)
-    {
-        // Read and write in one write transaction: nothing can move the job in between.
-        var state = ReadState(transaction, jobId);
-        if (state is null)
-            return CancelResult.NotFound;
-        if (state.Value.IsFinal())
-            return CancelResult.AlreadyFinal;
-        if (state == JobState.Running)
-        {
-            using var flag = Command(transaction, "UPDATE pacer_jobs SET cancel_requested = 1 WHERE id = @id AND state = 'running'");
-            flag.Parameters.AddWithValue("@id", jobId);
-            flag.ExecuteNonQuery();
-            return CancelResult.CancelRequested;
-        }
-        using var cancel = Command(transaction, $"UPDATE pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease}, {ClearWait} WHERE id = @id");
-        cancel.Parameters.AddWithValue("@id", jobId);
-        cancel.Parameters.AddWithValue("@now", JobRows.ToDb(now));
-        cancel.ExecuteNonQuery();
-        return CancelResult.Cancelled;
-    }
-
-    public Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(transaction => Retry(transaction, jobId, now), cancellationToken);
+    public async Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await RetryManyAsync([jobId], now, cancellationToken))[0];
 
     public Task<IReadOnlyList<RetryResult>> RetryManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -679,35 +657,6 @@ internal sealed partial class SqliteJobStore
         if (now is { } at)
             command.Parameters.AddWithValue("@now", JobRows.ToDb(at));
         command.ExecuteNonQuery();
-    }
-
-    private static RetryResult Retry(SqliteTransaction transaction, long jobId, DateTimeOffset now)
-    {
-        var state = ReadState(transaction, jobId);
-        switch (state)
-        {
-            case null:
-                return RetryResult.NotFound;
-            case JobState.Running:
-                return RetryResult.Running;
-            case JobState.Available or JobState.Scheduled or JobState.Waiting:
-                return RetryResult.AlreadyWaiting;
-        }
-        // OR IGNORE: if another unfinished job took this job's unique key meanwhile, reviving this one would break
-        // the key's promise. The update is skipped and the caller told the work is already waiting.
-        using var revive = Command(transaction,
-            "UPDATE OR IGNORE pacer_jobs SET state = 'available', scheduled_at = @now, finalized_at = NULL, " +
-            $"max_attempts = max(max_attempts, attempt + 1), {ClearLease} WHERE id = @id");
-        revive.Parameters.AddWithValue("@id", jobId);
-        revive.Parameters.AddWithValue("@now", JobRows.ToDb(now));
-        return revive.ExecuteNonQuery() == 1 ? RetryResult.Retried : RetryResult.AlreadyWaiting;
-    }
-
-    private static JobState? ReadState(SqliteTransaction transaction, long jobId)
-    {
-        using var command = Command(transaction, "SELECT state FROM pacer_jobs WHERE id = @id");
-        command.Parameters.AddWithValue("@id", jobId);
-        return command.ExecuteScalar() is string state ? JobStates.ParseWire(state) : null;
     }
 
     // ----- queries -----
