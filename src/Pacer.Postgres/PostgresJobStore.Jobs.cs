@@ -572,116 +572,102 @@ internal sealed partial class PostgresJobStore
 
     // ----- operator actions -----
 
-    public Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        InTransactionAsync((connection, transaction) => CancelAsync(connection, transaction, jobId, now, cancellationToken), cancellationToken);
+    // A single cancel or retry locks its one row and may wait for it (holding nothing else, it cannot deadlock); many at
+    // once lock only the rows no other transaction holds (see LockJobsAsync) and leave the rest to the single one.
+
+    public async Task<CancelResult> CancelAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await InTransactionAsync((connection, transaction) => CancelLockedAsync(connection, transaction, [jobId], now, wait: true, cancellationToken), cancellationToken))[0]
+        ?? CancelResult.NotFound;
 
     public async Task<IReadOnlyList<CancelResult>> CancelManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
-        var results = await InTransactionAsync(async (connection, transaction) =>
-        {
-            var (results, flag, cancel) = BulkChanges.Cancel(jobIds, await LockFreeJobsAsync(connection, transaction, jobIds, cancellationToken));
-            await using var batch = Batch(connection, transaction);
-            if (flag.Count > 0)
-                batch.BatchCommands.Add(BatchCommand("UPDATE {s}.pacer_jobs SET cancel_requested = true WHERE id = ANY(@ids) AND state = 'running'", Longs("ids", [.. flag])));
-            if (cancel.Count > 0)
-                batch.BatchCommands.Add(BatchCommand($"UPDATE {{s}}.pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease}, {ClearWait} WHERE id = ANY(@ids)",
-                    Longs("ids", [.. cancel]), Time("now", now)));
-            if (batch.BatchCommands.Count > 0)
-                await batch.ExecuteNonQueryAsync(cancellationToken);
-            return results;
-        }, cancellationToken);
+        var results = await InTransactionAsync((connection, transaction) => CancelLockedAsync(connection, transaction, jobIds, now, wait: false, cancellationToken), cancellationToken);
         // Held by another transaction a moment ago, or not there at all (the single cancel says NotFound).
         for (var i = 0; i < jobIds.Count; i++)
             results[i] ??= await CancelAsync(jobIds[i], now, cancellationToken);
         return [.. results.Select(result => result!.Value)];
     }
 
-    private async Task<CancelResult> CancelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<CancelResult?[]> CancelLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<long> jobIds, DateTimeOffset now,
+        bool wait, CancellationToken cancellationToken)
     {
-        // The row lock holds the job still between reading its state and changing it.
-        var state = await ReadStateForUpdateAsync(connection, transaction, jobId, cancellationToken);
-        if (state is null)
-            return CancelResult.NotFound;
-        if (state.Value.IsFinal())
-            return CancelResult.AlreadyFinal;
-        if (state == JobState.Running)
-        {
-            await using var flag = Command(connection, transaction, Sql("UPDATE {s}.pacer_jobs SET cancel_requested = true WHERE id = @id AND state = 'running'"));
-            flag.Parameters.Add(Long("id", jobId));
-            await flag.ExecuteNonQueryAsync(cancellationToken);
-            return CancelResult.CancelRequested;
-        }
-        await using var cancel = Command(connection, transaction, Sql($"UPDATE {{s}}.pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease}, {ClearWait} WHERE id = @id"));
-        cancel.Parameters.Add(Long("id", jobId));
-        cancel.Parameters.Add(Time("now", now));
-        await cancel.ExecuteNonQueryAsync(cancellationToken);
-        return CancelResult.Cancelled;
+        var (results, flag, cancel) = BulkChanges.Cancel(jobIds, await LockJobsAsync(connection, transaction, jobIds, wait, cancellationToken));
+        await using var batch = Batch(connection, transaction);
+        if (flag.Count > 0)
+            batch.BatchCommands.Add(BatchCommand("UPDATE {s}.pacer_jobs SET cancel_requested = true WHERE id = ANY(@ids) AND state = 'running'", Longs("ids", [.. flag])));
+        if (cancel.Count > 0)
+            batch.BatchCommands.Add(BatchCommand($"UPDATE {{s}}.pacer_jobs SET state = 'cancelled', finalized_at = @now, {ClearLease}, {ClearWait} WHERE id = ANY(@ids)",
+                Longs("ids", [.. cancel]), Time("now", now)));
+        if (batch.BatchCommands.Count > 0)
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        return results;
     }
 
-    public Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken) => InTransactionAsync(async (connection, transaction) =>
+    public async Task<RetryResult> RetryAsync(long jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var (result, queue) = await RetryAsync(connection, transaction, jobId, now, cancellationToken);
-        if (queue is not null && _options.ListenNotify)
-        {
-            await using var batch = Batch(connection, transaction);
-            AddNotify(batch, [queue]);
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-        }
-        return result;
-    }, cancellationToken);
+        var (results, conflicted) = await InTransactionAsync((connection, transaction) => RetryLockedAsync(connection, transaction, [jobId], now, wait: true, cancellationToken), cancellationToken);
+        // A job holding the key committed after the look at its holders: the work already waits under it.
+        return results[0] ?? (conflicted ? RetryResult.AlreadyWaiting : RetryResult.NotFound);
+    }
 
     public async Task<IReadOnlyList<RetryResult>> RetryManyAsync(IReadOnlyList<long> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
-        var results = await InTransactionAsync(async (connection, transaction) =>
-        {
-            var held = await LockFreeJobsAsync(connection, transaction, jobIds, cancellationToken);
-            var holders = await UnfinishedHoldersAsync(connection, transaction, BulkChanges.KeysToCheck(held), cancellationToken);
-            var (results, revive, queues) = BulkChanges.Retry(jobIds, held, holders);
-            if (revive.Count == 0)
-                return results;
-            await using var batch = Batch(connection, transaction);
-            batch.BatchCommands.Add(BatchCommand(
-                "UPDATE {s}.pacer_jobs SET state = 'available', scheduled_at = @now, finalized_at = NULL, " +
-                $"max_attempts = greatest(max_attempts, attempt + 1), {ClearLease} WHERE id = ANY(@ids)",
-                Longs("ids", [.. revive]), Time("now", now)));
-            AddNotify(batch, queues);
-            await transaction.SaveAsync("revive", cancellationToken);
-            try
-            {
-                await batch.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                // A job with one of the keys was enqueued and committed since the look above: leave these to the single
-                // retry, which decides job by job.
-                await transaction.RollbackAsync("revive", cancellationToken);
-                for (var i = 0; i < results.Length; i++)
-                {
-                    if (results[i] == RetryResult.Retried)
-                        results[i] = null;
-                }
-            }
-            return results;
-        }, cancellationToken);
+        var (results, _) = await InTransactionAsync((connection, transaction) => RetryLockedAsync(connection, transaction, jobIds, now, wait: false, cancellationToken), cancellationToken);
         // Held by another transaction a moment ago, not there at all (the single retry says NotFound), or undecided.
         for (var i = 0; i < jobIds.Count; i++)
             results[i] ??= await RetryAsync(jobIds[i], now, cancellationToken);
         return [.. results.Select(result => result!.Value)];
     }
 
+    /// <returns>The results (null for a job not locked, and for every revive when <c>Conflicted</c>).</returns>
+    private async Task<(RetryResult?[] Results, bool Conflicted)> RetryLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<long> jobIds,
+        DateTimeOffset now, bool wait, CancellationToken cancellationToken)
+    {
+        var held = await LockJobsAsync(connection, transaction, jobIds, wait, cancellationToken);
+        var holders = await UnfinishedHoldersAsync(connection, transaction, BulkChanges.KeysToCheck(held), cancellationToken);
+        var (results, revive, queues) = BulkChanges.Retry(jobIds, held, holders);
+        if (revive.Count == 0)
+            return (results, false);
+        await using var batch = Batch(connection, transaction);
+        batch.BatchCommands.Add(BatchCommand(
+            "UPDATE {s}.pacer_jobs SET state = 'available', scheduled_at = @now, finalized_at = NULL, " +
+            $"max_attempts = greatest(max_attempts, attempt + 1), {ClearLease} WHERE id = ANY(@ids)",
+            Longs("ids", [.. revive]), Time("now", now)));
+        AddNotify(batch, queues);
+        await transaction.SaveAsync("revive", cancellationToken);
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            return (results, false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // A job with one of the keys was enqueued and committed since the look above; the unique index caught it.
+            await transaction.RollbackAsync("revive", cancellationToken);
+            for (var i = 0; i < results.Length; i++)
+            {
+                if (results[i] == RetryResult.Retried)
+                    results[i] = null;
+            }
+            return (results, true);
+        }
+    }
+
     /// <summary>
-    /// Locks the listed jobs no other transaction holds at the moment, never waiting (SKIP LOCKED): an operator's change
-    /// to many jobs that held some of their locks while it waited for another's could deadlock with an engine transaction
-    /// that locks several jobs in another order. The caller changes the rest one transaction each, after.
+    /// Locks the listed jobs, waiting for them when <paramref name="wait"/>, else only those no other transaction holds
+    /// at the moment (SKIP LOCKED): an operator's change to many jobs that held some of their locks while it waited for
+    /// another's could deadlock with an engine transaction that locks several jobs in another order.
     /// </summary>
-    private async Task<Dictionary<long, BulkChanges.Job>> LockFreeJobsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<long> jobIds, CancellationToken cancellationToken)
+    private async Task<Dictionary<long, BulkChanges.Job>> LockJobsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<long> jobIds,
+        bool wait, CancellationToken cancellationToken)
     {
         var held = new Dictionary<long, BulkChanges.Job>();
         if (jobIds.Count == 0)
             return held;
-        await using var command = Command(connection, transaction, Sql("SELECT id, state, unique_key, queue FROM {s}.pacer_jobs WHERE id = ANY(@ids) ORDER BY id FOR UPDATE SKIP LOCKED"));
+        await using var command = Command(connection, transaction,
+            Sql("SELECT id, state, unique_key, queue FROM {s}.pacer_jobs WHERE id = ANY(@ids) ORDER BY id FOR UPDATE" + (wait ? "" : " SKIP LOCKED")));
         command.Parameters.Add(Longs("ids", [.. jobIds]));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -699,51 +685,8 @@ internal sealed partial class PostgresJobStore
         command.Parameters.Add(Texts("keys", keys));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            (holders.TryGetValue(reader.GetString(0), out var set) ? set : holders[reader.GetString(0)] = []).Add(reader.GetInt64(1));
+            BulkChanges.AddHolder(holders, reader.GetString(0), reader.GetInt64(1));
         return holders;
-    }
-
-    /// <returns>The result, and the queue of a job made available (to notify).</returns>
-    private async Task<(RetryResult Result, string? Queue)> RetryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var state = await ReadStateForUpdateAsync(connection, transaction, jobId, cancellationToken);
-        switch (state)
-        {
-            case null:
-                return (RetryResult.NotFound, null);
-            case JobState.Running:
-                return (RetryResult.Running, null);
-            case JobState.Available or JobState.Scheduled or JobState.Waiting:
-                return (RetryResult.AlreadyWaiting, null);
-        }
-        // If another unfinished job took this job's unique key meanwhile, reviving this one would break the key's
-        // promise: the NOT EXISTS skips the update, and the unique index catches a holder that commits in between.
-        await using var revive = Command(connection, transaction, Sql(
-            "UPDATE {s}.pacer_jobs AS j SET state = 'available', scheduled_at = @now, finalized_at = NULL, " +
-            $"max_attempts = greatest(max_attempts, attempt + 1), {ClearLease} WHERE id = @id " +
-            $"AND (unique_key IS NULL OR NOT EXISTS (SELECT 1 FROM {{s}}.pacer_jobs o WHERE o.unique_key = j.unique_key AND o.id <> j.id AND o.state NOT IN {FinalStates})) " +
-            "RETURNING queue"));
-        revive.Parameters.Add(Long("id", jobId));
-        revive.Parameters.Add(Time("now", now));
-        string? queue;
-        await transaction.SaveAsync("revive", cancellationToken);
-        try
-        {
-            queue = await revive.ExecuteScalarAsync(cancellationToken) as string;
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            await transaction.RollbackAsync("revive", cancellationToken);
-            return (RetryResult.AlreadyWaiting, null);
-        }
-        return queue is null ? (RetryResult.AlreadyWaiting, null) : (RetryResult.Retried, queue);
-    }
-
-    private async Task<JobState?> ReadStateForUpdateAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long jobId, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, transaction, Sql("SELECT state FROM {s}.pacer_jobs WHERE id = @id FOR UPDATE"));
-        command.Parameters.Add(Long("id", jobId));
-        return await command.ExecuteScalarAsync(cancellationToken) is string state ? JobStates.ParseWire(state) : null;
     }
 
     // ----- queries -----

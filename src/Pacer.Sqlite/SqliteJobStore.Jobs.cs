@@ -642,11 +642,7 @@ internal sealed partial class SqliteJobStore
         command.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(keys, StoreJson.Default.StringArray));
         using var reader = command.ExecuteReader();
         while (reader.Read())
-        {
-            if (!holders.TryGetValue(reader.GetString(0), out var set))
-                holders[reader.GetString(0)] = set = [];
-            set.Add(reader.GetInt64(1));
-        }
+            BulkChanges.AddHolder(holders, reader.GetString(0), reader.GetInt64(1));
         return holders;
     }
 

@@ -103,7 +103,7 @@ internal static class JobsCommand
     {
         var id = new Argument<long?>("ID") { Description = "Job id", Arity = ArgumentArity.ZeroOrOne };
         var filter = new BulkOptions("Instead of one job, every job in these states (repeat or comma-separate): discarded (the default), retryable, cancelled, completed",
-            [JobState.Discarded, JobState.Retryable, JobState.Cancelled, JobState.Completed], "a job waiting to run or running cannot be retried");
+            JobStates.Retriable, "a job waiting to run or running cannot be retried");
         var command = new Command("retry",
             "Run a finished or retrying job again now, or every job matching --state (discarded unless given), --queue, --kind and --tag " +
             "(see them first with 'pacer jobs list' and the same options). A job out of attempts gets one more")

@@ -88,7 +88,7 @@ internal sealed class PacerClient(
 
     public async Task<RetryManyResult> RetryManyAsync(JobFilter filter, CancellationToken cancellationToken = default)
     {
-        var query = BulkQuery(filter, RetryableStates, [JobState.Discarded], "retried",
+        var query = BulkQuery(filter, JobStates.Retriable, [JobState.Discarded], "retried",
             "a job waiting to run or running cannot be retried");
         int retried = 0, waiting = 0;
         await ForEachPageAsync(query, async ids =>
@@ -106,8 +106,6 @@ internal sealed class PacerClient(
 
     /// <summary>Jobs a bulk operation changes in one store transaction.</summary>
     private const int BulkPage = 500;
-
-    private static readonly JobState[] RetryableStates = [JobState.Retryable, JobState.Completed, JobState.Cancelled, JobState.Discarded];
 
     private static JobQuery BulkQuery(JobFilter filter, IReadOnlyList<JobState> allowed, IReadOnlyList<JobState> byDefault, string verb, string why)
     {

@@ -32,6 +32,10 @@ public static class JobStates
     public static IReadOnlyList<JobState> Unfinished { get; } =
         [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable];
 
+    /// <summary>The states an operator's retry takes a job from (<see cref="IPacerClient.RetryManyAsync"/>): failed for good first.</summary>
+    public static IReadOnlyList<JobState> Retriable { get; } =
+        [JobState.Discarded, JobState.Retryable, JobState.Cancelled, JobState.Completed];
+
     /// <summary>Lower-case name used in storage, the CLI and JSON.</summary>
     public static string ToWire(this JobState state) => state switch
     {

@@ -72,13 +72,17 @@ internal static class BulkChanges
             queues.Add(job.Queue);
             jobs[id] = job with { State = JobState.Available };
             if (job.UniqueKey is { } taken)
-            {
-                if (!holders.TryGetValue(taken, out var set))
-                    holders[taken] = set = [];
-                set.Add(id);
-            }
+                AddHolder(holders, taken, id);
         }
         return (results, revive, queues);
+    }
+
+    /// <summary>Records that job <paramref name="id"/> holds <paramref name="key"/> (as a store reads the holders, and as a revive takes a key).</summary>
+    public static void AddHolder(Dictionary<string, HashSet<long>> holders, string key, long id)
+    {
+        if (!holders.TryGetValue(key, out var set))
+            holders[key] = set = [];
+        set.Add(id);
     }
 
     private static bool Revivable(JobState state) => state is JobState.Retryable || state.IsFinal();
