@@ -741,7 +741,10 @@ public sealed class EngineTests
 
         Assert.Equal(JobState.Completed, (await h.GetAsync(quick.Id)).State);
         var back = await h.GetAsync(slow.Id);
-        Assert.Equal(JobState.Scheduled, back.State); // snoozed: runs again, no attempt used
+        // Snoozed: runs again, no attempt used. It is due at once, so the maintenance pass, which may still run while the
+        // host stops, can already have made it available.
+        Assert.Contains(back.State, new[] { JobState.Scheduled, JobState.Available });
+        Assert.Null(back.FinalizedAt);
         Assert.Equal(0, back.Attempt);
         await h.DisposeAsync();
     }
