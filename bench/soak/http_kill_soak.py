@@ -7,12 +7,21 @@ At the end every job must have finished as its URL says (completed, or discarded
 must carry that job's Idempotency-Key, the server must have answered 2xx to every completed job, no two unfinished
 jobs may have held one unique key at once, and no second of requests may hold more than the rate. The store is
 PostgreSQL when PGBIN is set (with PGPASSWORD/PACER_DB_PASSWORD and PACER_SOAK_PG, default
-postgres://postgres@127.0.0.1:25432), else a SQLite file. Usage: python3 http_kill_soak.py SEED SECONDS."""
+postgres://postgres@127.0.0.1:25432), else a SQLite file.
+
+With `operator` as the third argument an operator also cancels and retries jobs all along, with `pacer jobs cancel|retry`
+by id and by filter (the jobs carry one of six tags), and retries every cancelled job at the end. Then also: every
+command exits 0, or 1 with the message for a job already finished or running; and no job cancelled while not running
+sends a request until it is retried (leaving out requests just after a paused worker resumed: a zombie's call in flight
+cannot be fenced).
+
+Usage: python3 http_kill_soak.py SEED SECONDS [operator]."""
 import http.server, json, os, random, shutil, signal, sqlite3, subprocess, sys, threading, time
 from soak_common import ENV, P, WORK
 
 SEED = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 DURATION = int(sys.argv[2]) if len(sys.argv) > 2 else 90
+OPERATOR = len(sys.argv) > 3 and sys.argv[3] == "operator"
 PORT, RATE, CAP = 38213, 20, 4
 random.seed(SEED)
 answers = random.Random(SEED)
@@ -102,7 +111,7 @@ ids_by_key, enqueue_errors = {}, []
 def enqueue(k):
     path = f"/gone/{k}" if k % 25 == 0 else f"/ok/{k}"
     args = json.dumps({"url": f"http://127.0.0.1:{PORT}{path}", "method": "POST", "body": "x", "timeoutSeconds": 1})
-    out = subprocess.run(P + ["enqueue", "http", "--args", args, "--unique-key", f"k{k}", "--db", db, "--config", config, "--json"],
+    out = subprocess.run(P + ["enqueue", "http", "--args", args, "--unique-key", f"k{k}", "--tag", f"g{k % 6}", "--db", db, "--config", config, "--json"],
                          env=ENV, capture_output=True, text=True)
     if out.returncode != 0:
         enqueue_errors.append(out.stderr.strip())
@@ -126,6 +135,48 @@ for t in enqueuers: t.start()
 workers, stopped, chaos = [worker(), worker(), worker()], set(), [(time.monotonic(), "start", i) for i in range(3)]
 kills = pauses = 0
 end = time.time() + DURATION
+# The operator's commands: (what, exit code, stderr); and, per cancel, (when it returned, the ids then cancelled).
+commands, cancelled_at, retried_at, operator_random = [], [], {}, random.Random(SEED + 1)
+
+
+def pacer_jobs(*args):
+    out = subprocess.run(P + ["jobs", *args, "--db", db, "--config", config], env=ENV, capture_output=True, text=True)
+    commands.append((" ".join(args), out.returncode, out.stderr.strip()))
+    return out
+
+
+def cancelled_now():
+    return {int(row[0]) for row in query("select id from pacer_jobs where state = 'cancelled'")}
+
+
+def operate():
+    while time.time() < end:
+        time.sleep(operator_random.uniform(0.5, 2.5))
+        r, tag = operator_random.random(), f"g{operator_random.randrange(6)}"
+        if r < 0.35:
+            pacer_jobs("cancel", "--tag", tag)
+            cancelled_at.append((time.monotonic(), cancelled_now()))
+        elif r < 0.55:
+            ids = [int(row[0]) for row in query("select id from pacer_jobs where finalized_at is null order by random() limit 3")]
+            for job_id in ids:
+                pacer_jobs("cancel", str(job_id))
+            cancelled_at.append((time.monotonic(), cancelled_now()))
+        elif r < 0.85:
+            started = time.monotonic()
+            before = cancelled_now()
+            pacer_jobs("retry", "--state", "cancelled", *(["--tag", tag] if r < 0.7 else []))
+            for job_id in before - cancelled_now():
+                retried_at.setdefault(job_id, []).append(started)
+        else:
+            for job_id in sorted(cancelled_now())[:3]:
+                started = time.monotonic()
+                if pacer_jobs("retry", str(job_id)).returncode == 0:
+                    retried_at.setdefault(job_id, []).append(started)
+
+
+operator = threading.Thread(target=operate)
+if OPERATOR:
+    operator.start()
 try:
     while time.time() < end or any(t.is_alive() for t in enqueuers):
         time.sleep(random.uniform(1, 4))
@@ -137,11 +188,22 @@ try:
         elif r < 0.8:
             workers[i].send_signal(signal.SIGSTOP); stopped.add(i); pauses += 1; chaos.append((time.monotonic(), "stop", i))
     for i in stopped: workers[i].send_signal(signal.SIGCONT)
-    # The last worker runs until no job is unfinished (a drain would stop at jobs retrying later).
+    if OPERATOR:
+        operator.join()
+    # The last worker runs until no job is unfinished (a drain would stop at jobs retrying later); the operator's
+    # cancelled jobs are retried until none is left (a running job's cancel may land after a retry).
     finisher = worker()
     deadline = time.time() + 300
-    while time.time() < deadline and query("select count(*) from pacer_jobs where finalized_at is null")[0][0] != "0":
-        time.sleep(2)
+    while time.time() < deadline:
+        if query("select count(*) from pacer_jobs where finalized_at is null")[0][0] != "0":
+            time.sleep(2)
+        elif OPERATOR and (left := cancelled_now()):
+            started = time.monotonic()
+            pacer_jobs("retry", "--state", "cancelled")
+            for job_id in left - cancelled_now():
+                retried_at.setdefault(job_id, []).append(started)
+        else:
+            break
     for w in workers + [finisher]:
         w.send_signal(signal.SIGTERM)
     for w in workers + [finisher]:
@@ -183,6 +245,17 @@ try:
             a, b = arrivals_by_key.get(f"pacer-{first}", []), arrivals_by_key.get(f"pacer-{second}", [])
             if a and b and max(a) > min(b):
                 problems.append(f"jobs {first} and {second} of unique key {key} both ran at once")
+    for what, code, stderr in commands:
+        if code not in (0, 1) or "Exception" in stderr or (code == 1 and "already finished" not in stderr and "is running" not in stderr):
+            problems.append(f"pacer jobs {what}: exit {code}: {stderr[:300]}")
+    resumed = [at for at, action, _ in chaos if action == "cont"]
+    for at, ids in cancelled_at:
+        for job_id in ids:
+            back = min([t for t in retried_at.get(job_id, []) if t > at], default=float("inf"))
+            late = [arrived for arrived in arrivals_by_key.get(f"pacer-{job_id}", [])
+                    if at + 0.2 < arrived < back and not any(c <= arrived <= c + 2 for c in resumed)]
+            if late:
+                problems.append(f"job {job_id}: cancelled at {at:.1f}, yet a request arrived at {late[0]:.1f} (retried at {back:.1f})")
     arrivals = sorted(s[0] for s in seen)
     started = [at for at, action, _ in chaos if action != "stop"]  # a worker (re)started, or resumed after SIGSTOP
 
@@ -209,10 +282,12 @@ try:
           f"requests={len(seen)} busiest second={second} ({calm_second} away from worker starts and resumes; rate {RATE}) busiest 10 s={ten_seconds} "
           f"most_in_flight={most_in_flight[0]} (cap {CAP}) "
           f"urls_answered_200_twice={twice_200} max_attempt={max(a for _, _, a in jobs.values())} "
+          + (f"operator: {len(commands)} commands, {len(cancelled_at)} cancels, {sum(len(v) for v in retried_at.values())} jobs retried " if OPERATOR else "") +
           f"{'ok' if not problems else 'FAIL'}")
     for p in problems[:20]:
         print("  " + p)
 finally:
+    end = 0  # the operator stops
     for w in workers:
         if w.poll() is None: w.kill()
     server.shutdown()
