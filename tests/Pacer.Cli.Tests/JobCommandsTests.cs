@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Pacer.Storage;
 using Pacer.Tests.BuiltIn;
 
 namespace Pacer.Cli.Tests;
@@ -117,6 +118,52 @@ public sealed class JobCommandsTests : IDisposable
         async Task<string> State(long id) => (await _cli.ShowAsync(id)).GetProperty("state").GetString()!;
         Assert.Equal(["completed", "cancelled", "cancelled", "available", "available"],
             [await State(done), await State(now), await State(later), await State(untagged), await State(otherTag)]);
+    }
+
+    [Fact]
+    public async Task Cancel_Filter_LongerThanASecond_SaysHowFarItGot_AndStoppedSaysWhatItLeft()
+    {
+        await _cli.OkAsync("migrate");
+        await using (var store = SqliteJobStoreFactory.Create(new SqliteStoreOptions { Path = _cli.Database }))
+        {
+            var job = new JobInsert { Kind = "noop", Args = "{}", ScheduledAt = DateTimeOffset.UtcNow.AddHours(1), Tags = ["nightly"] };
+            await store.InsertManyAsync(new InsertManyRequest([.. Enumerable.Repeat(job, 1_200)], DateTimeOffset.UtcNow), CancellationToken.None);
+        }
+        using var ctrlC = new CancellationTokenSource();
+        // Ctrl+C as soon as the first progress line shows; the clock moves a second at every look, so every page is late.
+        var output = new CallbackWriter(line =>
+        {
+            if (line.Contains("so far", StringComparison.Ordinal))
+                ctrlC.Cancel();
+        });
+        var error = new StringWriter();
+
+        var exit = await PacerCli.RunAsync(["jobs", "cancel", "--tag", "nightly", "--db", _cli.Database], CliConsole.ForWriters(output, error),
+            CliRun.Quiet with { Time = new SteppingClock() }, ctrlC.Token);
+
+        Assert.Equal(130, exit);
+        Assert.Equal("Cancelling jobs tagged 'nightly': 500 so far.", output.ToString().Trim());
+        Assert.Equal(
+            ["Stopped: cancelled 500 jobs tagged 'nightly'; the other jobs are as they were: run the same command again for them.", "Interrupted."],
+            error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("Cancelled 700 jobs tagged 'nightly'.", (await _cli.OkAsync("jobs", "cancel", "--tag", "nightly")).Trim());
+    }
+
+    /// <summary>A clock a second further on at every look.</summary>
+    private sealed class SteppingClock : TimeProvider
+    {
+        private DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+        public override DateTimeOffset GetUtcNow() => _now = _now.AddSeconds(1);
+    }
+
+    private sealed class CallbackWriter(Action<string> onLine) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            onLine(value ?? "");
+        }
     }
 
     [Theory]

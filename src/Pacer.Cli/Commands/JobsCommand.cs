@@ -115,8 +115,10 @@ internal static class JobsCommand
             if (filter.Read(parse, jobId is not null, "retry") is { } jobs)
             {
                 await using var bulk = StoreSession.Open(cli);
-                var result = await bulk.Client.RetryManyAsync(jobs, cancellationToken);
                 var what = BulkOptions.Describe(jobs, "discarded", sayDefault: true);
+                var result = await BulkProgress.RunAsync<RetryManyResult>(cli, bulk.Time, $"Retrying {what.Noun}s{what.Filters}",
+                    so => so.Retried, done => $"retried {Output.Count(done, what.Noun)}{what.Filters}",
+                    progress => bulk.Client.RetryManyAsync(jobs, progress, cancellationToken), cancellationToken);
                 var held = result.AlreadyWaiting == 0 ? "" :
                     $"{Output.Count(result.AlreadyWaiting, result.Retried == 0 ? what.Noun : "job")}{(result.Retried == 0 ? what.Filters : "")} " +
                     $"left as {(result.AlreadyWaiting == 1 ? "it was" : "they were")}: another job with the same unique key is already waiting to run.";
@@ -163,8 +165,10 @@ internal static class JobsCommand
             if (filter.Read(parse, jobId is not null, "cancel") is { } jobs)
             {
                 await using var bulk = StoreSession.Open(cli);
-                var (cancelled, running) = await bulk.Client.CancelManyAsync(jobs, cancellationToken);
                 var what = BulkOptions.Describe(jobs, "unfinished", sayDefault: false);
+                var (cancelled, running) = await BulkProgress.RunAsync<CancelManyResult>(cli, bulk.Time, $"Cancelling {what.Noun}s{what.Filters}",
+                    so => so.Cancelled + so.CancelRequested, done => $"cancelled {Output.Count(done, what.Noun)}{what.Filters}",
+                    progress => bulk.Client.CancelManyAsync(jobs, progress, cancellationToken), cancellationToken);
                 await Output.WriteLineAsync(cli.Console, cancelled + running == 0
                     ? what.None
                     : $"Cancelled {Output.Count(cancelled + running, what.Noun)}{what.Filters}" + (running switch
@@ -241,6 +245,57 @@ internal static class JobsCommand
                 (filter.Queue is null ? "" : $" in queue '{filter.Queue}'") +
                 (filter.Tag is null ? "" : $" tagged '{filter.Tag}'");
             return (given || sayDefault ? $"{states} job" : "job", $"No {states} job{filters}; nothing changed.", filters);
+        }
+    }
+
+    /// <summary>
+    /// Shows a bulk operation's totals as its pages go by: a live line on a terminal; otherwise a plain line at most once
+    /// a second, and none for an operation done within a second. Stopped part way (Ctrl+C), it says how far it got: the
+    /// pages done stay done.
+    /// </summary>
+    private static class BulkProgress
+    {
+        /// <param name="title">What it does ("Retrying discarded jobs of kind 'http'").</param>
+        /// <param name="count">The jobs changed so far, from the operation's totals.</param>
+        /// <param name="done">What that many jobs changed is ("retried 500 discarded jobs of kind 'http'").</param>
+        public static async Task<T> RunAsync<T>(CliContext cli, TimeProvider time, string title, Func<T, int> count, Func<int, string> done,
+            Func<IProgress<T>, Task<T>> operation, CancellationToken cancellationToken)
+        {
+            var changed = 0;
+            try
+            {
+                if (cli.Console.IsRich)
+                {
+                    return await cli.Console.Ansi.Status().StartAsync(Markup.Escape(title) + "...", context => operation(new Inline<T>(totals =>
+                    {
+                        changed = count(totals);
+                        context.Status = Markup.Escape($"{title}: {Output.Number(changed)} so far...");
+                    })));
+                }
+                var quiet = time.GetUtcNow() + PlainProgress.LineInterval;
+                var lines = new PlainProgress();
+                return await operation(new Inline<T>(totals =>
+                {
+                    changed = count(totals);
+                    var line = $"{title}: {Output.Number(changed)} so far.";
+                    if (time.GetUtcNow() is var now && now >= quiet && lines.ShouldWrite(line, now))
+                        cli.Console.Out.WriteLine(line);
+                }));
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Said before the command's "Interrupted.", as a sync's Ctrl+C says what it leaves.
+                await cli.Console.Error.WriteLineAsync(changed == 0
+                    ? "Stopped before any job changed."
+                    : $"Stopped: {done(changed)}; the other jobs are as they were: run the same command again for them.");
+                throw;
+            }
+        }
+
+        /// <summary>Reports on the operation's own thread, as its page ends (<see cref="Progress{T}"/> would post them, late and out of order).</summary>
+        private sealed class Inline<T>(Action<T> report) : IProgress<T>
+        {
+            public void Report(T value) => report(value);
         }
     }
 

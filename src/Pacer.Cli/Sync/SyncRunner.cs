@@ -289,28 +289,3 @@ internal sealed class SyncRunner : IDisposable
             await console.Out.WriteLineAsync($"  {(label + ":").PadRight(12)}{value}");
     }
 }
-
-/// <summary>
-/// Progress written to a log rather than a screen: a line when something changed, at most one a second, and while nothing
-/// changes (a wait for the quota's reset can last hours) the same line once a minute, so the log shows the sync is alive
-/// without filling it with thousands of copies.
-/// </summary>
-internal sealed class PlainProgress
-{
-    public static readonly TimeSpan LineInterval = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan RepeatInterval = TimeSpan.FromMinutes(1);
-
-    private string? _last;
-    private DateTimeOffset _next = DateTimeOffset.MinValue;
-    private DateTimeOffset _repeat = DateTimeOffset.MinValue;
-
-    public bool ShouldWrite(string line, DateTimeOffset now)
-    {
-        if (now < _next || (line == _last && now < _repeat))
-            return false;
-        _last = line;
-        _next = now + LineInterval;
-        _repeat = now + RepeatInterval;
-        return true;
-    }
-}

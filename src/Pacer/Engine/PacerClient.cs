@@ -59,14 +59,17 @@ internal sealed class PacerClient(
         return result;
     }
 
-    public async Task<CancelManyResult> CancelManyAsync(JobFilter filter, CancellationToken cancellationToken = default)
+    public Task<CancelManyResult> CancelManyAsync(JobFilter filter, CancellationToken cancellationToken = default) =>
+        CancelManyAsync(filter, progress: null, cancellationToken);
+
+    public async Task<CancelManyResult> CancelManyAsync(JobFilter filter, IProgress<CancelManyResult>? progress, CancellationToken cancellationToken = default)
     {
         var query = BulkQuery(filter, JobStates.Unfinished, JobStates.Unfinished, "cancelled",
             "only unfinished jobs can be cancelled");
         int cancelled = 0, requested = 0;
         await ForEachPageAsync(query, async ids =>
         {
-            var results = await store.CancelManyAsync(ids, time.GetUtcNow(), cancellationToken);
+            var results = await store.CancelManyAsync(ids, time.GetUtcNow(), CancellationToken.None);
             for (var i = 0; i < ids.Count; i++)
             {
                 switch (results[i])
@@ -82,24 +85,29 @@ internal sealed class PacerClient(
                         break;
                 }
             }
+            progress?.Report(new CancelManyResult(cancelled, requested));
         }, cancellationToken);
         return new CancelManyResult(cancelled, requested);
     }
 
-    public async Task<RetryManyResult> RetryManyAsync(JobFilter filter, CancellationToken cancellationToken = default)
+    public Task<RetryManyResult> RetryManyAsync(JobFilter filter, CancellationToken cancellationToken = default) =>
+        RetryManyAsync(filter, progress: null, cancellationToken);
+
+    public async Task<RetryManyResult> RetryManyAsync(JobFilter filter, IProgress<RetryManyResult>? progress, CancellationToken cancellationToken = default)
     {
         var query = BulkQuery(filter, JobStates.Retriable, [JobState.Discarded], "retried",
             "a job waiting to run or running cannot be retried");
         int retried = 0, waiting = 0;
         await ForEachPageAsync(query, async ids =>
         {
-            var results = await store.RetryManyAsync(ids, time.GetUtcNow(), cancellationToken);
+            var results = await store.RetryManyAsync(ids, time.GetUtcNow(), CancellationToken.None);
             var page = results.Count(result => result == RetryResult.Retried);
             retried += page;
             waiting += results.Count(result => result == RetryResult.AlreadyWaiting); // the rest started or went since listed
             // Wake this process's workers page by page, not after the last.
             if (page > 0)
                 signal.NotifyAll();
+            progress?.Report(new RetryManyResult(retried, waiting));
         }, cancellationToken);
         return new RetryManyResult(retried, waiting);
     }
@@ -124,12 +132,15 @@ internal sealed class PacerClient(
     /// <summary>
     /// Runs the operation on every page of matching jobs' ids, newest first: a job the operation leaves among the
     /// matches (a running job whose cancel was requested) or brings back into them (a retried job that fails for good
-    /// again at once) is behind the next page's start, so none is taken twice.
+    /// again at once) is behind the next page's start, so none is taken twice. The token stops it between pages only
+    /// (the operation's write is not given it): a write cancelled while it commits could be done or not, and the
+    /// caller would no longer know which jobs changed.
     /// </summary>
     private async Task ForEachPageAsync(JobQuery query, Func<IReadOnlyList<long>, Task> operation, CancellationToken cancellationToken)
     {
         for (var page = query; ;)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var ids = await store.ListIdsAsync(page, cancellationToken);
             if (ids.Count > 0)
                 await operation(ids);

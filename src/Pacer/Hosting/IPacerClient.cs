@@ -31,6 +31,15 @@ public interface IPacerClient
     /// <exception cref="ArgumentException">The filter names a finished state.</exception>
     Task<CancelManyResult> CancelManyAsync(JobFilter filter, CancellationToken cancellationToken = default);
 
+    /// <inheritdoc cref="CancelManyAsync(JobFilter, CancellationToken)"/>
+    /// <param name="filter">Which jobs.</param>
+    /// <param name="progress">
+    /// Told the totals so far after every page of up to 500 jobs, each page its own transaction: when the call is
+    /// cancelled part way, the jobs last reported stay cancelled and the rest are as they were.
+    /// </param>
+    /// <param name="cancellationToken">Stops the operation between pages.</param>
+    Task<CancelManyResult> CancelManyAsync(JobFilter filter, IProgress<CancelManyResult>? progress, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Makes every job the filter matches run again now (by default the discarded ones: those that failed for good),
     /// one by one as <see cref="RetryAsync"/> does: a job out of attempts gets one more, and a job whose unique key
@@ -38,6 +47,15 @@ public interface IPacerClient
     /// </summary>
     /// <exception cref="ArgumentException">The filter names a state a job cannot be retried from (scheduled, available, waiting, running).</exception>
     Task<RetryManyResult> RetryManyAsync(JobFilter filter, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="RetryManyAsync(JobFilter, CancellationToken)"/>
+    /// <param name="filter">Which jobs.</param>
+    /// <param name="progress">
+    /// Told the totals so far after every page of up to 500 jobs, each page its own transaction: when the call is
+    /// cancelled part way, the jobs last reported stay retried and the rest are as they were.
+    /// </param>
+    /// <param name="cancellationToken">Stops the operation between pages.</param>
+    Task<RetryManyResult> RetryManyAsync(JobFilter filter, IProgress<RetryManyResult>? progress, CancellationToken cancellationToken = default);
 
     Task<JobRecord?> GetAsync(long jobId, CancellationToken cancellationToken = default);
 

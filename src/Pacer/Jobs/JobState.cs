@@ -32,7 +32,7 @@ public static class JobStates
     public static IReadOnlyList<JobState> Unfinished { get; } =
         [JobState.Scheduled, JobState.Available, JobState.Waiting, JobState.Running, JobState.Retryable];
 
-    /// <summary>The states an operator's retry takes a job from (<see cref="IPacerClient.RetryManyAsync"/>): failed for good first.</summary>
+    /// <summary>The states an operator's retry takes a job from (<see cref="IPacerClient.RetryManyAsync(JobFilter, CancellationToken)"/>): failed for good first.</summary>
     public static IReadOnlyList<JobState> Retriable { get; } =
         [JobState.Discarded, JobState.Retryable, JobState.Cancelled, JobState.Completed];
 

@@ -2,7 +2,7 @@ using Pacer.Storage;
 
 namespace Pacer.Tests.Engine;
 
-/// <summary><see cref="IPacerClient.RetryManyAsync"/> and <see cref="IPacerClient.CancelManyAsync"/> on a real engine.</summary>
+/// <summary><see cref="IPacerClient.RetryManyAsync(JobFilter, CancellationToken)"/> and <see cref="IPacerClient.CancelManyAsync(JobFilter, CancellationToken)"/> on a real engine.</summary>
 public sealed class BulkOperationsTests
 {
     private static Task<EngineHarness> Start(Probe probe, bool start = true) =>
@@ -115,6 +115,51 @@ public sealed class BulkOperationsTests
         Assert.Equal(new CancelManyResult(0, 0), second);
         Assert.Equal(2_345, (await h.Store.ListIdsAsync(new JobQuery { States = [JobState.Cancelled], Limit = 10_000 }, CancellationToken.None)).Count);
         Assert.Equal(jobs.Count, jobs.Select(j => j.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task CancelMany_ReportsTheTotalsAfterEveryPage()
+    {
+        var probe = new Probe();
+        await using var h = await Start(probe, start: false);
+        await h.Store.MigrateAsync(CancellationToken.None);
+        var options = new EnqueueOptions { RunIn = TimeSpan.FromHours(1) };
+        await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 1_200).Select(_ => new EnqueueRequest("work", "{}", options))]);
+        var reports = new List<CancelManyResult>();
+
+        var result = await h.Client.CancelManyAsync(new JobFilter { Kind = "work" }, new Inline<CancelManyResult>(reports.Add));
+
+        Assert.Equal([new(500, 0), new(1_000, 0), new(1_200, 0)], reports);
+        Assert.Equal(reports[^1], result);
+    }
+
+    [Fact]
+    public async Task RetryMany_StoppedBetweenPages_LeavesThePagesDoneDone_AndTheRestAsTheyWere()
+    {
+        var probe = new Probe();
+        await using var h = await Start(probe, start: false);
+        await h.Store.MigrateAsync(CancellationToken.None);
+        var options = new EnqueueOptions { RunIn = TimeSpan.FromHours(1) };
+        await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 1_200).Select(_ => new EnqueueRequest("work", "{}", options))]);
+        await h.Client.CancelManyAsync(new JobFilter { Kind = "work" });
+        using var stop = new CancellationTokenSource();
+        var reports = new List<RetryManyResult>();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Client.RetryManyAsync(new JobFilter { States = [JobState.Cancelled] },
+            new Inline<RetryManyResult>(totals =>
+            {
+                reports.Add(totals);
+                stop.Cancel(); // Ctrl+C while the first page is written
+            }), stop.Token));
+
+        Assert.Equal([new RetryManyResult(500, 0)], reports);
+        Assert.Equal(500, (await h.Store.ListIdsAsync(new JobQuery { States = [JobState.Available], Limit = 10_000 }, CancellationToken.None)).Count);
+        Assert.Equal(700, (await h.Store.ListIdsAsync(new JobQuery { States = [JobState.Cancelled], Limit = 10_000 }, CancellationToken.None)).Count);
+    }
+
+    private sealed class Inline<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     [Theory]

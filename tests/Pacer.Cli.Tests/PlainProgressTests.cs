@@ -1,6 +1,4 @@
-using Pacer.Cli.Sync;
-
-namespace Pacer.Cli.Tests.Sync;
+namespace Pacer.Cli.Tests;
 
 public sealed class PlainProgressTests
 {
