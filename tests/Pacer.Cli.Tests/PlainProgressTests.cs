@@ -5,9 +5,19 @@ public sealed class PlainProgressTests
     private static readonly DateTimeOffset Start = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
+    public void NothingInTheFirstSecond()
+    {
+        var progress = new PlainProgress(Start);
+
+        Assert.False(progress.ShouldWrite("sync: channels resolved 0/32", Start));
+        Assert.False(progress.ShouldWrite("sync: channels resolved 12/32", Start + TimeSpan.FromMilliseconds(900)));
+        Assert.True(progress.ShouldWrite("sync: channels resolved 20/32", Start + TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
     public void AnUnchangedLine_IsWrittenOnceAMinute_NotEverySecond()
     {
-        var progress = new PlainProgress();
+        var progress = new PlainProgress(Start - TimeSpan.FromSeconds(1));
 
         // An hour's wait for the quota's reset, looked at ten times a second.
         var written = 0;
@@ -20,7 +30,7 @@ public sealed class PlainProgressTests
     [Fact]
     public void AChangedLine_IsWrittenAtOnce_ButAtMostOnceASecond()
     {
-        var progress = new PlainProgress();
+        var progress = new PlainProgress(Start - TimeSpan.FromSeconds(1));
 
         Assert.True(progress.ShouldWrite("pages 1", Start));
         Assert.False(progress.ShouldWrite("pages 2", Start + TimeSpan.FromMilliseconds(500)));

@@ -272,13 +272,12 @@ internal static class JobsCommand
                         context.Status = Markup.Escape($"{title}: {Output.Number(changed)} so far...");
                     })));
                 }
-                var quiet = time.GetUtcNow() + PlainProgress.LineInterval;
-                var lines = new PlainProgress();
+                var lines = new PlainProgress(time.GetUtcNow());
                 return await operation(new Inline<T>(totals =>
                 {
                     changed = count(totals);
                     var line = $"{title}: {Output.Number(changed)} so far.";
-                    if (time.GetUtcNow() is var now && now >= quiet && lines.ShouldWrite(line, now))
+                    if (lines.ShouldWrite(line, time.GetUtcNow()))
                         cli.Console.Out.WriteLine(line);
                 }));
             }

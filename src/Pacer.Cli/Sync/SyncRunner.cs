@@ -129,7 +129,7 @@ internal sealed class SyncRunner : IDisposable
             }
             else
             {
-                var lines = new PlainProgress();
+                var lines = new PlainProgress(time.GetUtcNow());
                 await WaitAsync(store, runJobId, run, Moves, cancellationToken, waiting =>
                 {
                     var line = $"{title}: channels resolved {Math.Max(live.Resolved, 0)}/{channels.Count}, pages fetched {live.Pages} ({live.PagesFromCache} unchanged), " +
