@@ -130,7 +130,7 @@ internal sealed class SheetsApi : IEmulatorApi
     private SheetsAnswer Dispatch(SheetsRoute route, IQueryCollection query, JsonElement? body, string principal)
     {
         if (route.SpreadsheetId is null)
-            return CreateSpreadsheet(body);
+            return CreateSpreadsheet(body, principal);
         var spreadsheet = Open(route.SpreadsheetId);
         lock (spreadsheet.Gate)
         {
@@ -212,7 +212,8 @@ internal sealed class SheetsApi : IEmulatorApi
         return _spreadsheets.GetOrAdd(id, created);
     }
 
-    private SheetsAnswer CreateSpreadsheet(JsonElement? body)
+    /// <summary>A new spreadsheet is its creator's alone, as on Google, until shared with others.</summary>
+    private SheetsAnswer CreateSpreadsheet(JsonElement? body, string creator)
     {
         var request = body is { ValueKind: JsonValueKind.Object } b ? b : default;
         var title = Property(Property(request, "properties"), "title") is { ValueKind: JsonValueKind.String } t ? t.GetString()! : "Untitled spreadsheet";
@@ -232,7 +233,10 @@ internal sealed class SheetsApi : IEmulatorApi
         }
         var spreadsheet = Create(id, title, titles);
         lock (spreadsheet.Gate)
+        {
+            spreadsheet.SharedWith = [creator];
             return SheetsAnswer.Ok(Describe(spreadsheet));
+        }
     }
 
     private ValueRange GetValues(Spreadsheet spreadsheet, string text, string majorDimension, string render)

@@ -170,6 +170,29 @@ public sealed class SheetsValuesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Spreadsheets_Create_MakesItTheCreatorsAlone_UntilShared()
+    {
+        var options = new SheetsEmulatorOptions();
+        options.BearerTokens.Add("creator");
+        options.BearerTokens.Add("colleague");
+        await using var emulator = await SheetsEmulator.StartAsync(options);
+        using var creator = Http.Client(emulator.BaseAddress, bearer: "creator");
+        using var colleague = Http.Client(emulator.BaseAddress, bearer: "colleague");
+        var created = await creator.SendJsonAsync(HttpMethod.Post, "v4/spreadsheets", """{"properties":{"title":"Mine"}}""");
+        var id = created.Json.GetProperty("spreadsheetId").GetString()!;
+
+        var own = await creator.FetchAsync($"v4/spreadsheets/{id}/values/Sheet1");
+        var refused = await colleague.FetchAsync($"v4/spreadsheets/{id}/values/Sheet1");
+        emulator.ShareSpreadsheet(id, "creator", "colleague");
+        var shared = await colleague.FetchAsync($"v4/spreadsheets/{id}/values/Sheet1");
+
+        Assert.Equal(200, own.Code);
+        Assert.Equal(403, refused.Code);
+        Assert.Equal("PERMISSION_DENIED", refused.Json.GetProperty("error").GetProperty("status").GetString());
+        Assert.Equal(200, shared.Code);
+    }
+
+    [Fact]
     public async Task Credentials_MissingOrUnknown_Are401Unauthenticated()
     {
         var options = new SheetsEmulatorOptions();
