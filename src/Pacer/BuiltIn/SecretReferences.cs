@@ -55,7 +55,7 @@ internal static partial class SecretReferences
     public static string Scrub(string text, IEnumerable<string> values)
     {
         foreach (var value in values)
-            text = text.Replace(value, "***", StringComparison.Ordinal);
+            text = Secret.Hide(text, value);
         return text;
     }
 

@@ -125,10 +125,7 @@ internal sealed class GoogleAuthorizedUser
     {
         var scrubbed = _secret.Scrub(text);
         foreach (var value in _secrets.Append(_credential.Token?.AccessToken))
-        {
-            if (!string.IsNullOrEmpty(value))
-                scrubbed = scrubbed.Replace(value, "***", StringComparison.Ordinal);
-        }
+            scrubbed = Secret.Hide(scrubbed, value);
         return scrubbed;
     }
 

@@ -22,7 +22,37 @@ internal sealed class Secret
     public string Source { get; }
 
     /// <summary>Replaces every occurrence of the value in <paramref name="text"/> (a server's message, say) with <c>***</c>.</summary>
-    public string Scrub(string text) => Value.Length == 0 ? text : text.Replace(Value, "***", StringComparison.Ordinal);
+    public string Scrub(string text) => Hide(text, Value);
+
+    /// <summary>The value's length from which every occurrence is hidden, inside words too.</summary>
+    internal const int HiddenInsideWords = 8;
+
+    /// <summary>
+    /// Replaces <paramref name="value"/> in <paramref name="text"/> with <c>***</c>. A value shorter than
+    /// <see cref="HiddenInsideWords"/> (an emulator's token "t", a toy key) is hidden only where it stands alone, between
+    /// characters that cannot be part of a key: hiding every "t" would make the message unreadable and would show the
+    /// value anyway, by where the stars are.
+    /// </summary>
+    public static string Hide(string text, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+            return text;
+        if (value.Length >= HiddenInsideWords)
+            return text.Replace(value, "***", StringComparison.Ordinal);
+        var hidden = new StringBuilder(text.Length);
+        var last = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + 1, StringComparison.Ordinal))
+        {
+            var end = at + value.Length;
+            if (at < last || (at > 0 && IsKeyCharacter(text[at - 1])) || (end < text.Length && IsKeyCharacter(text[end])))
+                continue;
+            hidden.Append(text, last, at - last).Append("***");
+            last = end;
+        }
+        return last == 0 ? text : hidden.Append(text, last, text.Length - last).ToString();
+    }
+
+    private static bool IsKeyCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_';
 
     public override string ToString() => Source;
 }
