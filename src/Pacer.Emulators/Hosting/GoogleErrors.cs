@@ -36,6 +36,13 @@ internal static class GoogleScopes
 
     public const string InsufficientMessage = "Request had insufficient authentication scopes.";
 
+    /// <summary>
+    /// The <c>WWW-Authenticate</c> header of that 403 (RFC 6750's insufficient_scope, as Google sends it): the scopes the
+    /// method takes, any one of which a new consent would have to grant.
+    /// </summary>
+    public static string Challenge(IReadOnlySet<string> accepted) =>
+        $"Bearer realm=\"https://accounts.google.com/\", error=\"insufficient_scope\", scope=\"{string.Join(' ', accepted.Order(StringComparer.Ordinal))}\"";
+
     /// <summary>The ErrorInfo detail of a 403 for a token without the method's scope.</summary>
     public static GoogleErrorInfo Insufficient(string service) =>
         new("ACCESS_TOKEN_SCOPE_INSUFFICIENT", "googleapis.com", new Dictionary<string, string> { ["service"] = service });

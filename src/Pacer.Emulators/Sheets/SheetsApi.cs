@@ -195,7 +195,8 @@ internal sealed class SheetsApi : IEmulatorApi
             user = "grant:" + _oauth.GrantOf(token);
             if (!issued)
                 return SheetsErrors.InvalidCredentials();
-            return _oauth.Allows(token, write ? GoogleScopes.SheetsWrite : GoogleScopes.SheetsRead) ? null : SheetsErrors.InsufficientScopes();
+            var scopes = write ? GoogleScopes.SheetsWrite : GoogleScopes.SheetsRead;
+            return _oauth.Allows(token, scopes) ? null : SheetsErrors.InsufficientScopes(scopes);
         }
         user = token;
         return user.Length > 0 && (_tokens.Count == 0 || _tokens.Contains(user)) ? null : SheetsErrors.InvalidCredentials();
@@ -631,6 +632,10 @@ internal sealed class SheetsApi : IEmulatorApi
 
     private static int? NullIfZero(int value) => value == 0 ? null : value;
 
-    private static Task WriteAsync(HttpContext context, SheetsAnswer answer, CancellationToken cancellationToken) =>
-        EmulatorJson.WriteAsync(context, answer.StatusCode, answer.Body, cancellationToken);
+    private static Task WriteAsync(HttpContext context, SheetsAnswer answer, CancellationToken cancellationToken)
+    {
+        if (answer.Challenge is { } challenge)
+            context.Response.Headers.WWWAuthenticate = challenge;
+        return EmulatorJson.WriteAsync(context, answer.StatusCode, answer.Body, cancellationToken);
+    }
 }

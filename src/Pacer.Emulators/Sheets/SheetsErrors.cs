@@ -7,6 +7,9 @@ namespace Pacer.Emulators.Sheets;
 /// <summary>A result of a Sheets method: a status and a body.</summary>
 internal readonly record struct SheetsAnswer(int StatusCode, object Body)
 {
+    /// <summary>A <c>WWW-Authenticate</c> header to send with it.</summary>
+    public string? Challenge { get; init; }
+
     public static SheetsAnswer Ok(object body) => new(200, body);
 }
 
@@ -46,8 +49,11 @@ internal static class SheetsErrors
         Error(401, "Request had invalid authentication credentials. " + CredentialsHelp, "UNAUTHENTICATED");
 
     /// <summary>An OAuth token whose user did not grant a scope the method takes (a read-only one for a write, say).</summary>
-    public static SheetsAnswer InsufficientScopes() =>
-        Error(403, GoogleScopes.InsufficientMessage, "PERMISSION_DENIED", [GoogleScopes.Insufficient("sheets.googleapis.com")]);
+    public static SheetsAnswer InsufficientScopes(IReadOnlySet<string> accepted) =>
+        Error(403, GoogleScopes.InsufficientMessage, "PERMISSION_DENIED", [GoogleScopes.Insufficient("sheets.googleapis.com")]) with
+        {
+            Challenge = GoogleScopes.Challenge(accepted),
+        };
 
     /// <summary>A spreadsheet not shared with the caller, as Google answers it (the same for reads and writes).</summary>
     public static SheetsAnswer PermissionDenied() => Error(403, "The caller does not have permission", "PERMISSION_DENIED");

@@ -179,7 +179,7 @@ internal sealed class YouTubeApi : IEmulatorApi
             var accepted = _oauth.IsValid(token) ?? (token.Length > 0 && (_bearerTokens.Count == 0 || _bearerTokens.Contains(token)));
             if (!accepted)
                 return YouTubeErrors.InvalidCredentials();
-            return _oauth.Allows(token, GoogleScopes.YouTubeRead) ? null : YouTubeErrors.InsufficientScopes();
+            return _oauth.Allows(token, GoogleScopes.YouTubeRead) ? null : YouTubeErrors.InsufficientScopes(GoogleScopes.YouTubeRead);
         }
         // Google's front end takes an API key from the key parameter or from the X-Goog-Api-Key header.
         var key = One(request.Query, "key") ?? (request.Headers.TryGetValue("X-Goog-Api-Key", out var header) && header.Count == 1 ? header[0] : null);
@@ -476,6 +476,8 @@ internal sealed class YouTubeApi : IEmulatorApi
     {
         if (answer.ETag is { } etag)
             context.Response.Headers[HeaderNames.ETag] = Quoted(etag);
+        if (answer.Challenge is { } challenge)
+            context.Response.Headers.WWWAuthenticate = challenge;
         await EmulatorJson.WriteAsync(context, answer.StatusCode, answer.Body, cancellationToken);
     }
 }

@@ -22,10 +22,13 @@ internal static class YouTubeErrors
             "global", "authError", status: "UNAUTHENTICATED");
 
     /// <summary>An OAuth token whose user did not grant a YouTube scope.</summary>
-    public static YouTubeAnswer InsufficientScopes() =>
+    public static YouTubeAnswer InsufficientScopes(IReadOnlySet<string> accepted) =>
         new(403, new GoogleError(new GoogleErrorBody(403, GoogleScopes.InsufficientMessage,
             [new GoogleErrorItem("Insufficient Permission", "global", "insufficientPermissions")], "PERMISSION_DENIED",
-            [GoogleScopes.Insufficient("youtube.googleapis.com")])), ETag: null);
+            [GoogleScopes.Insufficient("youtube.googleapis.com")])), ETag: null)
+        {
+            Challenge = GoogleScopes.Challenge(accepted),
+        };
 
     /// <summary>A request that needs a user (<c>mine=true</c>) made without an OAuth token.</summary>
     public static YouTubeAnswer LoginRequired() =>
@@ -71,4 +74,8 @@ internal static class YouTubeErrors
 }
 
 /// <summary>What a method answers: a status, a body, and the etag that <c>If-None-Match</c> is compared with (successes only).</summary>
-internal readonly record struct YouTubeAnswer(int StatusCode, object Body, string? ETag);
+internal readonly record struct YouTubeAnswer(int StatusCode, object Body, string? ETag)
+{
+    /// <summary>A <c>WWW-Authenticate</c> header to send with it.</summary>
+    public string? Challenge { get; init; }
+}

@@ -30,6 +30,9 @@ public sealed class OAuthScopeTests
         Assert.Equal("PERMISSION_DENIED", error.GetProperty("status").GetString());
         Assert.Equal("insufficientPermissions", YouTube.YouTubeListingTests.Reason(refused));
         Assert.Equal("ACCESS_TOKEN_SCOPE_INSUFFICIENT", error.GetProperty("details")[0].GetProperty("reason").GetString());
+        Assert.Equal(
+            $"Bearer realm=\"https://accounts.google.com/\", error=\"insufficient_scope\", scope=\"{Auth}youtube {Auth}youtube.force-ssl {Auth}youtube.readonly {Auth}youtubepartner\"",
+            Assert.Single(refused.Headers.WwwAuthenticate).ToString());
         Assert.Equal(403, stillRefused.Code); // a renewal keeps what the user granted
         Assert.Equal(200, accepted.Code);
         Assert.Equal(1, emulator.QuotaUsedToday);
@@ -58,6 +61,10 @@ public sealed class OAuthScopeTests
         Assert.Equal(("Request had insufficient authentication scopes.", "PERMISSION_DENIED"),
             (error.GetProperty("message").GetString(), error.GetProperty("status").GetString()));
         Assert.Equal("ACCESS_TOKEN_SCOPE_INSUFFICIENT", error.GetProperty("details")[0].GetProperty("reason").GetString());
+        // The scopes a write takes (a read would also take the read-only ones).
+        Assert.EndsWith($"scope=\"{Auth}drive {Auth}drive.file {Auth}spreadsheets\"", Assert.Single(write.Headers.WwwAuthenticate).ToString(), StringComparison.Ordinal);
+        Assert.Contains($"{Auth}spreadsheets.readonly", Assert.Single(readWithoutScope.Headers.WwwAuthenticate).ToString(), StringComparison.Ordinal);
+        Assert.Empty(read.Headers.WwwAuthenticate);
         Assert.Equal(200, read.Code);
         Assert.Equal(403, readWithoutScope.Code);
         Assert.Equal(200, written.Code);
