@@ -341,7 +341,8 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
         return $"{title} ({ended}: {(why.Length <= MaxReason ? why : why[..(MaxReason - 3)] + "...")})";
     }
 
-    private const int MaxReason = 300;
+    // Enough for Google's message and the client's hint after it (a full spreadsheet's is 330); a stack is not a reason.
+    private const int MaxReason = 400;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync {Run} finished: {Channels} channels, {Written} new rows, {Duplicates} duplicates skipped")]
     private static partial void LogFinished(ILogger logger, string run, int channels, int written, int duplicates);

@@ -263,11 +263,18 @@ internal sealed partial class SheetsClient : ISheetsClient, IDisposable
                 operation, status, error.Status, credentialRefused: true);
         }
         // A spreadsheet nobody shared with the caller: the most common first failure with a service account.
-        var hint = status != HttpStatusCode.Forbidden ? ""
-            : credential.ServiceAccountEmail is { } email ? $" Share the spreadsheet with the service account's e-mail address, {email}, as an editor."
-            : " Check that the spreadsheet is shared with the user the credential is for, as an editor.";
+        var hint = status == HttpStatusCode.Forbidden
+            ? credential.ServiceAccountEmail is { } email ? $" Share the spreadsheet with the service account's e-mail address, {email}, as an editor."
+                : " Check that the spreadsheet is shared with the user the credential is for, as an editor."
+            : IsFull(error) ? " The spreadsheet is full (every tab's grid counts, empty cells too): delete the tabs, rows or " +
+                "columns it does not need, or write to a new spreadsheet."
+            : "";
         return new SheetsRequestException($"Google Sheets {operation} refused the request ({what}: {message}).{hint}", operation, status, error.Status, credentialRefused: false);
     }
+
+    /// <summary>The 400 of a write past the 10,000,000 cells a spreadsheet may have (Google's text; the limit in it may change).</summary>
+    private static bool IsFull(GoogleError error) =>
+        error.Status == "INVALID_ARGUMENT" && error.Message.Contains("number of cells in the workbook above the limit", StringComparison.Ordinal);
 
     private static SheetsTab? Tab(SheetPropertiesResponse? properties) =>
         properties is { SheetId: { } id, Title: { } title }

@@ -172,10 +172,11 @@ internal sealed partial class SheetsTableSink(ISheetsClient client, SheetsSinkOp
         {
             try
             {
-                // A new tab has 26 columns; a wider table asks for its width.
-                var columns = _schema!.Columns.Count;
+                // The table's width and two rows (the header, and one so the header row can be frozen), not Google's
+                // 1,000 x 26: a spreadsheet may have 10,000,000 cells, empty ones counted, and every append inserts
+                // its rows at the tab's full width. Sized to the table, a tab takes about twice the rows before it is full.
                 var added = await client.BatchUpdateAsync(options.SpreadsheetId,
-                    [SheetsRequest.AddSheet(options.Tab, columnCount: columns > 26 ? columns : null)], cancellationToken);
+                    [SheetsRequest.AddSheet(options.Tab, rowCount: 2, columnCount: _schema!.Columns.Count)], cancellationToken);
                 _tab = added.Single();
                 _headerWritten = false;
                 LogTabCreated(logger, Description);

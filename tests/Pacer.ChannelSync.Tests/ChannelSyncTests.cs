@@ -278,7 +278,7 @@ public sealed class ChannelSyncTests
         Assert.Equal("Bold Atlas (discarded after 2 attempts: the second line)", FinishHandler.Failure(Job(JobState.Discarded, 2, "the first", "the second\nline")));
         Assert.Equal("Bold Atlas (cancelled after 1 attempt)", FinishHandler.Failure(Job(JobState.Cancelled, 1)));
         var why = FinishHandler.Failure(Job(JobState.Discarded, 1, new string('x', 1000)));
-        Assert.InRange(why.Length, 300, 400);
+        Assert.InRange(why.Length, 400, 450);
         Assert.EndsWith("...)", why, StringComparison.Ordinal);
     }
 
@@ -416,6 +416,35 @@ public sealed class ChannelSyncTests
         Assert.Empty(summary.Failed);
         var ids = sheets.GetValues("sheet1", "'Videos'!A2:A").Select(r => r[0]).ToArray();
         Assert.Equal(youtube.Channels.SelectMany(c => youtube.GetUploads(c.Id)).Order(), ids.Order());
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AFullSpreadsheet_FailsTheChannelsWhoseRowsDoNotFit_AtOnce_SayingWhatToDo_AndNoRowTwice()
+    {
+        var time = new FakeTimeProvider(Noon);
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 6, MaxVideosPerChannel = 80, Seed = 13, TimeProvider = time });
+        await using var sheets = await SheetsEmulator.StartAsync(new SheetsEmulatorOptions
+        {
+            TimeProvider = time,
+            BearerTokens = { "test-token" },
+            SpreadsheetIds = { "sheet1" },
+            DefaultRowCount = 384_500, // Sheet1: 9,997,000 of Google's 10,000,000 cells; room for 200 rows or so
+        });
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, sheets.BaseAddress);
+
+        var run = await h.StartRunAsync(youtube.Channels.Select(c => c.Id), "sheets:sheet1/Videos");
+        var summary = await h.WaitAsync(run, step: TimeSpan.FromSeconds(1));
+
+        Assert.NotEmpty(summary.Failed);
+        Assert.All(summary.Failed, failed =>
+        {
+            Assert.Contains("discarded after 1 attempt", failed, StringComparison.Ordinal); // not retried against a full sheet
+            Assert.Contains("above the limit of 10000000 cells", failed, StringComparison.Ordinal);
+            Assert.EndsWith("or write to a new spreadsheet.)", failed, StringComparison.Ordinal); // the fix, not cut off
+        });
+        var ids = sheets.GetValues("sheet1", "'Videos'!A2:A").Select(r => r[0]).ToArray();
+        Assert.Equal(summary.Written, ids.Length);
         Assert.Equal(ids.Length, ids.Distinct().Count());
     }
 

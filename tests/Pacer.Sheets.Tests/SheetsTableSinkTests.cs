@@ -54,6 +54,39 @@ public sealed class SheetsTableSinkTests
     }
 
     [Fact]
+    public async Task FirstWrite_SizesTheTabToTheTable_NotGoogles1000By26_SoItHoldsTwiceTheRowsBeforeTheSpreadsheetIsFull()
+    {
+        await using var harness = await SheetsHarness.StartAsync();
+        await using var sink = harness.Sink();
+        await sink.OpenAsync(Schema, default);
+
+        await sink.WriteAsync(SheetsHarness.Rows(0, 3), default);
+        await sink.CompleteAsync(default);
+
+        var tab = harness.Emulator.GetTabs(Id).Single(t => t.Title == "Videos");
+        Assert.Equal(Schema.Columns.Count, tab.ColumnCount);
+        Assert.Equal(2 + 4, tab.RowCount); // the two it was made with, and the header and rows the append inserted
+        Assert.Equal(1, tab.FrozenRowCount);
+    }
+
+    [Fact]
+    public async Task Write_ASpreadsheetPastItsCells_IsAPermanentErrorThatSaysItIsFullAndWhatToDo()
+    {
+        // Sheet1's 1,000 x 26 grid, and room for the new tab and a few rows.
+        await using var harness = await SheetsHarness.StartAsync(emulator: o => o.MaxCellsPerSpreadsheet = 26_000 + (12 * Schema.Columns.Count));
+        await using var sink = harness.Sink();
+        await sink.OpenAsync(Schema, default);
+
+        await sink.WriteAsync(SheetsHarness.Rows(0, 5), default);
+        var full = await Assert.ThrowsAsync<SheetsRequestException>(() => sink.WriteAsync(SheetsHarness.Rows(5, 20), default));
+
+        Assert.Contains("above the limit of", full.Message, StringComparison.Ordinal);
+        Assert.EndsWith("The spreadsheet is full (every tab's grid counts, empty cells too): delete the tabs, rows or " +
+            "columns it does not need, or write to a new spreadsheet.", full.Message, StringComparison.Ordinal);
+        Assert.Equal(6, harness.Cells().Count); // what fitted stays, once
+    }
+
+    [Fact]
     public async Task Values_AreWrittenRaw_NumbersAsNumbers_DatesAsIsoText()
     {
         await using var harness = await SheetsHarness.StartAsync();
