@@ -235,6 +235,11 @@ internal sealed class ChannelHandler(IChannelSource youtube, Destinations destin
             {
                 return await destination.WriteAsync(rows, writeBy, cancellationToken);
             }
+            catch (SinkFullException ex)
+            {
+                // Not written, and never will be there: the channel fails at once, its rows not fetched again for nothing.
+                throw new PermanentJobException(ex.Message, ex);
+            }
             catch (SinkDeadlineException ex)
             {
                 // Not written again here: the job may be another worker's by now, and that worker writes them.

@@ -87,6 +87,27 @@ public sealed class SinkException : Exception
 }
 
 /// <summary>
+/// The destination cannot take more rows (an Excel sheet holds 1,048,576): none of the call's rows were written, and
+/// writing them again will not help; another destination will. The message names it and its limit.
+/// </summary>
+public sealed class SinkFullException : Exception
+{
+    public SinkFullException()
+    {
+    }
+
+    public SinkFullException(string message)
+        : base(message)
+    {
+    }
+
+    public SinkFullException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
 /// A writer's time to write ran out while its rows waited for their batch (<see cref="IBatchingTableSink.WriteAsync(IReadOnlyList{TableRow}, Func{DateTimeOffset}, CancellationToken)"/>):
 /// none of its rows were written.
 /// </summary>

@@ -25,6 +25,14 @@ internal sealed class XlsxTableSink(string path, string sheetName, ILogger logge
     private KeySet workbookKeys = new();
     private KeySet stagedKeys = new();
     private XlsxColumnWidths? widths;
+    // The data rows the workbook holds once complete: those it holds, the staged ones it does not, and those written since.
+    private long rowsAtCompletion;
+
+    /// <summary>The rows of an Excel sheet, the header's included: Excel will not open a workbook with more.</summary>
+    internal const int ExcelMaxRows = 1_048_576;
+
+    /// <summary>The rows the sheet may hold, the header's included (<see cref="ExcelMaxRows"/>; less in tests).</summary>
+    internal int MaxRows { get; set; } = ExcelMaxRows;
 
     public override string Description => path;
 
@@ -58,15 +66,25 @@ internal sealed class XlsxTableSink(string path, string sheetName, ILogger logge
         widths = measured;
         var all = workbookKeys.Snapshot();
         all.UnionWith(stagedKeys);
+        rowsAtCompletion = all.Count;
         return Task.FromResult<IReadOnlySet<string>>(all);
     }
 
     protected override Task<SinkWriteResult> WriteCoreAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
     {
         var (fresh, freshKeys, skipped) = SelectFresh(rows, Holds);
+        if (fresh.Count > 0 && rowsAtCompletion + fresh.Count > MaxRows - 1)
+        {
+            // Refused before staging: a workbook past Excel's rows is one nobody can open, whatever it holds.
+            throw new SinkFullException(
+                $"'{path}' is full: an Excel sheet holds {MaxRows.ToString("N0", CultureInfo.InvariantCulture)} rows, the header's included, " +
+                $"and this one would have {(rowsAtCompletion + fresh.Count + 1).ToString("N0", CultureInfo.InvariantCulture)}. " +
+                "Write the rows to a CSV file or a SQLite table, or to a new workbook.");
+        }
         if (fresh.Count > 0)
         {
             staging!.Append(fresh, cancellationToken);
+            rowsAtCompletion += fresh.Count;
             stagedKeys.UnionWith(freshKeys);
             foreach (var row in fresh)
                 widths!.Measure(row);

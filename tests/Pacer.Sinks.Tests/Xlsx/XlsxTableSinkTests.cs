@@ -82,6 +82,33 @@ public sealed class XlsxTableSinkTests : TableSinkContractTests
     }
 
     [Fact]
+    public async Task Write_PastTheSheetsRows_IsRefusedWhole_NothingStaged_AndTheWorkbookStaysOpenable()
+    {
+        // Excel's 1,048,576 rows, scaled down: a header and four rows fit.
+        await using (var first = (XlsxTableSink)CreateSink())
+        {
+            first.MaxRows = 5;
+            await first.OpenAsync(Rows.Videos, CancellationToken.None);
+            await first.WriteAsync(Rows.Of("a", "b"), CancellationToken.None);
+            await first.CompleteAsync(CancellationToken.None);
+        }
+        await using var sink = (XlsxTableSink)CreateSink();
+        sink.MaxRows = 5;
+        await sink.OpenAsync(Rows.Videos, CancellationToken.None);
+
+        var fits = await sink.WriteAsync(Rows.Of("b", "c"), CancellationToken.None); // "b" is there already
+        var full = await Assert.ThrowsAsync<SinkFullException>(() => sink.WriteAsync(Rows.Of("d", "e"), CancellationToken.None));
+        var last = await sink.WriteAsync(Rows.Of("d"), CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+
+        Assert.Equal(new SinkWriteResult(1, 1), fits);
+        Assert.Equal(new SinkWriteResult(1, 0), last);
+        Assert.Equal("'videos.xlsx' is full: an Excel sheet holds 5 rows, the header's included, and this one would have 6. " +
+            "Write the rows to a CSV file or a SQLite table, or to a new workbook.", full.Message.Replace(WorkbookPath, "videos.xlsx", StringComparison.Ordinal));
+        Assert.Equal(["a", "b", "c", "d"], Read(WorkbookPath, Rows.Videos).Rows.Select(r => (string)r[0]!));
+    }
+
+    [Fact]
     public async Task Write_StagesRowsDurablyAndTheWorkbookAppearsOnlyAtCompletion()
     {
         await using var sink = CreateSink();
