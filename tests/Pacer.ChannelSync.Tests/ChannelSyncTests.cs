@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Pacer.Emulators;
+using Pacer.Sinks;
 
 namespace Pacer.ChannelSync.Tests;
 
@@ -446,6 +447,63 @@ public sealed class ChannelSyncTests
         var ids = sheets.GetValues("sheet1", "'Videos'!A2:A").Select(r => r[0]).ToArray();
         Assert.Equal(summary.Written, ids.Length);
         Assert.Equal(ids.Length, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AFullDestination_FailsTheChannelsWhoseRowsDoNotFit_AtOnce_NotRetried()
+    {
+        var time = new FakeTimeProvider(Noon);
+        await using var youtube = await YouTubeEmulator.StartAsync(new YouTubeEmulatorOptions { ChannelCount = 4, MaxVideosPerChannel = 60, Seed = 21, TimeProvider = time });
+        var folder = Path.Combine(Path.GetTempPath(), "pacer-sync-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var csv = Path.Combine(folder, "videos.csv");
+        await using var h = await SyncHarness.StartAsync(youtube.BaseAddress, time, store: p =>
+        {
+            p.UseSqlite(Path.Combine(folder, "pacer.db"));
+            // A destination that takes 50 rows, as a workbook takes Excel's 1,048,576.
+            p.Services.AddSingleton<ITableSinkFactory>(new FullAfter(50));
+        });
+
+        var summary = await h.WaitAsync(await h.StartRunAsync(youtube.Channels.Select(c => c.Id), csv), step: TimeSpan.FromSeconds(1));
+
+        Assert.NotEmpty(summary.Failed);
+        Assert.All(summary.Failed, failed => Assert.Contains("discarded after 1 attempt: the destination is full", failed, StringComparison.Ordinal));
+        var held = File.Exists(csv) ? SyncHarness.ReadCsv(csv).Count : 0; // batches that fitted, if any did
+        Assert.InRange(held, 0, 50);
+        Assert.Equal(held, summary.Written);
+    }
+
+    /// <summary>CSV files that refuse a write which would take them past a number of rows.</summary>
+    private sealed class FullAfter(int capacity) : ITableSinkFactory
+    {
+        public ITableSink Create(string destination) => new Sink(TableSinks.Csv(destination), capacity);
+
+        private sealed class Sink(ITableSink csv, int capacity) : ITableSink
+        {
+            private int _rows;
+
+            public string Description => csv.Description;
+
+            public async Task<IReadOnlySet<string>> OpenAsync(TableSchema schema, CancellationToken cancellationToken)
+            {
+                var keys = await csv.OpenAsync(schema, cancellationToken);
+                _rows = keys.Count;
+                return keys;
+            }
+
+            public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<TableRow> rows, CancellationToken cancellationToken)
+            {
+                if (_rows + rows.Count > capacity)
+                    throw new SinkFullException("the destination is full");
+                var written = await csv.WriteAsync(rows, cancellationToken);
+                _rows += written.Written;
+                return written;
+            }
+
+            public Task CompleteAsync(CancellationToken cancellationToken) => csv.CompleteAsync(cancellationToken);
+
+            public ValueTask DisposeAsync() => csv.DisposeAsync();
+        }
     }
 
     [Fact]
