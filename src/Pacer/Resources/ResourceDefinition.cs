@@ -216,9 +216,27 @@ internal sealed partial class ResourceDefinition
         {
             state.Quota ??= new QuotaData { Window = Quota.WindowAt(now).Start.UtcTicks };
             state.Quota.Used += quotaCost ?? cost;
+            ForgetObservedQuotaPassed(state);
         }
         if (Breaker is not null && state.Breaker is { Phase: BreakerPhase.HalfOpen } breaker)
             (breaker.Probes ??= []).Add(ticks + ProbeTimeout.Ticks);
+    }
+
+    /// <summary>
+    /// Once the server has let clearly more through in a window than the remembered figure, and has refused nothing in
+    /// it, its budget has grown (a raised quota, another client spending less): the figure is forgotten, or reservations
+    /// would be held to an old budget for the rest of its week. The margin, a hundredth of the quota, covers the calls in
+    /// flight at the window's turn, which Pacer's count and the server's may put on different days. A budget still short
+    /// is learned again at the next refusal.
+    /// </summary>
+    private void ForgetObservedQuotaPassed(ResourceState state)
+    {
+        if (state.QuotaObserved is { } observed && state.Quota is { SpentAtRefusal: null } quota
+            && quota.Used - quota.Unspent >= observed + Math.Max(1, Quota!.Units / 100))
+        {
+            state.QuotaObserved = null;
+            state.QuotaObservedUntil = null;
+        }
     }
 
     /// <summary>The rate limits' arrival times after granting <paramref name="cost"/> at <paramref name="at"/>.</summary>

@@ -31,9 +31,9 @@ internal sealed class ResourceState
     public long? QuotaObserved { get; set; }
 
     /// <summary>
-    /// When <see cref="QuotaObserved"/> is forgotten: a week after the refusal that set it. Pacer's own count cannot tell
-    /// it when the budget grows again (its count and the server's day differ by the calls in flight at midnight), so it
-    /// does not try; a budget still short is learned again at the next refusal.
+    /// When <see cref="QuotaObserved"/> is forgotten: a week after the refusal that set it, or sooner, once single calls
+    /// have spent a hundredth of the quota more than it in a window without a refusal (the budget grew again; see
+    /// <see cref="ResourceDefinition.Grant"/>). A budget still short is learned again at the next refusal.
     /// </summary>
     public long? QuotaObservedUntil { get; set; }
 

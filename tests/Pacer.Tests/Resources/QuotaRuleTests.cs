@@ -134,6 +134,39 @@ public sealed class ObservedQuotaTests
     }
 
     [Fact]
+    public void SingleCallsPastTheFigure_WithoutARefusal_ForgetIt_TheBudgetGrew()
+    {
+        var api = Api(); // 100/day: the margin is 1 unit
+        var state = new ResourceState();
+        api.Grant(state, 20, Noon);
+        api.RecordQuotaExhausted(state, Noon, "quotaExceeded", refusedUnits: 0);
+        var nextDay = Noon.AddDays(1);
+        api.Normalize(state, nextDay);
+
+        api.Grant(state, 20, nextDay); // up to the figure: still held to it
+        Assert.Equal(20, state.QuotaObserved);
+        Assert.Equal(BlockReason.Quota, api.CheckReservation(state, 6, nextDay).Reason);
+        api.Grant(state, 1, nextDay); // one unit past it, and the server said nothing
+
+        Assert.Null(state.QuotaObserved);
+        Assert.Null(state.QuotaObservedUntil);
+        Assert.True(api.CheckReservation(state, 6, nextDay).Allowed);
+    }
+
+    [Fact]
+    public void CallsPastTheFigure_InTheWindowOfARefusal_DoNotForgetIt()
+    {
+        var api = Api();
+        var state = new ResourceState();
+        api.Grant(state, 20, Noon);
+        api.RecordQuotaExhausted(state, Noon, "quotaExceeded", refusedUnits: 0);
+
+        api.Grant(state, 5, Noon); // calls already on their way when the server refused
+
+        Assert.Equal(20, state.QuotaObserved);
+    }
+
+    [Fact]
     public void ARefusalAfterTheConfiguredQuotaWasSpent_TeachesNothing()
     {
         var api = Api();
