@@ -1,12 +1,13 @@
 using System.Data.Common;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pacer.Resources;
 using Pacer.Storage;
 
 namespace Pacer.Engine;
 
-internal sealed class PacerClient(
+internal sealed partial class PacerClient(
     IJobStore store,
     JobKindRegistry registry,
     IOptions<PacerOptions> options,
@@ -15,7 +16,8 @@ internal sealed class PacerClient(
     RunningJobs running,
     PacerTelemetry telemetry,
     ResourceCatalogSource catalogs,
-    RecurringRegistry recurring) : IPacerClient
+    RecurringRegistry recurring,
+    ILogger<PacerClient> logger) : IPacerClient
 {
     private const int MaxUniqueKeyLength = 512;
 
@@ -48,6 +50,8 @@ internal sealed class PacerClient(
         var result = await store.CancelAsync(jobId, time.GetUtcNow(), cancellationToken);
         if (result == CancelResult.CancelRequested)
             running.StopLocal(jobId, StopReason.Cancelled); // other processes notice at their next heartbeat
+        if (result is CancelResult.Cancelled or CancelResult.CancelRequested)
+            LogCancelled(logger, jobId, result == CancelResult.CancelRequested);
         return result;
     }
 
@@ -55,7 +59,10 @@ internal sealed class PacerClient(
     {
         var result = await store.RetryAsync(jobId, time.GetUtcNow(), cancellationToken);
         if (result == RetryResult.Retried)
+        {
             signal.NotifyAll();
+            LogRetried(logger, jobId);
+        }
         return result;
     }
 
@@ -67,6 +74,7 @@ internal sealed class PacerClient(
         var query = BulkQuery(filter, JobStates.Unfinished, JobStates.Unfinished, "cancelled",
             "only unfinished jobs can be cancelled");
         int cancelled = 0, requested = 0;
+        using var said = new LogAtEnd(() => LogCancelledMany(logger, cancelled, requested, Describe(query)));
         await ForEachPageAsync(query, async ids =>
         {
             var results = await store.CancelManyAsync(ids, time.GetUtcNow(), CancellationToken.None);
@@ -98,6 +106,7 @@ internal sealed class PacerClient(
         var query = BulkQuery(filter, JobStates.Retriable, [JobState.Discarded], "retried",
             "a job waiting to run or running cannot be retried");
         int retried = 0, waiting = 0;
+        using var said = new LogAtEnd(() => LogRetriedMany(logger, retried, waiting, Describe(query)));
         await ForEachPageAsync(query, async ids =>
         {
             var results = await store.RetryManyAsync(ids, time.GetUtcNow(), CancellationToken.None);
@@ -111,6 +120,33 @@ internal sealed class PacerClient(
         }, cancellationToken);
         return new RetryManyResult(retried, waiting);
     }
+
+    /// <summary>
+    /// Logs an operator's bulk change when it ends, however it ends: one stopped part way has changed the pages done.
+    /// </summary>
+    private readonly struct LogAtEnd(Action log) : IDisposable
+    {
+        public void Dispose() => log();
+    }
+
+    private static string Describe(JobQuery query) =>
+        $"states {string.Join(", ", query.States!.Select(state => state.ToWire()))}" +
+        (query.Queue is null ? "" : $", queue '{query.Queue}'") +
+        (query.Kind is null ? "" : $", kind '{query.Kind}'") +
+        (query.Tag is null ? "" : $", tag '{query.Tag}'");
+
+    // An operator's changes, at Information: the log is where they are kept, beside the job rows they changed.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} cancelled from outside (running: {WasRunning})")]
+    private static partial void LogCancelled(ILogger logger, long jobId, bool wasRunning);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} retried from outside")]
+    private static partial void LogRetried(ILogger logger, long jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cancelled {Cancelled} jobs and asked {Running} running ones to stop, of those matching {Filter}")]
+    private static partial void LogCancelledMany(ILogger logger, int cancelled, int running, string filter);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retried {Retried} jobs, and left {AlreadyWaiting} whose unique key another job holds, of those matching {Filter}")]
+    private static partial void LogRetriedMany(ILogger logger, int retried, int alreadyWaiting, string filter);
 
     /// <summary>Jobs a bulk operation changes in one store transaction.</summary>
     private const int BulkPage = 500;

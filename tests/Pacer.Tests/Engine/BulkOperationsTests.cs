@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Pacer.Storage;
+using Pacer.Testing;
 
 namespace Pacer.Tests.Engine;
 
@@ -155,6 +158,38 @@ public sealed class BulkOperationsTests
         Assert.Equal([new RetryManyResult(500, 0)], reports);
         Assert.Equal(500, (await h.Store.ListIdsAsync(new JobQuery { States = [JobState.Available], Limit = 10_000 }, CancellationToken.None)).Count);
         Assert.Equal(700, (await h.Store.ListIdsAsync(new JobQuery { States = [JobState.Cancelled], Limit = 10_000 }, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task OperatorChanges_AreLogged_OneLineEach_EvenWhenStoppedPartWay()
+    {
+        var logs = new LogCapture();
+        await using var h = await EngineHarness.StartAsync(
+            p =>
+            {
+                p.AddJob<ScriptedHandler, Work>("work");
+                p.Services.AddSingletonProbe(new Probe());
+                p.Services.AddSingleton<ILoggerProvider>(logs);
+                p.Services.Configure<LoggerFilterOptions>(o => o.MinLevel = LogLevel.Information);
+            },
+            start: false);
+        await h.Store.MigrateAsync(CancellationToken.None);
+        var options = new EnqueueOptions { RunIn = TimeSpan.FromHours(1), Tags = ["nightly"] };
+        var jobs = await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 700).Select(_ => new EnqueueRequest("work", "{}", options))]);
+        using var stop = new CancellationTokenSource();
+
+        await h.Client.CancelAsync(jobs[0].Id);
+        await h.Client.RetryAsync(jobs[0].Id);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Client.CancelManyAsync(new JobFilter { Tag = "nightly" },
+            new Inline<CancelManyResult>(_ => stop.Cancel()), stop.Token));
+
+        var said = logs.Lines.Where(line => line.Contains(" Pacer.Engine.PacerClient: ", StringComparison.Ordinal)).Select(line => line.Split(" [")[0]).ToArray();
+        Assert.Equal(
+        [
+            $"Information Pacer.Engine.PacerClient: Job {jobs[0].Id} cancelled from outside (running: False)",
+            $"Information Pacer.Engine.PacerClient: Job {jobs[0].Id} retried from outside",
+            "Information Pacer.Engine.PacerClient: Cancelled 500 jobs and asked 0 running ones to stop, of those matching states scheduled, available, waiting, running, retryable, tag 'nightly'",
+        ], said);
     }
 
     private sealed class Inline<T>(Action<T> report) : IProgress<T>
