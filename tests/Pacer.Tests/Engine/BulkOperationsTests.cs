@@ -105,11 +105,9 @@ public sealed class BulkOperationsTests
     [Fact]
     public async Task CancelMany_MoreJobsThanAPage_TakesEveryOneOnce()
     {
-        var probe = new Probe();
-        await using var h = await Start(probe, start: false);
-        await h.Store.MigrateAsync(CancellationToken.None);
-        var options = new EnqueueOptions { RunIn = TimeSpan.FromHours(1) };
-        var jobs = await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 2_345).Select(_ => new EnqueueRequest("work", "{}", options))]);
+        var scheduled = await ScheduledAsync(2_345);
+        await using var h = scheduled.Engine;
+        var jobs = scheduled.Jobs;
 
         var first = await h.Client.CancelManyAsync(new JobFilter { States = [JobState.Scheduled] });
         var second = await h.Client.CancelManyAsync(new JobFilter { States = [JobState.Scheduled] });
@@ -123,11 +121,7 @@ public sealed class BulkOperationsTests
     [Fact]
     public async Task CancelMany_ReportsTheTotalsAfterEveryPage()
     {
-        var probe = new Probe();
-        await using var h = await Start(probe, start: false);
-        await h.Store.MigrateAsync(CancellationToken.None);
-        var options = new EnqueueOptions { RunIn = TimeSpan.FromHours(1) };
-        await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 1_200).Select(_ => new EnqueueRequest("work", "{}", options))]);
+        await using var h = (await ScheduledAsync(1_200)).Engine;
         var reports = new List<CancelManyResult>();
 
         var result = await h.Client.CancelManyAsync(new JobFilter { Kind = "work" }, new Inline<CancelManyResult>(reports.Add));
@@ -139,11 +133,7 @@ public sealed class BulkOperationsTests
     [Fact]
     public async Task RetryMany_StoppedBetweenPages_LeavesThePagesDoneDone_AndTheRestAsTheyWere()
     {
-        var probe = new Probe();
-        await using var h = await Start(probe, start: false);
-        await h.Store.MigrateAsync(CancellationToken.None);
-        var options = new EnqueueOptions { RunIn = TimeSpan.FromHours(1) };
-        await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 1_200).Select(_ => new EnqueueRequest("work", "{}", options))]);
+        await using var h = (await ScheduledAsync(1_200)).Engine;
         await h.Client.CancelManyAsync(new JobFilter { Kind = "work" });
         using var stop = new CancellationTokenSource();
         var reports = new List<RetryManyResult>();
@@ -164,23 +154,14 @@ public sealed class BulkOperationsTests
     public async Task OperatorChanges_AreLogged_OneLineEach_EvenWhenStoppedPartWay()
     {
         var logs = new LogCapture();
-        await using var h = await EngineHarness.StartAsync(
-            p =>
-            {
-                p.AddJob<ScriptedHandler, Work>("work");
-                p.Services.AddSingletonProbe(new Probe());
-                p.Services.AddSingleton<ILoggerProvider>(logs);
-                p.Services.Configure<LoggerFilterOptions>(o => o.MinLevel = LogLevel.Information);
-            },
-            start: false);
-        await h.Store.MigrateAsync(CancellationToken.None);
-        var options = new EnqueueOptions { RunIn = TimeSpan.FromHours(1), Tags = ["nightly"] };
-        var jobs = await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, 700).Select(_ => new EnqueueRequest("work", "{}", options))]);
+        var scheduled = await ScheduledAsync(700, logs);
+        await using var h = scheduled.Engine;
+        var jobs = scheduled.Jobs;
         using var stop = new CancellationTokenSource();
 
         await h.Client.CancelAsync(jobs[0].Id);
         await h.Client.RetryAsync(jobs[0].Id);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Client.CancelManyAsync(new JobFilter { Tag = "nightly" },
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Client.CancelManyAsync(new JobFilter { Tag = "bulk" },
             new Inline<CancelManyResult>(_ => stop.Cancel()), stop.Token));
 
         var said = logs.Lines.Where(line => line.Contains(" Pacer.Engine.PacerClient: ", StringComparison.Ordinal)).Select(line => line.Split(" [")[0]).ToArray();
@@ -188,8 +169,28 @@ public sealed class BulkOperationsTests
         [
             $"Information Pacer.Engine.PacerClient: Job {jobs[0].Id} cancelled from outside (running: False)",
             $"Information Pacer.Engine.PacerClient: Job {jobs[0].Id} retried from outside",
-            "Information Pacer.Engine.PacerClient: Cancelled 500 jobs and asked 0 running ones to stop, of those matching states scheduled, available, waiting, running, retryable, tag 'nightly'",
+            "Information Pacer.Engine.PacerClient: Cancelled 500 jobs and asked 0 running ones to stop, of those matching states scheduled, available, waiting, running, retryable, tag 'bulk'",
         ], said);
+    }
+
+    /// <summary>An engine not started, its database holding <paramref name="count"/> jobs due in an hour, tagged <c>bulk</c>.</summary>
+    private static async Task<(EngineHarness Engine, IReadOnlyList<EnqueueResult> Jobs)> ScheduledAsync(int count, LogCapture? logs = null)
+    {
+        var h = await EngineHarness.StartAsync(
+            p =>
+            {
+                p.Services.AddSingletonProbe(new Probe());
+                p.AddJob<ScriptedHandler, Work>("work", k => k.MaxAttempts = 3);
+                if (logs is not null)
+                {
+                    p.Services.AddSingleton<ILoggerProvider>(logs);
+                    p.Services.Configure<LoggerFilterOptions>(o => o.MinLevel = LogLevel.Information);
+                }
+            },
+            start: false);
+        await h.Store.MigrateAsync(CancellationToken.None);
+        var options = new EnqueueOptions { RunIn = TimeSpan.FromHours(1), Tags = ["bulk"] };
+        return (h, await h.Client.EnqueueManyAsync([.. Enumerable.Range(0, count).Select(_ => new EnqueueRequest("work", "{}", options))]));
     }
 
     private sealed class Inline<T>(Action<T> report) : IProgress<T>
