@@ -121,6 +121,58 @@ public sealed class JobCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task DryRun_SaysHowManyJobsTheFiltersMatch_AndChangesNothing()
+    {
+        await _cli.OkAsync("migrate");
+        await _cli.EnqueueAsync("noop", "--tag", "nightly");
+        await _cli.OkAsync("run", "--drain");
+        var now = await _cli.EnqueueAsync("noop", "--tag", "nightly");
+        await _cli.EnqueueAsync("noop", "--tag", "nightly", "--in", "1h");
+        var before = await _cli.SnapshotAsync();
+
+        var cancel = await _cli.OkAsync("jobs", "cancel", "--tag", "nightly", "--dry-run");
+        var retry = await _cli.OkAsync("jobs", "retry", "--state", "completed", "--tag", "nightly", "--dry-run");
+        var none = await _cli.OkAsync("jobs", "retry", "--tag", "nightly", "--dry-run");
+        var withId = await _cli.RunAsync("jobs", "cancel", now.ToString(CultureInfo.InvariantCulture), "--dry-run");
+
+        Assert.Equal("2 jobs tagged 'nightly' match: a cancel would cancel them. Nothing changed (--dry-run).", cancel.Trim());
+        Assert.Equal("1 completed job tagged 'nightly' matches: a retry would run it again now. Nothing changed (--dry-run).", retry.Trim());
+        Assert.Equal("No discarded job tagged 'nightly'; nothing changed.", none.Trim());
+        Assert.Equal(2, withId.ExitCode);
+        Assert.Contains("--dry-run counts the jobs --state, --queue, --kind and --tag match", withId.Error, StringComparison.Ordinal);
+        Assert.Equal(before, await _cli.SnapshotAsync());
+    }
+
+    [Fact]
+    public async Task DryRun_Cancel_SaysWhichOfTheMatchingJobsRun()
+    {
+        await _cli.OkAsync("migrate");
+        var sleeping = await _cli.EnqueueAsync("sleep", "--args", """{"milliseconds":60000}""", "--tag", "long");
+        await _cli.EnqueueAsync("noop", "--tag", "long", "--in", "1h");
+        using var stop = new CancellationTokenSource();
+        var worker = _cli.Start(stop.Token, "run");
+        try
+        {
+            for (var i = 0; i < 300 && (await _cli.ShowAsync(sleeping)).GetProperty("state").GetString() != "running"; i++)
+                await Task.Delay(50);
+
+            var both = await _cli.OkAsync("jobs", "cancel", "--tag", "long", "--dry-run");
+            var one = await _cli.OkAsync("jobs", "cancel", "--tag", "long", "--state", "running", "--dry-run");
+
+            Assert.Equal("2 jobs tagged 'long' match: a cancel would cancel them; 1 of them is running and would stop at its worker's next heartbeat. " +
+                "Nothing changed (--dry-run).", both.Trim());
+            Assert.Equal("1 running job tagged 'long' matches: a cancel would cancel it; it is running and would stop at its worker's next heartbeat. " +
+                "Nothing changed (--dry-run).", one.Trim());
+            Assert.Equal("running", (await _cli.ShowAsync(sleeping)).GetProperty("state").GetString());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await worker.Result;
+        }
+    }
+
+    [Fact]
     public async Task Cancel_Filter_LongerThanASecond_SaysHowFarItGot_AndStoppedSaysWhatItLeft()
     {
         await _cli.OkAsync("migrate");

@@ -116,6 +116,13 @@ internal static class JobsCommand
             {
                 await using var bulk = StoreSession.Open(cli);
                 var what = BulkOptions.Describe(jobs, "discarded", sayDefault: true);
+                if (filter.IsDryRun(parse))
+                {
+                    var (matching, _) = await BulkOptions.CountAsync(bulk.Store, jobs, [JobState.Discarded], cancellationToken);
+                    await Output.WriteLineAsync(cli.Console, matching == 0 ? what.None
+                        : $"{Output.Count(matching, what.Noun)}{what.Filters} {(matching == 1 ? "matches" : "match")}: a retry would run {(matching == 1 ? "it" : "them")} again now. Nothing changed (--dry-run).");
+                    return ExitCodes.Ok;
+                }
                 var result = await BulkProgress.RunAsync<RetryManyResult>(cli, bulk.Time, $"Retrying {what.Noun}s{what.Filters}",
                     so => so.Retried, done => $"retried {Output.Count(done, what.Noun)}{what.Filters}",
                     progress => bulk.Client.RetryManyAsync(jobs, progress, cancellationToken), cancellationToken);
@@ -166,6 +173,21 @@ internal static class JobsCommand
             {
                 await using var bulk = StoreSession.Open(cli);
                 var what = BulkOptions.Describe(jobs, "unfinished", sayDefault: false);
+                if (filter.IsDryRun(parse))
+                {
+                    var (matching, runs) = await BulkOptions.CountAsync(bulk.Store, jobs, JobStates.Unfinished, cancellationToken);
+                    await Output.WriteLineAsync(cli.Console, matching == 0 ? what.None
+                        : $"{Output.Count(matching, what.Noun)}{what.Filters} {(matching == 1 ? "matches" : "match")}: a cancel would cancel {(matching == 1 ? "it" : "them")}" +
+                          (runs switch
+                          {
+                              0 => "",
+                              _ when matching == 1 => "; it is running and would stop at its worker's next heartbeat",
+                              1 => "; 1 of them is running and would stop at its worker's next heartbeat",
+                              _ => $"; {Output.Number(runs)} of them are running and would stop at their workers' next heartbeat",
+                          }) +
+                          ". Nothing changed (--dry-run).");
+                    return ExitCodes.Ok;
+                }
                 var (cancelled, running) = await BulkProgress.RunAsync<CancelManyResult>(cli, bulk.Time, $"Cancelling {what.Noun}s{what.Filters}",
                     so => so.Cancelled + so.CancelRequested, done => $"cancelled {Output.Count(done, what.Noun)}{what.Filters}",
                     progress => bulk.Client.CancelManyAsync(jobs, progress, cancellationToken), cancellationToken);
@@ -200,6 +222,7 @@ internal static class JobsCommand
         private readonly Option<string?> _queue = new("--queue") { Description = "Instead of one job, every matching job of this queue", HelpName = "Q" };
         private readonly Option<string?> _kind = new("--kind") { Description = "Instead of one job, every matching job of this kind", HelpName = "K" };
         private readonly Option<string?> _tag = new("--tag") { Description = "Instead of one job, every matching job carrying this tag (a sync's jobs carry sync:RUN)", HelpName = "T" };
+        private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Only say how many jobs the filters match (and how many of them run); change nothing" };
 
         public void AddTo(Command command)
         {
@@ -207,6 +230,28 @@ internal static class JobsCommand
             command.Options.Add(_queue);
             command.Options.Add(_kind);
             command.Options.Add(_tag);
+            command.Options.Add(_dryRun);
+        }
+
+        public bool IsDryRun(ParseResult parse) => parse.GetValue(_dryRun);
+
+        /// <summary>How many jobs the filter matches (in <paramref name="byDefault"/> states unless it names some), and how many of them run.</summary>
+        public static async Task<(int Matching, int Running)> CountAsync(IJobStore store, JobFilter filter, IReadOnlyList<JobState> byDefault, CancellationToken cancellationToken)
+        {
+            var states = filter.States ?? byDefault;
+            var query = new JobQuery { States = [.. states], Queue = filter.Queue, Kind = filter.Kind, Tag = filter.Tag, Limit = MaxLimit };
+            async Task<int> CountIdsAsync(JobQuery page)
+            {
+                var count = 0;
+                for (var ids = await store.ListIdsAsync(page, cancellationToken); ; ids = await store.ListIdsAsync(page, cancellationToken))
+                {
+                    count += ids.Count;
+                    if (ids.Count < page.Limit)
+                        return count;
+                    page = page with { BeforeId = ids[^1] };
+                }
+            }
+            return (await CountIdsAsync(query), states.Contains(JobState.Running) ? await CountIdsAsync(query with { States = [JobState.Running] }) : 0);
         }
 
         /// <summary>The filter, or null for one job by its id; a usage error when both or neither are given.</summary>
@@ -226,6 +271,8 @@ internal static class JobsCommand
                 Tag = parse.GetValue(_tag),
             };
             var any = filter.States is not null || filter.Queue is not null || filter.Kind is not null || filter.Tag is not null;
+            if (hasId && parse.GetValue(_dryRun))
+                throw CliException.Usage($"--dry-run counts the jobs --state, --queue, --kind and --tag match; for one job, see it with 'pacer jobs show ID'.");
             if (hasId == any)
                 throw CliException.Usage(
                     $"Give a job ID, or --state, --queue, --kind or --tag to {verb} every job they match (not both and not neither); " +
