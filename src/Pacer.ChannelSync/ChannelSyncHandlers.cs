@@ -310,7 +310,7 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
             foreach (var destination in args.Destinations)
                 await destinations.CompleteAsync(destination, ct);
             var records = new List<ChannelRecord>();
-            var failed = new List<string>();
+            var failed = new List<ChannelFailure>();
             foreach (var (channelId, job) in channels)
             {
                 var record = await context.Effects.GetAsync(SyncKeys.Channel(args.Run, channelId)) is { ResultJson: { } json }
@@ -322,11 +322,14 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
                 if (job is not null && job.State != JobState.Completed)
                     failed.Add(Failure(job));
                 else if (job is null && record is null)
-                    failed.Add($"{channelId} (did not complete; its job ended too long ago to say how)");
+                    failed.Add(new ChannelFailure(channelId, "did not complete; its job ended too long ago to say how", null));
             }
-            var summary = new SyncSummary(args.Run, plan.Channels, records.Count, plan.Unknown, failed,
+            var summary = new SyncSummary(args.Run, plan.Channels, records.Count, plan.Unknown, [.. failed.Select(f => f.ToString())],
                 records.Sum(r => r.Pages), records.Sum(r => r.PagesFromCache), records.Sum(r => r.NewVideos),
-                records.Sum(r => r.Written), records.Sum(r => r.Duplicates), args.Destinations);
+                records.Sum(r => r.Written), records.Sum(r => r.Duplicates), args.Destinations)
+            {
+                Failures = failed,
+            };
             LogFinished(_logger, args.Run, summary.ChannelsSynced, summary.Written, summary.Duplicates);
             return summary;
         }, (_, _) => Task.FromResult(Reconciliation<SyncSummary>.NotDone()), SyncKeys.KeptFor);
@@ -336,14 +339,14 @@ internal sealed partial class FinishHandler(IPacerClient client, Destinations de
     /// A channel whose job did not complete, as the summary names it: its title, how the job ended and, in one line, why,
     /// so a failed sync says what to fix without a look at the job.
     /// </summary>
-    internal static string Failure(JobRecord job)
+    internal static ChannelFailure Failure(JobRecord job)
     {
         var title = JsonSerializer.Deserialize<ChannelJobArgs>(job.Args, JsonSerializerOptions.Web)!.Title;
         var ended = $"{job.State.ToWire()} after {job.Attempt} attempt{(job.Attempt == 1 ? "" : "s")}";
         if (job.Errors.Count == 0)
-            return $"{title} ({ended})";
+            return new ChannelFailure(title, ended, null);
         var why = job.Errors[^1].Message.ReplaceLineEndings(" ");
-        return $"{title} ({ended}: {(why.Length <= MaxReason ? why : why[..(MaxReason - 3)] + "...")})";
+        return new ChannelFailure(title, ended, why.Length <= MaxReason ? why : why[..(MaxReason - 3)] + "...");
     }
 
     // Enough for Google's message and the client's hint after it (a full spreadsheet's is 330); a stack is not a reason.

@@ -23,7 +23,23 @@ public sealed record SyncSummary(
     int NewVideos,
     int Written,
     int Duplicates,
-    IReadOnlyList<string> Destinations);
+    IReadOnlyList<string> Destinations)
+{
+    /// <summary>
+    /// The channels of <see cref="Failed"/>, in its order, as parts: who, how the job ended and why, so channels that failed
+    /// alike can be told together. Null in summaries recorded before it was kept.
+    /// </summary>
+    public IReadOnlyList<ChannelFailure>? Failures { get; init; }
+}
+
+/// <param name="Channel">The channel's title (or its id, when its job is gone).</param>
+/// <param name="Ended">How its job ended: "discarded after 2 attempts".</param>
+/// <param name="Reason">The last error's message, on one line and cut to a few hundred characters; null when there was none.</param>
+public sealed record ChannelFailure(string Channel, string Ended, string? Reason)
+{
+    /// <summary>As <see cref="SyncSummary.Failed"/> says it: <c>Bold Atlas (discarded after 2 attempts: refused)</c>.</summary>
+    public override string ToString() => $"{Channel} ({Ended}{(Reason is null ? "" : ": " + Reason)})";
+}
 
 /// <summary>The effect keys of a run, in one place.</summary>
 public static class SyncKeys

@@ -276,9 +276,9 @@ public sealed class ChannelSyncTests
             Errors = [.. messages.Select((m, i) => new JobError(i + 1, Noon, "System.Exception", m, null))],
         };
 
-        Assert.Equal("Bold Atlas (discarded after 2 attempts: the second line)", FinishHandler.Failure(Job(JobState.Discarded, 2, "the first", "the second\nline")));
-        Assert.Equal("Bold Atlas (cancelled after 1 attempt)", FinishHandler.Failure(Job(JobState.Cancelled, 1)));
-        var why = FinishHandler.Failure(Job(JobState.Discarded, 1, new string('x', 1000)));
+        Assert.Equal("Bold Atlas (discarded after 2 attempts: the second line)", FinishHandler.Failure(Job(JobState.Discarded, 2, "the first", "the second\nline")).ToString());
+        Assert.Equal("Bold Atlas (cancelled after 1 attempt)", FinishHandler.Failure(Job(JobState.Cancelled, 1)).ToString());
+        var why = FinishHandler.Failure(Job(JobState.Discarded, 1, new string('x', 1000))).ToString();
         Assert.InRange(why.Length, 400, 450);
         Assert.EndsWith("...)", why, StringComparison.Ordinal);
     }
@@ -438,6 +438,7 @@ public sealed class ChannelSyncTests
         var summary = await h.WaitAsync(run, step: TimeSpan.FromSeconds(1));
 
         Assert.NotEmpty(summary.Failed);
+        Assert.Equal(summary.Failed, summary.Failures!.Select(f => f.ToString())); // the same, in parts
         Assert.All(summary.Failed, failed =>
         {
             Assert.Contains("discarded after 1 attempt", failed, StringComparison.Ordinal); // not retried against a full sheet

@@ -253,6 +253,23 @@ internal sealed class SyncRunner : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
+    /// <summary>
+    /// A line per reason a channel failed: channels that failed alike (a revoked credential, a full destination: all of a
+    /// thousand) share one, naming a few of them, rather than repeating the reason a thousand times.
+    /// </summary>
+    internal static IEnumerable<string> FailedLines(SyncSummary summary)
+    {
+        if (summary.Failures is not { } failures)
+            return summary.Failed; // recorded before failures were kept in parts
+        return failures.GroupBy(f => (f.Ended, f.Reason)).Select(alike => alike.Count() == 1
+            ? alike.Single().ToString()
+            : $"{Output.Number(alike.Count())} channels ({string.Join(", ", alike.Take(NamedPerReason).Select(f => f.Channel))}" +
+              (alike.Count() > NamedPerReason ? $" and {Output.Number(alike.Count() - NamedPerReason)} more" : "") +
+              $") {alike.Key.Ended}{(alike.Key.Reason is null ? "" : ": " + alike.Key.Reason)}");
+    }
+
+    private const int NamedPerReason = 3;
+
     /// <summary>Prints a report as a panel on a terminal, as aligned lines otherwise.</summary>
     /// <param name="credentials">Where each API's credential was read from (<see cref="CredentialNotes"/>), if said.</param>
     public static async Task WriteAsync(CliConsole console, string title, SyncReport report, IReadOnlyList<string>? credentials = null)
@@ -261,11 +278,10 @@ internal sealed class SyncRunner : IDisposable
         var channels = $"{Output.Number(s.Channels)} ({Output.Number(s.ChannelsSynced)} synced"
             + (s.Unknown.Count > 0 ? $"; not found: {string.Join(", ", s.Unknown)}" : "")
             + (s.Failed.Count > 0 ? $"; {Output.Number(s.Failed.Count)} failed" : "") + ")";
-        // One line per failed channel: each says why, and a reason may hold commas of its own.
         (string Label, string Value)[] lines =
         [
             ("channels", channels),
-            .. s.Failed.Select(failure => ("failed", failure)),
+            .. FailedLines(s).Select(failure => ("failed", failure)),
             ("new videos", $"{Output.Number(s.NewVideos)} ({Output.Number(s.Written)} rows written to {s.Destinations.Count} destination{(s.Destinations.Count == 1 ? "" : "s")}, {Output.Number(s.Duplicates)} duplicates skipped)"),
             ("API calls", $"{Output.Number(report.Calls)} ({Output.Number(report.CacheHits)} answered 304, served from the cache)"),
             ("pages", $"{Output.Number(s.Pages)} ({Output.Number(s.PagesFromCache)} unchanged)"),
