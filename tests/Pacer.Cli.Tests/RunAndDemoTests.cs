@@ -74,6 +74,8 @@ public sealed class RunAndDemoTests : IDisposable
         Assert.Equal(6, Number(news[1].Groups[1].Value));
         // The incremental sync asked again only for what changed: each unchanged channel's first page came back 304.
         Assert.Matches(@"API calls:  \d+ \(30 answered 304", output);
+        // And what to do next, against YouTube itself.
+        Assert.Contains("set PACER_YOUTUBE_API_KEY to a YouTube Data API key, and run: pacer sync --channels channels.txt --to videos.xlsx", output, StringComparison.Ordinal);
 
         // The second demo replaced the first one's files: every video once.
         var lines = await File.ReadAllLinesAsync(Path.Combine(folder, "videos.csv"));

@@ -77,6 +77,10 @@ internal static class DemoCommand
             }
             await Output.WriteLineAsync(cli.Console, $"Files: {xlsx} and {csv}");
             await Output.WriteLineAsync(cli.Console, $"Look inside: pacer jobs list --db {database}   pacer resources --db {database}");
+            // The next step a newcomer takes: the same against YouTube itself, where a key is needed.
+            await Output.WriteLineAsync(cli.Console,
+                "Your own channels: put their ids or @handles in a file, one a line, set PACER_YOUTUBE_API_KEY to a YouTube Data API key, " +
+                "and run: pacer sync --channels channels.txt --to videos.xlsx (see docs/channel-sync.md)");
             return ExitCodes.Ok;
         });
         return command;
