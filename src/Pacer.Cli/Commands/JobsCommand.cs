@@ -25,7 +25,7 @@ internal static class JobsCommand
         var state = new Option<string[]>("--state") { Description = "Only jobs in these states (repeat or comma-separate): scheduled, available, waiting, running, retryable, completed, cancelled, discarded", HelpName = "S" };
         var queue = new Option<string?>("--queue") { Description = "Only jobs of this queue", HelpName = "Q" };
         var kind = new Option<string?>("--kind") { Description = "Only jobs of this kind", HelpName = "K" };
-        var tag = new Option<string?>("--tag") { Description = "Only jobs carrying this tag (enqueue --tag; a sync's jobs carry sync:RUN, a scheduled sync's also schedule:NAME)", HelpName = "T" };
+        var tag = new Option<string?>("--tag") { Description = "Only jobs carrying this tag (enqueue --tag; a sync's jobs carry run:RUN and sync:ID, one ID per set of channels and destinations, a scheduled sync's also schedule:NAME)", HelpName = "T" };
         var limit = new Option<int>("--limit") { Description = "Most jobs to list, newest first", DefaultValueFactory = _ => 100, HelpName = "N" };
         var before = new Option<long?>("--before") { Description = "Only jobs older than this id: the next page after a list that ended at it", HelpName = "ID" };
         var json = new Option<bool>("--json") { Description = "Print JSON" };
@@ -221,7 +221,7 @@ internal static class JobsCommand
         private readonly Option<string[]> _state = new("--state") { Description = stateDescription, HelpName = "S" };
         private readonly Option<string?> _queue = new("--queue") { Description = "Instead of one job, every matching job of this queue", HelpName = "Q" };
         private readonly Option<string?> _kind = new("--kind") { Description = "Instead of one job, every matching job of this kind", HelpName = "K" };
-        private readonly Option<string?> _tag = new("--tag") { Description = "Instead of one job, every matching job carrying this tag (a sync's jobs carry sync:RUN)", HelpName = "T" };
+        private readonly Option<string?> _tag = new("--tag") { Description = "Instead of one job, every matching job carrying this tag (a sync's jobs carry run:RUN and sync:ID, a scheduled sync's also schedule:NAME)", HelpName = "T" };
         private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Only say how many jobs the filters match (and how many of them run); change nothing" };
 
         public void AddTo(Command command)
