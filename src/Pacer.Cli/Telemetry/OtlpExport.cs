@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -32,6 +33,14 @@ internal static class OtlpExport
         // Registered first, so that it is made before the providers and disposed after them: their last export, as
         // the host is disposed, is reported too.
         builder.Services.AddHostedService<ExportFailureLog>();
+        // The exporter's own calls to the collector are not the worker's calls: kept out of HttpClient's metrics (the
+        // SDK's suppression covers spans, not the runtime's meter) and out of the logs, which they would feed again.
+        foreach (var exporter in ExporterClients)
+        {
+            builder.Services.AddHttpClient(exporter)
+                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MeterFactory = UnheardMeters.Instance })
+                .RemoveAllLoggers();
+        }
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource
                 .AddService(name, serviceVersion: version, autoGenerateServiceInstanceId: false)
@@ -45,6 +54,27 @@ internal static class OtlpExport
                 logging.IncludeFormattedMessage = true;
             })
             .UseOtlpExporter();
+    }
+
+    /// <summary>The names under which the OTLP exporter asks <see cref="IHttpClientFactory"/> for its clients (its documented defaults).</summary>
+    private static readonly string[] ExporterClients = ["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"];
+
+    /// <summary>
+    /// Meters under a name nobody listens to: given to the exporter's handlers, HttpClient's instruments are made on them
+    /// instead of on <c>System.Net.Http</c>, and record nothing.
+    /// </summary>
+    private sealed class UnheardMeters : IMeterFactory
+    {
+        public static readonly UnheardMeters Instance = new();
+
+        // One meter, as the runtime's factory caches its own: the client factory makes a new handler every few minutes.
+        private readonly Meter _meter;
+
+        private UnheardMeters() => _meter = new Meter(new MeterOptions("Pacer.Cli.OtlpExporterCalls") { Scope = this });
+
+        public Meter Create(MeterOptions options) => _meter;
+
+        public void Dispose() => _meter.Dispose();
     }
 
     /// <summary>

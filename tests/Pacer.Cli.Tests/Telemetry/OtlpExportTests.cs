@@ -77,6 +77,27 @@ public sealed class OtlpExportTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_TheExportersOwnCallsToTheCollector_AreNotInTheHttpClientMetrics()
+    {
+        await using var collector = await TestHttpServer.StartAsync(200);
+        await using var api = await TestHttpServer.StartAsync(204);
+        // The collector by name, the API by address: a server.address of "localhost" can only be an export.
+        var endpoint = new UriBuilder(collector.BaseAddress) { Host = "localhost" }.Uri;
+        var config = await ConfigAsync(endpoint, """, "OTEL_METRIC_EXPORT_INTERVAL": "100" """);
+        await _cli.OkAsync("migrate");
+        await _cli.EnqueueAsync("http", "--args", JsonSerializer.Serialize(new { url = api.Url("/hook"), method = "POST", body = "{}" }));
+        await _cli.EnqueueAsync("sleep", "--args", """{"milliseconds":1500}"""); // several metric exports while it runs
+
+        var result = await _cli.RunAsync("run", "--drain", "--config", config);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var metrics = Received(collector, "/v1/metrics");
+        Assert.Contains("http.client.request.duration", metrics, StringComparison.Ordinal); // the job's call
+        Assert.True(collector.Requests.Count(r => r.PathAndQuery == "/v1/metrics") > 2, "fewer exports than expected");
+        Assert.DoesNotContain("localhost", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sync_ExportsItsJobsSpans_WithoutTheApiKey()
     {
         await using var collector = await TestHttpServer.StartAsync(200);
