@@ -118,7 +118,7 @@ internal static class JobsCommand
                 var what = BulkOptions.Describe(jobs, "discarded", sayDefault: true);
                 if (filter.IsDryRun(parse))
                 {
-                    var (matching, _) = await BulkOptions.CountAsync(bulk.Store, jobs, [JobState.Discarded], cancellationToken);
+                    var (matching, _) = await BulkOptions.CountAsync(bulk.Store, jobs, JobStates.RetriedByDefault, cancellationToken);
                     await Output.WriteLineAsync(cli.Console, matching == 0 ? what.None
                         : $"{Output.Count(matching, what.Noun)}{what.Filters} {(matching == 1 ? "matches" : "match")}: a retry would run {(matching == 1 ? "it" : "them")} again now. Nothing changed (--dry-run).");
                     return ExitCodes.Ok;

@@ -74,27 +74,34 @@ internal sealed partial class PacerClient(
         var query = BulkQuery(filter, JobStates.Unfinished, JobStates.Unfinished, "cancelled",
             "only unfinished jobs can be cancelled");
         int cancelled = 0, requested = 0;
-        using var said = new LogAtEnd(() => LogCancelledMany(logger, cancelled, requested, Describe(query)));
-        await ForEachPageAsync(query, async ids =>
+        // Logged however it ends: one stopped part way has changed the pages done.
+        try
         {
-            var results = await store.CancelManyAsync(ids, time.GetUtcNow(), CancellationToken.None);
-            for (var i = 0; i < ids.Count; i++)
+            await ForEachPageAsync(query, async ids =>
             {
-                switch (results[i])
+                var results = await store.CancelManyAsync(ids, time.GetUtcNow(), CancellationToken.None);
+                for (var i = 0; i < ids.Count; i++)
                 {
-                    case CancelResult.Cancelled:
-                        cancelled++;
-                        break;
-                    case CancelResult.CancelRequested:
-                        requested++;
-                        running.StopLocal(ids[i], StopReason.Cancelled);
-                        break;
-                    default: // finished (or deleted by the cleaner) since it was listed: nothing to cancel
-                        break;
+                    switch (results[i])
+                    {
+                        case CancelResult.Cancelled:
+                            cancelled++;
+                            break;
+                        case CancelResult.CancelRequested:
+                            requested++;
+                            running.StopLocal(ids[i], StopReason.Cancelled);
+                            break;
+                        default: // finished (or deleted by the cleaner) since it was listed: nothing to cancel
+                            break;
+                    }
                 }
-            }
-            progress?.Report(new CancelManyResult(cancelled, requested));
-        }, cancellationToken);
+                progress?.Report(new CancelManyResult(cancelled, requested));
+            }, cancellationToken);
+        }
+        finally
+        {
+            LogCancelledMany(logger, cancelled, requested, Describe(query));
+        }
         return new CancelManyResult(cancelled, requested);
     }
 
@@ -103,30 +110,28 @@ internal sealed partial class PacerClient(
 
     public async Task<RetryManyResult> RetryManyAsync(JobFilter filter, IProgress<RetryManyResult>? progress, CancellationToken cancellationToken = default)
     {
-        var query = BulkQuery(filter, JobStates.Retriable, [JobState.Discarded], "retried",
+        var query = BulkQuery(filter, JobStates.Retriable, JobStates.RetriedByDefault, "retried",
             "a job waiting to run or running cannot be retried");
         int retried = 0, waiting = 0;
-        using var said = new LogAtEnd(() => LogRetriedMany(logger, retried, waiting, Describe(query)));
-        await ForEachPageAsync(query, async ids =>
+        try
         {
-            var results = await store.RetryManyAsync(ids, time.GetUtcNow(), CancellationToken.None);
-            var page = results.Count(result => result == RetryResult.Retried);
-            retried += page;
-            waiting += results.Count(result => result == RetryResult.AlreadyWaiting); // the rest started or went since listed
-            // Wake this process's workers page by page, not after the last.
-            if (page > 0)
-                signal.NotifyAll();
-            progress?.Report(new RetryManyResult(retried, waiting));
-        }, cancellationToken);
+            await ForEachPageAsync(query, async ids =>
+            {
+                var results = await store.RetryManyAsync(ids, time.GetUtcNow(), CancellationToken.None);
+                var page = results.Count(result => result == RetryResult.Retried);
+                retried += page;
+                waiting += results.Count(result => result == RetryResult.AlreadyWaiting); // the rest started or went since listed
+                // Wake this process's workers page by page, not after the last.
+                if (page > 0)
+                    signal.NotifyAll();
+                progress?.Report(new RetryManyResult(retried, waiting));
+            }, cancellationToken);
+        }
+        finally
+        {
+            LogRetriedMany(logger, retried, waiting, Describe(query));
+        }
         return new RetryManyResult(retried, waiting);
-    }
-
-    /// <summary>
-    /// Logs an operator's bulk change when it ends, however it ends: one stopped part way has changed the pages done.
-    /// </summary>
-    private readonly struct LogAtEnd(Action log) : IDisposable
-    {
-        public void Dispose() => log();
     }
 
     private static string Describe(JobQuery query) =>

@@ -36,6 +36,9 @@ public static class JobStates
     public static IReadOnlyList<JobState> Retriable { get; } =
         [JobState.Discarded, JobState.Retryable, JobState.Cancelled, JobState.Completed];
 
+    /// <summary>The states a retry by filter takes when the filter names none: failed for good.</summary>
+    public static IReadOnlyList<JobState> RetriedByDefault { get; } = [JobState.Discarded];
+
     /// <summary>Lower-case name used in storage, the CLI and JSON.</summary>
     public static string ToWire(this JobState state) => state switch
     {
